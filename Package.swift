@@ -1,0 +1,33 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// The module for Sources/Data is called LE4Data: a module named `Data` would shadow Foundation.Data.
+let package = Package(
+    name: "le4nn",
+    products: [
+        .executable(name: "le4nn", targets: ["le4nn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "LE4Data", dependencies: ["CZlib", "CPNG"], path: "Sources/Data"),
+        .target(name: "Augment", dependencies: ["LE4Data"], path: "Sources/Augment"),
+        .target(name: "Net", dependencies: ["LE4Data", "COpenBLAS"], path: "Sources/Net"),
+        .executableTarget(
+            name: "le4nn",
+            dependencies: ["LE4Data", "Augment", "Net",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Contest"),
+        .testTarget(name: "DataTests", dependencies: ["LE4Data"], path: "Tests/DataTests"),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "LE4Data"], path: "Tests/AugmentTests"),
+        .testTarget(name: "NetTests", dependencies: ["Net", "LE4Data"], path: "Tests/NetTests"),
+        .testTarget(name: "ContestTests", dependencies: ["le4nn", "LE4Data", "Net"], path: "Tests/ContestTests"),
+    ]
+)

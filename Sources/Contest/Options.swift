@@ -1,0 +1,39 @@
+import ArgumentParser
+import LE4Data
+
+/// Where the data is and which dataset to use.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Data folder holding mnist/, fashion-mnist/, cifar-10-batches-py/ (default: $LE4NN_DATA; Fashion-MNIST is also found in /usr/share/datasets).")
+    var data: String?
+    @Option(help: "Dataset: mnist, fashion or cifar10.") var dataset: Dataset = .mnist
+
+    var root: String? { Dataset.root(data) }
+}
+
+extension Dataset: ExpressibleByArgument {}
+
+enum Split: String, ExpressibleByArgument, CustomStringConvertible {
+    case train, test
+    var description: String { rawValue }
+}
+
+/// A list of indices written as ranges and single values: `0..99`, `3,5,8`, `0..9,42`.
+struct IndexList: ExpressibleByArgument {
+    var ranges: [ClosedRange<Int>]
+    var values: [Int] { ranges.flatMap { Array($0) } }
+
+    init(ranges: [ClosedRange<Int>]) { self.ranges = ranges }
+
+    init?(argument: String) {
+        var r = [ClosedRange<Int>]()
+        for part in argument.split(separator: ",") {
+            let ends = part.components(separatedBy: "..")
+            guard let a = Int(ends[0]), a >= 0 else { return nil }
+            if ends.count == 1 { r.append(a ... a); continue }
+            guard ends.count == 2, let b = Int(ends[1]), b >= a else { return nil }
+            r.append(a ... b)
+        }
+        if r.isEmpty { return nil }
+        ranges = r
+    }
+}

@@ -1,0 +1,3 @@
+import ArgumentParser
+
+LE4NN.main()

@@ -1,0 +1,95 @@
+/// A grid of small images, each scaled up and captioned, so a person can look at many at once.
+public struct ContactSheet {
+    /// One cell: a planar `[C, H, W]` image and a caption (letters, digits and `.-:>%/#=_` are drawn).
+    public struct Cell {
+        public var pixels: ArraySlice<UInt8>
+        public var caption: String
+        public init(pixels: ArraySlice<UInt8>, caption: String) { self.pixels = pixels; self.caption = caption }
+    }
+
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var columns: Int
+    /// Integer upscale of each image (nearest neighbour): 28×28 digits are too small to see at 1.
+    public var scale: Int
+    public var cells: [Cell] = []
+
+    public init(channels: Int, height: Int, width: Int, columns: Int = 10, scale: Int = 2) {
+        self.channels = channels; self.height = height; self.width = width
+        self.columns = max(1, columns); self.scale = max(1, scale)
+    }
+
+    public mutating func add(_ pixels: ArraySlice<UInt8>, caption: String = "") {
+        cells.append(Cell(pixels: pixels, caption: caption))
+    }
+
+    /// Renders the sheet: images on a dark gray background, captions in white below each.
+    public func render() -> Bitmap {
+        let hasCaptions = cells.contains { !$0.caption.isEmpty }
+        let pad = 4
+        let captionHeight = hasCaptions ? Font.height + 3 : 0
+        let cellW = width * scale + pad, cellH = height * scale + pad + captionHeight
+        let rows = max(1, (cells.count + columns - 1) / columns)
+        let cols = min(columns, max(1, cells.count))
+        var sheet = Bitmap(width: cols * cellW + pad, height: rows * cellH + pad, channels: 3,
+                           pixels: [UInt8](repeating: 48, count: (cols * cellW + pad) * (rows * cellH + pad) * 3))
+        let plane = height * width
+        for (k, cell) in cells.enumerated() {
+            let x0 = pad + (k % columns) * cellW, y0 = pad + (k / columns) * cellH
+            let base = cell.pixels.startIndex
+            for y in 0 ..< height * scale {
+                for x in 0 ..< width * scale {
+                    let src = (y / scale) * width + x / scale
+                    let dst = ((y0 + y) * sheet.width + x0 + x) * 3
+                    for c in 0 ..< 3 {
+                        sheet.pixels[dst + c] = cell.pixels[base + (channels == 3 ? c * plane : 0) + src]
+                    }
+                }
+            }
+            Font.draw(cell.caption, into: &sheet, x: x0, y: y0 + height * scale + 2, maxWidth: cellW - pad)
+        }
+        return sheet
+    }
+}
+
+/// A 3×5 pixel font: enough for indices, classes, arrows and percentages in captions.
+enum Font {
+    static let height = 5
+    static let advance = 4
+    /// Each glyph is five rows of three bits, top row first, leftmost pixel the high bit.
+    static let glyphs: [Character: [UInt8]] = [
+        "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7],
+        "4": [5, 5, 7, 1, 1], "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1],
+        "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
+        "A": [2, 5, 7, 5, 5], "B": [6, 5, 6, 5, 6], "C": [3, 4, 4, 4, 3], "D": [6, 5, 5, 5, 6],
+        "E": [7, 4, 6, 4, 7], "F": [7, 4, 6, 4, 4], "G": [3, 4, 5, 5, 3], "H": [5, 5, 7, 5, 5],
+        "I": [7, 2, 2, 2, 7], "J": [1, 1, 1, 5, 2], "K": [5, 5, 6, 5, 5], "L": [4, 4, 4, 4, 7],
+        "M": [5, 7, 7, 5, 5], "N": [6, 5, 5, 5, 5], "O": [2, 5, 5, 5, 2], "P": [6, 5, 6, 4, 4],
+        "Q": [2, 5, 5, 6, 3], "R": [6, 5, 6, 5, 5], "S": [3, 4, 2, 1, 6], "T": [7, 2, 2, 2, 2],
+        "U": [5, 5, 5, 5, 7], "V": [5, 5, 5, 5, 2], "W": [5, 5, 7, 7, 5], "X": [5, 5, 2, 5, 5],
+        "Y": [5, 5, 2, 2, 2], "Z": [7, 1, 2, 4, 7],
+        ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0], ">": [4, 2, 1, 2, 4], ":": [0, 2, 0, 2, 0],
+        "%": [5, 1, 2, 4, 5], "/": [1, 1, 2, 4, 4], "#": [5, 7, 5, 7, 5], "=": [0, 7, 0, 7, 0],
+        "_": [0, 0, 0, 0, 7],
+    ]
+
+    /// Draws `text` in white with its top-left corner at (x, y), clipped to `maxWidth` pixels.
+    static func draw(_ text: String, into b: inout Bitmap, x: Int, y: Int, maxWidth: Int) {
+        var cx = x
+        for ch in text.uppercased() {
+            guard cx + 3 <= x + maxWidth else { break }
+            if let g = glyphs[ch] {
+                for (row, bits) in g.enumerated() {
+                    for col in 0 ..< 3 where bits & (4 >> col) != 0 {
+                        let px = cx + col, py = y + row
+                        guard px < b.width, py < b.height else { continue }
+                        let o = (py * b.width + px) * b.channels
+                        for c in 0 ..< b.channels { b.pixels[o + c] = 255 }
+                    }
+                }
+            }
+            cx += advance
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The datasets le4nn trains on, and where their files are looked for.
+public enum Dataset: String, CaseIterable, Sendable {
+    case mnist, fashion, cifar10
+
+    public static let fashionClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// Folders below the data root tried in order; the root itself is tried last.
+    var subfolders: [String] {
+        switch self {
+        case .mnist: return ["mnist", "MNIST", "mnist/raw"]
+        case .fashion: return ["fashion-mnist", "fashion", "FashionMNIST/raw"]
+        case .cifar10: return ["cifar-10-batches-py", "cifar-10-jpeg", "cifar10", "cifar-10"]
+        }
+    }
+
+    /// Folders outside the data root where a system package installs the dataset.
+    var systemFolders: [String] {
+        self == .fashion ? ["/usr/share/datasets/fashion-mnist"] : []
+    }
+
+    /// The file whose presence identifies a folder holding this dataset.
+    var markerFile: String {
+        self == .cifar10 ? "test_batch" : "t10k-labels-idx1-ubyte"
+    }
+
+    /// Finds the folder holding this dataset below `root` (or in a system location).
+    public func folder(root: String?) throws -> String {
+        var tried = [String]()
+        let fm = FileManager.default
+        let roots = root.map { r in subfolders.map { r + "/" + $0 } + [r] } ?? []
+        for dir in roots + systemFolders {
+            tried.append(dir)
+            let marker = dir + "/" + markerFile
+            if fm.fileExists(atPath: marker) || fm.fileExists(atPath: marker + ".gz") { return dir }
+        }
+        let hint = root == nil ? " (give --data DIR or set LE4NN_DATA)" : ""
+        throw DataError("", "no \(rawValue) data found\(hint); looked in: \(tried.joined(separator: ", "))")
+    }
+
+    /// Loads the training or test split.
+    public func load(root: String?, train: Bool) throws -> ImageSet {
+        let dir = try folder(root: root)
+        switch self {
+        case .mnist, .fashion:
+            let prefix = train ? "train" : "t10k"
+            func pick(_ name: String) -> String {
+                let p = dir + "/" + name
+                return FileManager.default.fileExists(atPath: p) ? p : p + ".gz"
+            }
+            let names = self == .mnist ? (0 ... 9).map(String.init) : Dataset.fashionClassNames
+            return try IDX.readSet(images: pick("\(prefix)-images-idx3-ubyte"),
+                                   labels: pick("\(prefix)-labels-idx1-ubyte"), classNames: names)
+        case .cifar10:
+            return try CIFAR10.read(folder: dir, train: train)
+        }
+    }
+
+    /// The data root from a `--data` option, else from `LE4NN_DATA`.
+    public static func root(_ option: String?) -> String? {
+        option ?? ProcessInfo.processInfo.environment["LE4NN_DATA"]
+    }
+}

@@ -1,0 +1,127 @@
+import CZlib
+import Foundation
+
+/// Whole-file reading (gzip-aware) and crash-safe writing.
+public enum FileIO {
+    /// Reads a whole file into memory.
+    public static func read(_ path: String) throws -> [UInt8] {
+        guard let fh = fopen(path, "rb") else {
+            throw DataError(path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(fh) }
+        guard fseeko(fh, 0, SEEK_END) == 0 else { throw DataError(path, "cannot seek (is it a regular file?)") }
+        let size = Int(ftello(fh))
+        guard size >= 0, fseeko(fh, 0, SEEK_SET) == 0 else { throw DataError(path, "cannot determine the file size") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, fh) }
+        guard got == size else { throw DataError(path, "read \(got) of \(size) bytes") }
+        return bytes
+    }
+
+    /// True when `bytes` start with the gzip magic number.
+    public static func isGzip(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+    }
+
+    /// Reads a file, inflating it when it is gzip-compressed (detected by its magic, not its name).
+    /// `limit` bounds the inflated size so that a hostile stream cannot exhaust memory.
+    public static func readMaybeGzip(_ path: String, limit: Int = 1 << 31) throws -> [UInt8] {
+        let raw = try read(path)
+        return isGzip(raw) ? try gunzip(raw, path: path, limit: limit) : raw
+    }
+
+    /// Inflates a gzip (or zlib) stream held in memory.
+    /// `windowBits` is zlib's: the default 15 + 32 detects gzip or zlib headers, -15 reads raw deflate (zip).
+    public static func gunzip(_ input: [UInt8], path: String, limit: Int = 1 << 31, windowBits: Int32 = 15 + 32) throws -> [UInt8] {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw DataError(path, "zlib could not start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        // The gzip trailer holds the inflated size mod 2^32: a good first guess for the buffer.
+        var capacity = 1 << 16
+        if windowBits > 15, input.count >= 18 {
+            let n = input.count
+            let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+            capacity = max(capacity, min(isize, limit) + 1)
+        }
+        var out = [UInt8](repeating: 0, count: capacity)
+        var produced = 0
+        var status: Int32 = Z_OK
+        try input.withUnsafeBufferPointer { inp in
+            stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
+            stream.avail_in = UInt32(inp.count)
+            while true {
+                if produced == out.count {
+                    guard out.count < limit else { throw DataError(path, "inflates to more than \(limit) bytes") }
+                    out.append(contentsOf: repeatElement(0, count: min(out.count, limit - out.count)))
+                }
+                status = out.withUnsafeMutableBufferPointer { o -> Int32 in
+                    stream.next_out = o.baseAddress! + produced
+                    stream.avail_out = UInt32(min(o.count - produced, Int(UInt32.max)))
+                    let before = stream.avail_out
+                    let s = inflate(&stream, Z_NO_FLUSH)
+                    produced += Int(before - stream.avail_out)
+                    return s
+                }
+                if status == Z_STREAM_END { break }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                    throw DataError(path, "gzip stream is truncated (ended after \(produced) inflated bytes)")
+                }
+                if status != Z_OK && status != Z_BUF_ERROR {
+                    let why = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                    throw DataError(path, "corrupt gzip stream: \(why)")
+                }
+            }
+        }
+        out.removeLast(out.count - produced)
+        return out
+    }
+
+    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
+    /// so a reader never sees a half-written file and an existing file is replaced whole or not at all.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        guard let fh = fopen(tmp, "wb") else {
+            throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
+        }
+        let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, fh) }
+        let flushed = fflush(fh) == 0 && fsync(fileno(fh)) == 0
+        fclose(fh)
+        guard wrote == bytes.count, flushed else {
+            unlink(tmp)
+            throw DataError(path, "write failed: \(String(cString: strerror(errno)))")
+        }
+        guard rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw DataError(path, "cannot move the finished file into place: \(why)")
+        }
+    }
+
+    /// Writes UTF-8 text atomically.
+    public static func writeAtomically(_ text: String, to path: String) throws {
+        try writeAtomically(Array(text.utf8), to: path)
+    }
+
+    /// Creates a folder (and its parents) or fails with a clear error.
+    public static func makeDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw DataError(path, "cannot create folder: \(error.localizedDescription)")
+        }
+    }
+
+    /// CRC-32 as zip and gzip use it.
+    public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: uLong = CZlib.crc32(0, nil, 0)
+        var offset = 0
+        while offset < bytes.count {  // zlib takes 32-bit lengths
+            let n = min(bytes.count - offset, 1 << 30)
+            crc = CZlib.crc32(crc, bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: Bytef.self), uInt(n))
+            offset += n
+        }
+        return UInt32(crc)
+    }
+}
