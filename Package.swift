@@ -25,9 +25,11 @@ let package = Package(
             dependencies: ["LE4Data", "Augment", "Net",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Contest"),
-        .testTarget(name: "DataTests", dependencies: ["LE4Data"], path: "Tests/DataTests"),
-        .testTarget(name: "AugmentTests", dependencies: ["Augment", "LE4Data"], path: "Tests/AugmentTests"),
-        .testTarget(name: "NetTests", dependencies: ["Net", "LE4Data"], path: "Tests/NetTests"),
-        .testTarget(name: "ContestTests", dependencies: ["le4nn", "LE4Data", "Net"], path: "Tests/ContestTests"),
+        // Shared by the test targets only: fixture and data locations, subprocess runs.
+        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        .testTarget(name: "DataTests", dependencies: ["LE4Data", "TestSupport"], path: "Tests/DataTests"),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "LE4Data", "TestSupport"], path: "Tests/AugmentTests"),
+        .testTarget(name: "NetTests", dependencies: ["Net", "LE4Data", "TestSupport"], path: "Tests/NetTests"),
+        .testTarget(name: "ContestTests", dependencies: ["le4nn", "LE4Data", "Net", "TestSupport"], path: "Tests/ContestTests"),
     ]
 )

@@ -7,8 +7,8 @@ public enum IDX {
         public var bytes: [UInt8]
     }
 
-    /// Parses IDX bytes (already inflated). `path` only names the file in errors.
-    public static func parse(_ data: [UInt8], path: String) throws -> File {
+    /// Parses IDX bytes (already inflated), optionally requiring a rank. `path` only names the file in errors.
+    public static func parse(_ data: [UInt8], path: String, rank expected: Int? = nil) throws -> File {
         guard data.count >= 4 else { throw DataError(path, "too short for an IDX header (\(data.count) bytes)") }
         let magic = be32(data, 0)
         guard data[0] == 0, data[1] == 0 else {
@@ -18,6 +18,10 @@ public enum IDX {
             throw DataError(path, "IDX element type 0x\(String(data[2], radix: 16)) is not unsigned byte (0x08)")
         }
         let rank = Int(data[3])
+        if let e = expected, e != rank {
+            let kind = e == 3 ? "an IDX images file (magic 0x00000803)" : "an IDX labels file (magic 0x00000801)"
+            throw DataError(path, "expected \(kind), found magic 0x\(hex(magic)) (rank \(rank))")
+        }
         guard rank >= 1, rank <= 4 else { throw DataError(path, "IDX rank \(rank) is not between 1 and 4") }
         let header = 4 + 4 * rank
         guard data.count >= header else { throw DataError(path, "truncated IDX header") }
@@ -38,19 +42,13 @@ public enum IDX {
 
     /// Reads an IDX images file (magic 0x00000803: N × rows × columns), raw or gzip-compressed.
     public static func readImages(_ path: String) throws -> (count: Int, height: Int, width: Int, pixels: [UInt8]) {
-        let f = try parse(FileIO.readMaybeGzip(path), path: path)
-        guard f.dims.count == 3 else {
-            throw DataError(path, "expected an IDX images file (magic 0x00000803, rank 3), found rank \(f.dims.count)")
-        }
+        let f = try parse(FileIO.readMaybeGzip(path), path: path, rank: 3)
         return (f.dims[0], f.dims[1], f.dims[2], f.bytes)
     }
 
     /// Reads an IDX labels file (magic 0x00000801), raw or gzip-compressed.
     public static func readLabels(_ path: String) throws -> [UInt8] {
-        let f = try parse(FileIO.readMaybeGzip(path), path: path)
-        guard f.dims.count == 1 else {
-            throw DataError(path, "expected an IDX labels file (magic 0x00000801, rank 1), found rank \(f.dims.count)")
-        }
+        let f = try parse(FileIO.readMaybeGzip(path), path: path, rank: 1)
         return f.bytes
     }
 

@@ -106,8 +106,9 @@ public struct NPYArray: Equatable, Sendable {
             guard descr.hasPrefix("<U"), let len = Int(descr.dropFirst(2)), shape.isEmpty else {
                 throw DataError(name, ".npy dtype \(descr) is not supported")
             }
-            try need(4 * len)
-            let scalars = load(UInt32.self).prefix { $0 != 0 }.compactMap(Unicode.Scalar.init)
+            guard body.count == 4 * len else { throw DataError(name, ".npy text needs \(4 * len) bytes, has \(body.count)") }
+            let codes = body.withUnsafeBytes { raw in (0 ..< len).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
+            let scalars = codes.prefix { $0 != 0 }.compactMap(Unicode.Scalar.init)
             return NPYArray(String(String.UnicodeScalarView(scalars)))
         }
     }

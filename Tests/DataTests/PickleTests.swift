@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+@testable import LE4Data
+import TestSupport
+
+/// The decoder against fixtures written by NumPy (and in the Python 2 forms), listed in manifest.json.
+final class PickleTests: XCTestCase {
+    struct Manifest: Decodable {
+        struct ArrayCase: Decodable { let file: String; let dtype: String; let shape: [Int]; let fortran: Bool; let form: String; let expected: [Double] }
+        struct DumpCase: Decodable { let file: String; let count: Int?; let expected_u1: [UInt8]?; let error: String? }
+        struct CifarCase: Decodable { let file: String; let keys: String; let labels: [Int]?; let batch_label: String?; let label_names: [String]? }
+        struct BadCase: Decodable { let file: String; let why: String; let offset: Int? }
+        let arrays: [ArrayCase]
+        let dumps: [DumpCase]
+        let cifar: [CifarCase]
+        let malicious: [BadCase]
+    }
+
+    lazy var manifest: Manifest = {
+        let data = (try? Foundation.Data(contentsOf: URL(fileURLWithPath: fixturesDir + "/manifest.json"))) ?? Foundation.Data()
+        return (try? JSONDecoder().decode(Manifest.self, from: data)) ?? Manifest(arrays: [], dumps: [], cifar: [], malicious: [])
+    }()
+
+    func testEveryProtocolAndDtypeDecodesToItsArray() throws {
+        XCTAssertGreaterThanOrEqual(manifest.arrays.count, 40, "manifest.json missing or incomplete")
+        var protocolsSeen = Set<String>()
+        for c in manifest.arrays {
+            let path = fixturesDir + "/" + c.file
+            guard case .array(let a) = try Pickle.load(path) else { XCTFail("\(c.file): not an array"); continue }
+            XCTAssertEqual(a.shape, c.shape, c.file)
+            XCTAssertEqual(a.fortran, c.fortran, c.file)
+            XCTAssertEqual(String(a.dtype.description.dropFirst()), c.dtype, c.file)
+            XCTAssertEqual(a.doubles(), c.expected, c.file)
+            protocolsSeen.insert(c.form + String(c.file.split(separator: "_").last ?? ""))
+        }
+        for p in 0 ... 5 { XCTAssertTrue(protocolsSeen.contains("py3p\(p).pkl"), "no protocol \(p) fixture") }
+        for p in 0 ... 2 { XCTAssertTrue(protocolsSeen.contains("py2p\(p).pkl"), "no Python 2 protocol \(p) fixture") }
+    }
+
+    func testContestDumpsInEveryShapeAndScale() throws {
+        XCTAssertEqual(manifest.dumps.count, 5)
+        for c in manifest.dumps {
+            let path = fixturesDir + "/" + c.file
+            if c.error != nil {
+                XCTAssertThrowsError(try ContestDump.read(path)) { e in
+                    XCTAssertTrue("\(e)".contains(path) && "\(e)".contains("28×28"), "\(e)")
+                }
+                continue
+            }
+            let set = try ContestDump.read(path)
+            XCTAssertEqual(set.count, c.count, c.file)
+            XCTAssertEqual(set.pixels, c.expected_u1, c.file)
+            XCTAssertEqual([set.channels, set.height, set.width], [1, 28, 28])
+        }
+    }
+
+    func testCifarBatchesWithBytesAndStrKeys() throws {
+        for c in manifest.cifar {
+            let path = fixturesDir + "/" + c.file
+            if let names = c.label_names {
+                XCTAssertEqual(try CIFAR10.readClassNames(path), names, c.file)
+                continue
+            }
+            let set = try CIFAR10.readBatch(path)
+            XCTAssertEqual(set.labels.map(Int.init), c.labels, c.file)
+            XCTAssertEqual(set.count, 4)
+            XCTAssertEqual(set.pixels, (0 ..< 12288).map { UInt8(($0 * 37) % 256) }, c.file)
+            guard case .dict(let d) = try Pickle.load(path) else { return XCTFail() }
+            XCTAssertEqual(d["batch_label"]?.text, c.batch_label)
+        }
+    }
+
+    func testHostileAndBrokenPicklesAreRefusedWithTheirOffset() throws {
+        XCTAssertEqual(manifest.malicious.count, 8)
+        for c in manifest.malicious {
+            let path = fixturesDir + "/" + c.file
+            XCTAssertThrowsError(try Pickle.load(path), c.why) { e in
+                let text = "\(e)"
+                XCTAssertTrue(e is DataError && text.hasPrefix(path), text)
+                if let off = c.offset { XCTAssertTrue(text.contains("at byte \(off)"), "\(c.file): \(text)") }
+            }
+        }
+        XCTAssertThrowsError(try Pickle.load(fixturesDir + "/pickle/evil_os_system.pkl")) { XCTAssertTrue("\($0)".contains("'os.system' is not allowed"), "\($0)") }
+        XCTAssertThrowsError(try Pickle.load(fixturesDir + "/pickle/evil_builtins_eval.pkl")) { XCTAssertTrue("\($0)".contains("builtins.eval"), "\($0)") }
+        XCTAssertThrowsError(try Pickle.load(fixturesDir + "/pickle/deep_nesting.pkl")) { XCTAssertTrue("\($0)".contains("nesting deeper"), "\($0)") }
+        XCTAssertThrowsError(try Pickle.load(fixturesDir + "/pickle/bad_length8.pkl")) { XCTAssertTrue("\($0)".contains("remain"), "\($0)") }
+    }
+
+    func testHandBuiltOpcodes() throws {
+        // EMPTY_LIST, 10,000 times APPEND of nested lists via memo would nest deeply: refused by depth.
+        var deep: [UInt8] = [0x80, 2]
+        for _ in 0 ..< 100 { deep.append(0x5d) }  // 100 empty lists on the stack
+        for _ in 0 ..< 99 { deep.append(0x61) }  // each appended into the one below
+        deep.append(0x2e)
+        XCTAssertThrowsError(try Pickle.decode(deep)) { XCTAssertTrue("\($0)".contains("nesting deeper"), "\($0)") }
+        // A dict with an int, a negative LONG1, a float and a tuple.
+        let p: [UInt8] = [0x80, 2, 0x7d, 0x28, 0x55, 1, 0x61, 0x8a, 2, 0x00, 0xff, 0x55, 1, 0x62,
+                          0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x55, 1, 0x63, 0x4b, 7, 0x88, 0x86, 0x75, 0x2e]
+        guard case .dict(let d) = try Pickle.decode(p) else { return XCTFail() }
+        guard case .int(let a)? = d["a"], case .float(let b)? = d["b"], case .tuple(let t)? = d["c"] else { return XCTFail() }
+        XCTAssertEqual(a, -256)
+        XCTAssertEqual(b, 1.5)
+        XCTAssertEqual(t.count, 2)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// The committed fixtures folder (written by Tests/Fixtures/make_fixtures.py).
+public let fixturesDir: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+/// The real-data root: `LE4NN_DATA`, else `../shared/data` beside the checkout.
+/// Without data the test is skipped, or fails when `LE4NN_REQUIRE_DATA=1` (as CI sets it).
+public func requireDataRoot(_ marker: String = "mnist/t10k-labels-idx1-ubyte.gz") throws -> String {
+    let env = ProcessInfo.processInfo.environment
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates = [env["LE4NN_DATA"], repo.appendingPathComponent("../shared/data").standardized.path].compactMap { $0 }
+    if let root = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/" + marker) }) { return root }
+    let message = "real data not found (\(marker) under \(candidates.joined(separator: " or ")))"
+    if env["LE4NN_REQUIRE_DATA"] == "1" {
+        XCTFail(message + " but LE4NN_REQUIRE_DATA=1")
+        throw XCTSkip(message)
+    }
+    throw XCTSkip(message + "; set LE4NN_DATA to run this test")
+}
+
+/// A fresh empty temporary folder.
+public func temporaryDirectory(_ name: String = "le4nn-test") -> String {
+    let dir = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Runs a command and returns its exit status and combined output.
+@discardableResult
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let e = environment { p.environment = ProcessInfo.processInfo.environment.merging(e) { $1 } }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
