@@ -1,0 +1,63 @@
+import LE4Data
+
+/// Fully connected layer: y = x·Wᵀ + b (the course's y = Wx + b, for a batch of rows).
+/// Any input is flattened to [B, N], as the course does after convolution and pooling.
+public final class Affine: Layer {
+    public let inputs: Int, outputs: Int
+    /// W: [outputs, inputs], b: [outputs]
+    public let W: Param, b: Param
+    private var x = Tensor(zeros: [0])
+
+    public init(inputs: Int, outputs: Int, initializer: Initializer, rng: inout SeededRNG) {
+        self.inputs = inputs; self.outputs = outputs
+        W = Param(name: "W", shape: [outputs, inputs],
+                  value: initializer.draw(count: outputs * inputs, fanIn: inputs, fanOut: outputs, rng: &rng), decays: true)
+        b = Param(name: "b", shape: [outputs], value: [Float](repeating: 0, count: outputs), decays: false)
+    }
+
+    public var spec: String { "fc\(outputs)" }
+    public var params: [Param] { [W, b] }
+    public func outputShape(_ input: [Int]) -> [Int] { [outputs] }
+
+    // x: [B, N] → y: [B, M]
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let B = x.batch
+        precondition(x.itemSize == inputs, "fc\(outputs) expects \(inputs) inputs, got \(x.itemSize)")
+        if training { self.x = x }
+        return Tensor(uninitialized: [B, outputs]) { y in
+            for i in 0 ..< B { for j in 0 ..< outputs { y[i * outputs + j] = b.value[j] } }
+            x.data.withUnsafeBufferPointer { xp in
+                W.value.withUnsafeBufferPointer { wp in
+                    gemm(transB: true, m: B, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
+                         b: wp.baseAddress!, ldb: inputs, beta: 1, c: y.baseAddress!, ldc: outputs)
+                }
+            }
+        }
+    }
+
+    // dy: [B, M] → dx: [B, N]; dW = dyᵀ·x, db = column sums of dy
+    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
+        let B = dy.batch
+        dy.data.withUnsafeBufferPointer { dp in
+            x.data.withUnsafeBufferPointer { xp in
+                W.grad.withUnsafeMutableBufferPointer { gw in
+                    gemm(transA: true, m: outputs, n: inputs, k: B, a: dp.baseAddress!, lda: outputs,
+                         b: xp.baseAddress!, ldb: inputs, c: gw.baseAddress!, ldc: inputs)
+                }
+            }
+            b.grad.withUnsafeMutableBufferPointer { gb in
+                for j in 0 ..< outputs { gb[j] = 0 }
+                for i in 0 ..< B { for j in 0 ..< outputs { gb[j] += dp[i * outputs + j] } }
+            }
+        }
+        guard needInputGrad else { return Tensor(zeros: [0]) }
+        return Tensor(uninitialized: x.shape) { dx in
+            dy.data.withUnsafeBufferPointer { dp in
+                W.value.withUnsafeBufferPointer { wp in
+                    gemm(m: B, n: inputs, k: outputs, a: dp.baseAddress!, lda: outputs,
+                         b: wp.baseAddress!, ldb: inputs, c: dx.baseAddress!, ldc: inputs)
+                }
+            }
+        }
+    }
+}

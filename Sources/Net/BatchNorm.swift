@@ -1,0 +1,131 @@
+import Foundation
+
+/// Batch normalization (course formulas 28–38): per feature for affine outputs [B, M], per
+/// channel for convolution outputs [B, C, H, W]. Training uses the batch's mean and variance
+/// and updates running estimates; inference uses the running estimates (formula 38).
+public final class BatchNorm: Layer {
+    public let channels: Int
+    public let epsilon: Float = 1e-5
+    /// Weight of the newest batch in the running estimates.
+    public let momentum: Float = 0.1
+    /// γ (starts at 1) and β (starts at 0): [C]
+    public let gamma: Param, beta: Param
+    /// E[x] and Var[x] for inference: [C]
+    public let runningMean: Param, runningVar: Param
+    private var xhat = [Float]()
+    private var invStd = [Float]()
+    private var shape = [Int]()
+
+    public init(channels: Int) {
+        self.channels = channels
+        gamma = Param(name: "gamma", shape: [channels], value: [Float](repeating: 1, count: channels), decays: false)
+        beta = Param(name: "beta", shape: [channels], value: [Float](repeating: 0, count: channels), decays: false)
+        runningMean = Param(name: "running_mean", shape: [channels], value: [Float](repeating: 0, count: channels), decays: false)
+        runningVar = Param(name: "running_var", shape: [channels], value: [Float](repeating: 1, count: channels), decays: false)
+    }
+
+    public var spec: String { "bn" }
+    public var params: [Param] { [gamma, beta] }
+    public var buffers: [Param] { [runningMean, runningVar] }
+    public func outputShape(_ input: [Int]) -> [Int] { input }
+
+    // x: [B, C, S] with S = H·W (1 after an affine layer) → y: same shape
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let B = x.batch, C = channels, S = x.itemSize / C
+        precondition(x.itemSize == C * S, "bn expects \(C) channels")
+        let m = Float(B * S)
+        shape = x.shape
+        if !training {
+            return Tensor(uninitialized: x.shape) { y in
+                x.data.withUnsafeBufferPointer { xp in
+                    for c in 0 ..< C {
+                        let scale = gamma.value[c] / (runningVar.value[c] + epsilon).squareRoot()
+                        let shift = beta.value[c] - scale * runningMean.value[c]
+                        for b in 0 ..< B {
+                            let o = (b * C + c) * S
+                            for s in 0 ..< S { y[o + s] = scale * xp[o + s] + shift }
+                        }
+                    }
+                }
+            }
+        }
+        if xhat.count != x.count { xhat = [Float](repeating: 0, count: x.count) }
+        if invStd.count != C { invStd = [Float](repeating: 0, count: C) }
+        var batchMean = [Float](repeating: 0, count: C), batchVar = [Float](repeating: 0, count: C)
+        let out = Tensor(uninitialized: x.shape) { y in
+            x.data.withUnsafeBufferPointer { xp in
+                xhat.withUnsafeMutableBufferPointer { xh in
+                    invStd.withUnsafeMutableBufferPointer { inv in
+                    batchMean.withUnsafeMutableBufferPointer { bm in
+                    batchVar.withUnsafeMutableBufferPointer { bv in
+                        let (g, bt) = (gamma.value, beta.value)
+                        Threads.parallelFor(C, minChunk: 8) { range in
+                            for c in range {
+                                var sum: Float = 0
+                                for b in 0 ..< B { let o = (b * C + c) * S; for s in 0 ..< S { sum += xp[o + s] } }
+                                let mean = sum / m
+                                var sq: Float = 0
+                                for b in 0 ..< B { let o = (b * C + c) * S; for s in 0 ..< S { let d = xp[o + s] - mean; sq += d * d } }
+                                let variance = sq / m
+                                let istd = 1 / (variance + epsilon).squareRoot()
+                                inv[c] = istd
+                                for b in 0 ..< B {
+                                    let o = (b * C + c) * S
+                                    for s in 0 ..< S {
+                                        let h = (xp[o + s] - mean) * istd
+                                        xh[o + s] = h
+                                        y[o + s] = g[c] * h + bt[c]
+                                    }
+                                }
+                                bm[c] = mean
+                                bv[c] = variance
+                            }
+                        }
+                    }
+                    }
+                    }
+                }
+            }
+        }
+        let unbias = m > 1 ? m / (m - 1) : 1
+        for c in 0 ..< C {
+            runningMean.value[c] += momentum * (batchMean[c] - runningMean.value[c])
+            runningVar.value[c] += momentum * (batchVar[c] * unbias - runningVar.value[c])
+        }
+        return out
+    }
+
+    // Formulas 32–37 folded: dx = γ·invstd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
+    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
+        let B = dy.batch, C = channels, S = dy.itemSize / C
+        let m = Float(B * S)
+        return Tensor(uninitialized: shape) { dx in
+            dy.data.withUnsafeBufferPointer { d in
+                xhat.withUnsafeBufferPointer { xh in
+                    let g = gamma.value
+                    let inv = invStd
+                    gamma.grad.withUnsafeMutableBufferPointer { dg in
+                        beta.grad.withUnsafeMutableBufferPointer { db in
+                            Threads.parallelFor(C, minChunk: 8) { range in
+                                for c in range {
+                                    var sdy: Float = 0, sdyx: Float = 0
+                                    for b in 0 ..< B {
+                                        let o = (b * C + c) * S
+                                        for s in 0 ..< S { sdy += d[o + s]; sdyx += d[o + s] * xh[o + s] }
+                                    }
+                                    dg[c] = sdyx; db[c] = sdy
+                                    guard needInputGrad else { continue }
+                                    let k = g[c] * inv[c] / m
+                                    for b in 0 ..< B {
+                                        let o = (b * C + c) * S
+                                        for s in 0 ..< S { dx[o + s] = k * (m * d[o + s] - sdy - xh[o + s] * sdyx) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// A trainable array and its gradient, kept together.
+public final class Param {
+    /// Name inside the model file, e.g. `3.conv.W`.
+    public var name: String
+    public var shape: [Int]
+    public var value: [Float]
+    public var grad: [Float]
+    /// Whether weight decay applies (weights yes; biases and BN γ, β no).
+    public let decays: Bool
+
+    public init(name: String, shape: [Int], value: [Float], decays: Bool) {
+        precondition(shape.reduce(1, *) == value.count, "parameter \(name) does not match its shape")
+        self.name = name; self.shape = shape; self.value = value; self.decays = decays
+        grad = [Float](repeating: 0, count: value.count)
+    }
+}
+
+/// The verbs every layer has: `forward` caches what `backward` needs; `backward` turns the
+/// gradient of the output into the gradient of the input and fills its parameters' `grad`.
+public protocol Layer: AnyObject {
+    /// The spec token that builds this layer (`conv32`, `bn`, `relu`, `pool2`, `fc10`, ...).
+    var spec: String { get }
+    /// Output shape (without the batch dimension) for an input shape (without the batch dimension).
+    func outputShape(_ input: [Int]) -> [Int]
+    func forward(_ x: Tensor, training: Bool) -> Tensor
+    /// `needInputGrad` is false for the first layer, whose input gradient nobody uses.
+    func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor
+    /// Trainable parameters (empty for most layers).
+    var params: [Param] { get }
+    /// Non-trainable state saved with the model (BN running statistics).
+    var buffers: [Param] { get }
+}
+
+public extension Layer {
+    var params: [Param] { [] }
+    var buffers: [Param] { [] }
+}

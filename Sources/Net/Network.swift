@@ -1,0 +1,170 @@
+import Foundation
+import LE4Data
+
+/// A network: layers in sequence, described by a text spec such as
+/// `conv32-bn-relu-pool-conv64-bn-relu-pool-fc128-bn-relu-drop0.5-fc10`.
+public final class Network {
+    /// Input shape without the batch dimension: [C, H, W].
+    public let inputShape: [Int]
+    public let classes: Int
+    public let layers: [Layer]
+    /// Canonical spec (presets expanded).
+    public let spec: String
+
+    /// Named presets and what they expand to.
+    public static let presets: [(name: String, spec: String, about: String)] = [
+        ("mlp", "fc100-sigmoid-fc10", "the course's 3-layer net, 784 → M sigmoid → 10 (mlpM sets M, e.g. mlp80)"),
+        ("mnist-small", "conv32-bn-relu-pool-conv64-bn-relu-pool-fc128-bn-relu-drop0.5-fc10",
+         "two conv blocks for 28×28 digits"),
+        ("cifar-small", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-conv128-bn-relu-conv128-bn-relu-pool-fc10",
+         "three double-conv blocks for 32×32 colour images"),
+        ("digits", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-fc256-bn-relu-drop0.4-fc10",
+         "the contest net: VGG-style double convs, wider head"),
+    ]
+
+    /// The grammar, for `--help` and errors.
+    public static let grammar = """
+    A network is layer tokens joined by '-', or a preset name:
+      conv<K>[x<R>][s<S>][p<P>]  convolution, K filters of R×R (default 3), stride S (1), padding P (R/2)
+      bn                         batch normalization (per channel after conv, per feature after fc)
+      relu | sigmoid             activations
+      pool[<d>]                  max pooling d×d, stride d (default 2)
+      avgpool<d> | gap           average pooling d×d; global average pooling
+      drop<r>                    dropout with ratio r, e.g. drop0.5
+      fc<N>                      affine layer with N outputs (flattens its input); the last must be fc<classes>
+    Presets: \(presets.map { "\($0.name) = \($0.spec)" }.joined(separator: "\n         "))
+    """
+
+    /// Expands a preset name (or returns the spec unchanged).
+    public static func expand(_ spec: String) -> String {
+        if spec.hasPrefix("mlp"), let m = Int(spec.dropFirst(3)), m > 0 { return "fc\(m)-sigmoid-fc10" }
+        return presets.first { $0.name == spec }?.spec ?? spec
+    }
+
+    /// Builds a network for inputs [C, H, W] and `classes` outputs; `seed` fixes the initial weights.
+    public init(spec text: String, inputShape: [Int], classes: Int, initializer: Initializer = .he, seed: UInt64) throws {
+        let spec = Network.expand(text)
+        var rng = SeededRNG(seed: seed, stream: [0x1417])
+        var shape = inputShape
+        var layers = [Layer]()
+        let tokens = spec.split(separator: "-").map(String.init)
+        guard !tokens.isEmpty else { throw NetError("empty network spec\n" + Network.grammar) }
+        for (i, tok) in tokens.enumerated() {
+            func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)) }
+            func bad(_ why: String) -> NetError { NetError("layer \(i + 1) '\(tok)' of '\(spec)': \(why)\n" + Network.grammar) }
+            let layer: Layer
+            if tok == "bn" {
+                layer = BatchNorm(channels: shape[0])
+            } else if tok == "relu" {
+                layer = ReLU()
+            } else if tok == "sigmoid" {
+                layer = Sigmoid()
+            } else if tok == "flatten" {
+                layer = Flatten()
+            } else if tok == "gap" {
+                guard shape.count == 3 else { throw bad("global average pooling needs an image input") }
+                layer = AvgPool(global: true)
+            } else if tok.hasPrefix("avgpool") {
+                guard let d = number(after: "avgpool"), d > 0 else { throw bad("expected avgpool<d>") }
+                guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
+                layer = AvgPool(size: d)
+            } else if tok.hasPrefix("pool") {
+                let d = tok == "pool" ? 2 : number(after: "pool") ?? 0
+                guard d > 0 else { throw bad("expected pool or pool<d>") }
+                guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
+                layer = MaxPool(size: d)
+            } else if tok.hasPrefix("drop") {
+                guard let r = Float(tok.dropFirst(4)), r >= 0, r < 1 else { throw bad("expected drop<r> with 0 ≤ r < 1") }
+                layer = Dropout(ratio: r, seed: seed &+ UInt64(i))
+            } else if tok.hasPrefix("fc") {
+                guard let n = number(after: "fc"), n > 0 else { throw bad("expected fc<N>") }
+                if shape.count > 1 { layers.append(Flatten()); shape = [shape.reduce(1, *)] }
+                layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng)
+            } else if tok.hasPrefix("conv") {
+                let (k, r, s, p) = try Network.parseConv(tok).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
+                guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
+                let pad = p ?? r / 2
+                guard shape[1] + 2 * pad >= r, shape[2] + 2 * pad >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
+                layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng)
+            } else {
+                throw bad("unknown layer")
+            }
+            shape = layer.outputShape(shape)
+            layers.append(layer)
+        }
+        guard shape == [classes], layers.last is Affine else {
+            throw NetError("'\(spec)' ends with output \(shape); its last layer must be fc\(classes) for \(classes) classes\n" + Network.grammar)
+        }
+        self.inputShape = inputShape
+        self.classes = classes
+        self.layers = layers
+        self.spec = spec
+        for (i, l) in layers.enumerated() { for p in l.params + l.buffers { p.name = "\(i).\(l.spec).\(p.name)" } }
+    }
+
+    static func parseConv(_ tok: String) -> (Int, Int, Int, Int?)? {
+        var rest = Substring(tok.dropFirst(4))
+        func num() -> Int? {
+            let d = rest.prefix(while: \.isNumber)
+            rest = rest.dropFirst(d.count)
+            return Int(d)
+        }
+        guard let k = num(), k > 0 else { return nil }
+        var r = 3, s = 1
+        var p: Int?
+        while let c = rest.first {
+            rest = rest.dropFirst()
+            guard let v = num() else { return nil }
+            switch c {
+            case "x": guard v > 0 else { return nil }; r = v
+            case "s": guard v > 0 else { return nil }; s = v
+            case "p": p = v
+            default: return nil
+            }
+        }
+        return (k, r, s, p)
+    }
+
+    public var params: [Param] { layers.flatMap(\.params) }
+    public var buffers: [Param] { layers.flatMap(\.buffers) }
+    public var parameterCount: Int { params.reduce(0) { $0 + $1.value.count } }
+
+    // x: [B, C, H, W] → logits: [B, classes]
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        layers.reduce(x) { $1.forward($0, training: training) }
+    }
+
+    /// Backpropagates the gradient of the logits, filling every parameter's `grad`.
+    public func backward(_ dLogits: Tensor) {
+        var g = dLogits
+        for (i, l) in layers.enumerated().reversed() { g = l.backward(g, needInputGrad: i > 0) }
+    }
+
+    /// Images as network input: [B, C, H, W], pixels scaled to [0, 1].
+    public static func input(_ set: ImageSet, indices: Range<Int>) -> Tensor {
+        let n = set.imageSize
+        return Tensor(uninitialized: [indices.count, set.channels, set.height, set.width]) { x in
+            set.pixels.withUnsafeBufferPointer { px in
+                let base = indices.lowerBound * n
+                for i in 0 ..< indices.count * n { x[i] = Float(px[base + i]) * (1 / 255) }
+            }
+        }
+    }
+
+    /// Class probabilities [N, classes] for a whole set, in batches.
+    public func probabilities(_ set: ImageSet, batch: Int = 1000) -> [Float] {
+        var out = [Float](); out.reserveCapacity(set.count * classes)
+        for start in stride(from: 0, to: set.count, by: batch) {
+            let x = Network.input(set, indices: start ..< min(set.count, start + batch))
+            out += SoftmaxCrossEntropy.softmax(forward(x, training: false)).data
+        }
+        return out
+    }
+}
+
+extension Optional {
+    func orThrow(_ e: @autoclosure () -> Error) throws -> Wrapped {
+        guard let v = self else { throw e() }
+        return v
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// The course's update rules (section 5.5, formulas 39–55) with their default hyper-parameters.
+/// Each keeps its state per parameter, in the order `step` receives them.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case sgd, momentum, adagrad, rmsprop, adadelta, adam
+
+    /// The course's recommended learning rate (AdaDelta has none: it is the scale of its step).
+    public var defaultLearningRate: Float {
+        switch self {
+        case .sgd, .momentum, .rmsprop: return 0.01
+        case .adagrad, .adam: return 0.001
+        case .adadelta: return 1
+        }
+    }
+}
+
+/// Hyper-parameters; `nil` fields take the course's defaults.
+public struct OptimizerConfig: Sendable, Equatable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    /// Momentum α (0.9), RMSProp/AdaDelta ρ (0.99 / 0.95), Adam β₁ (0.9).
+    public var beta1: Float
+    /// Adam β₂ (0.999).
+    public var beta2: Float
+    /// ε of RMSProp (1e-8), AdaDelta (1e-6), Adam (1e-8); AdaGrad's h₀ (1e-8).
+    public var epsilon: Float
+    /// L2 weight decay λ: adds λ·W to the gradient of weights (not biases or BN γ, β).
+    public var weightDecay: Float
+    /// L1 penalty λ: adds λ·sign(W) to the gradient of weights.
+    public var l1: Float
+
+    public init(_ kind: OptimizerKind, learningRate: Float? = nil, beta1: Float? = nil, beta2: Float? = nil,
+                epsilon: Float? = nil, weightDecay: Float = 0, l1: Float = 0) {
+        self.kind = kind
+        self.learningRate = learningRate ?? kind.defaultLearningRate
+        let defaultBeta1: Float
+        switch kind {
+        case .rmsprop: defaultBeta1 = 0.99
+        case .adadelta: defaultBeta1 = 0.95
+        default: defaultBeta1 = 0.9
+        }
+        self.beta1 = beta1 ?? defaultBeta1
+        self.beta2 = beta2 ?? 0.999
+        self.epsilon = epsilon ?? (kind == .adadelta ? 1e-6 : 1e-8)
+        self.weightDecay = weightDecay
+        self.l1 = l1
+    }
+}
+
+/// Applies one update to every parameter from its `grad`.
+public final class Optimizer {
+    public let config: OptimizerConfig
+    private var state1 = [[Float]]()   // ΔW (momentum), h (AdaGrad, RMSProp, AdaDelta), m (Adam)
+    private var state2 = [[Float]]()   // s (AdaDelta), v (Adam)
+    /// Steps taken (Adam's t).
+    public private(set) var t = 0
+
+    public init(_ config: OptimizerConfig) { self.config = config }
+
+    /// One update with learning rate `lr` (the schedule's value this step).
+    public func step(_ params: [Param], lr: Float) {
+        if state1.count != params.count {
+            let h0: Float = config.kind == .adagrad ? config.epsilon : 0
+            state1 = params.map { [Float](repeating: h0, count: $0.value.count) }
+            state2 = params.map { [Float](repeating: 0, count: $0.value.count) }
+        }
+        t += 1
+        let c = config
+        let bias1 = 1 - pow(c.beta1, Float(t)), bias2 = 1 - pow(c.beta2, Float(t))
+        for (k, p) in params.enumerated() {
+            let wd = p.decays ? c.weightDecay : 0, l1 = p.decays ? c.l1 : 0
+            p.value.withUnsafeMutableBufferPointer { w in
+            p.grad.withUnsafeBufferPointer { g in
+            state1[k].withUnsafeMutableBufferPointer { s1 in
+            state2[k].withUnsafeMutableBufferPointer { s2 in
+                for i in 0 ..< w.count {
+                    var gi = g[i]
+                    if wd != 0 { gi += wd * w[i] }
+                    if l1 != 0 { gi += l1 * (w[i] > 0 ? 1 : w[i] < 0 ? -1 : 0) }
+                    switch c.kind {
+                    case .sgd:  // (39)
+                        w[i] -= lr * gi
+                    case .momentum:  // (40, 41)
+                        s1[i] = c.beta1 * s1[i] - lr * gi
+                        w[i] += s1[i]
+                    case .adagrad:  // (42, 43)
+                        s1[i] += gi * gi
+                        w[i] -= lr * gi / s1[i].squareRoot()
+                    case .rmsprop:  // (44, 45)
+                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
+                        w[i] -= lr * gi / (s1[i].squareRoot() + c.epsilon)
+                    case .adadelta:  // (46–49); lr scales the step, 1 is the course's rule
+                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
+                        let dw = -(s2[i].squareRoot() + c.epsilon) / (s1[i].squareRoot() + c.epsilon) * gi
+                        s2[i] = c.beta1 * s2[i] + (1 - c.beta1) * dw * dw
+                        w[i] += lr * dw
+                    case .adam:  // (50–55)
+                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi
+                        s2[i] = c.beta2 * s2[i] + (1 - c.beta2) * gi * gi
+                        w[i] -= lr * (s1[i] / bias1) / ((s2[i] / bias2).squareRoot() + c.epsilon)
+                    }
+                }
+            }
+            }
+            }
+            }
+        }
+    }
+}
+
+/// Learning-rate schedules over a run of `totalSteps` steps.
+public enum Schedule: Sendable, Equatable {
+    case constant
+    /// Multiply by `gamma` every `every` epochs.
+    case step(every: Int, gamma: Float)
+    /// Cosine decay from the base rate to 0.
+    case cosine
+    /// Linear warm-up from base/25 to base over the first `warmup` fraction, then cosine to base/1e4.
+    case oneCycle(warmup: Float)
+
+    /// Parses `constant`, `step[:every=E:gamma=G]`, `cosine`, `onecycle[:warmup=W]`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":").map(String.init)
+        var kv = [String: Float]()
+        for p in parts.dropFirst() {
+            let f = p.split(separator: "=")
+            guard f.count == 2, let v = Float(f[1]) else { throw NetError("schedule parameter '\(p)' is not key=value") }
+            kv[String(f[0])] = v
+        }
+        switch parts.first ?? "" {
+        case "constant": self = .constant
+        case "step": self = .step(every: Int(kv["every"] ?? 10), gamma: kv["gamma"] ?? 0.1)
+        case "cosine": self = .cosine
+        case "onecycle": self = .oneCycle(warmup: kv["warmup"] ?? 0.2)
+        default: throw NetError("unknown schedule '\(text)': use constant, step[:every=10:gamma=0.1], cosine or onecycle[:warmup=0.2]")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .constant: return "constant"
+        case .step(let e, let g): return "step:every=\(e):gamma=\(g)"
+        case .cosine: return "cosine"
+        case .oneCycle(let w): return "onecycle:warmup=\(w)"
+        }
+    }
+
+    /// The rate at `step` (0-based) of `totalSteps`, with `stepsPerEpoch` for the step schedule.
+    public func rate(base: Float, step: Int, totalSteps: Int, stepsPerEpoch: Int) -> Float {
+        let progress = Float(step) / Float(max(1, totalSteps))
+        switch self {
+        case .constant: return base
+        case .step(let every, let gamma):
+            return base * pow(gamma, Float(step / max(1, stepsPerEpoch * every)))
+        case .cosine:
+            return base * 0.5 * (1 + cos(Float.pi * progress))
+        case .oneCycle(let warmup):
+            if progress < warmup { return base / 25 + (base - base / 25) * progress / warmup }
+            let q = (progress - warmup) / max(1e-6, 1 - warmup)
+            return base / 1e4 + (base - base / 1e4) * 0.5 * (1 + cos(Float.pi * q))
+        }
+    }
+}
+
+/// A mistake in a network, schedule or model description: says what is wrong and what is accepted.
+public struct NetError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

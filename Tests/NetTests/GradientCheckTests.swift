@@ -1,0 +1,153 @@
+import XCTest
+@testable import Net
+import LE4Data
+
+/// Every layer's backward pass against central differences. The layers compute in Float; the
+/// probe loss L = Σ r·y and the differences are accumulated in Double.
+final class GradientCheckTests: XCTestCase {
+    let h: Float = 1e-2
+
+    func randomTensor(_ shape: [Int], _ rng: inout SeededRNG, scale: Double = 1) -> Tensor {
+        Tensor(shape: shape, data: (0 ..< shape.reduce(1, *)).map { _ in Float(rng.normal() * scale) })
+    }
+
+    func probe(_ y: Tensor, _ r: [Float]) -> Double {
+        zip(y.data, r).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(1e-3, abs(a) + abs(b)) }
+
+    /// Checks d(Σ r·layer(x))/dx and /dθ at up to `samples` coordinates each.
+    func check(_ name: String, _ layer: Layer, input shape: [Int], seed: UInt64 = 1, samples: Int = 40,
+               tolerance: Double = 2e-2, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRNG(seed: seed)
+        var x = randomTensor(shape, &rng)
+        let y = layer.forward(x, training: true)
+        let r = (0 ..< y.count).map { _ in Float(rng.normal()) }
+        let dx = layer.backward(Tensor(shape: y.shape, data: r), needInputGrad: true)
+        let paramGrads = layer.params.map(\.grad)
+        var worst = 0.0
+        for _ in 0 ..< samples {
+            let i = rng.int(below: x.count)
+            let orig = x.data[i]
+            x.data[i] = orig + h; let up = probe(layer.forward(x, training: true), r)
+            x.data[i] = orig - h; let down = probe(layer.forward(x, training: true), r)
+            x.data[i] = orig
+            let numeric = (up - down) / (2 * Double(h))
+            let err = relativeError(numeric, Double(dx.data[i]))
+            worst = max(worst, err)
+            XCTAssertLessThan(err, tolerance, "\(name) dx[\(i)]: analytic \(dx.data[i]) numeric \(numeric) relative error \(err)", file: file, line: line)
+        }
+        for (p, analytic) in zip(layer.params, paramGrads) {
+            for _ in 0 ..< samples {
+                let i = rng.int(below: p.value.count)
+                let orig = p.value[i]
+                p.value[i] = orig + h; let up = probe(layer.forward(x, training: true), r)
+                p.value[i] = orig - h; let down = probe(layer.forward(x, training: true), r)
+                p.value[i] = orig
+                let numeric = (up - down) / (2 * Double(h))
+                let err = relativeError(numeric, Double(analytic[i]))
+                worst = max(worst, err)
+                XCTAssertLessThan(err, tolerance, "\(name) d\(p.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric) relative error \(err)", file: file, line: line)
+            }
+        }
+        print("gradient check \(name): worst relative error \(String(format: "%.2e", worst))")
+    }
+
+    func testAffine() {
+        var rng = SeededRNG(seed: 2)
+        check("fc7", Affine(inputs: 13, outputs: 7, initializer: .xavier, rng: &rng), input: [5, 13])
+        check("fc3 on an image", Affine(inputs: 2 * 3 * 5, outputs: 3, initializer: .he, rng: &rng), input: [4, 2, 3, 5])
+    }
+
+    func testActivations() {
+        check("sigmoid", Sigmoid(), input: [3, 11])
+        check("relu", ReLU(), input: [3, 2, 5, 5])
+    }
+
+    func testBatchNormAfterAffineAndPerChannel() {
+        check("bn features", BatchNorm(channels: 6), input: [7, 6])
+        check("bn channels", BatchNorm(channels: 3), input: [4, 3, 5, 3])
+    }
+
+    func testConvolutionPaddingStrideAndOddSizes() {
+        var rng = SeededRNG(seed: 3)
+        for (c, k, r, s, p, hw) in [(1, 2, 3, 1, 1, 5), (3, 4, 3, 2, 0, 7), (2, 3, 5, 1, 2, 6), (2, 2, 3, 2, 1, 9), (3, 2, 1, 1, 0, 4), (2, 3, 4, 3, 2, 8)] {
+            let conv = Conv2D(inChannels: c, filters: k, size: r, stride: s, pad: p, initializer: .he, rng: &rng)
+            check("conv C\(c) K\(k) R\(r) s\(s) p\(p) on \(hw)×\(hw + 1)", conv, input: [3, c, hw, hw + 1])
+        }
+    }
+
+    func testPooling() {
+        // Max pooling has kinks where two inputs tie; random normals are far enough apart for h.
+        check("maxpool 2", MaxPool(size: 2), input: [2, 3, 6, 7], seed: 5, tolerance: 2e-2)
+        check("maxpool 3", MaxPool(size: 3), input: [2, 2, 7, 6], seed: 6)
+        check("avgpool 2", AvgPool(size: 2), input: [2, 3, 4, 5])
+        check("global avgpool", AvgPool(global: true), input: [3, 4, 3, 5])
+        check("flatten", Flatten(), input: [2, 3, 2, 2])
+    }
+
+    func testDropoutPassesGradientThroughItsMask() {
+        let d = Dropout(ratio: 0.4, seed: 9)
+        var rng = SeededRNG(seed: 4)
+        let x = Tensor(shape: [50, 40], data: (0 ..< 2000).map { _ in Float(rng.uniform(0.5, 1.5)) })
+        let y = d.forward(x, training: true)
+        let dropped = y.data.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(dropped) / 2000, 0.4, accuracy: 0.04)
+        let dy = Tensor(shape: y.shape, data: [Float](repeating: 1, count: 2000))
+        let dx = d.backward(dy, needInputGrad: true)
+        for i in 0 ..< 2000 { XCTAssertEqual(dx.data[i], y.data[i] / x.data[i], accuracy: 1e-5) }
+        // Inverted dropout: kept values are scaled so the expected output equals the input,
+        // which is what inference (the identity) returns.
+        XCTAssertEqual(Double(y.data.reduce(0, +)) / Double(x.data.reduce(0, +)), 1, accuracy: 0.05)
+        XCTAssertEqual(d.forward(x, training: false).data, x.data)
+    }
+
+    func testSoftmaxCrossEntropyWithSoftTargetsAndSmoothing() {
+        var rng = SeededRNG(seed: 7)
+        var z = randomTensor([4, 5], &rng, scale: 2)
+        var t = [Float](repeating: 0, count: 20)
+        for i in 0 ..< 4 { t[i * 5 + i] = 0.7; t[i * 5 + (i + 1) % 5] = 0.3 }  // mixup-like targets
+        for eps: Float in [0, 0.1] {
+            let loss = SoftmaxCrossEntropy(smoothing: eps)
+            let (_, g) = loss.lossAndGradient(logits: z, targets: t)
+            for i in 0 ..< 20 {
+                let orig = z.data[i]
+                z.data[i] = orig + h; let up = Double(loss.lossAndGradient(logits: z, targets: t).loss)
+                z.data[i] = orig - h; let down = Double(loss.lossAndGradient(logits: z, targets: t).loss)
+                z.data[i] = orig
+                let numeric = (up - down) / (2 * Double(h))
+                XCTAssertLessThan(relativeError(numeric, Double(g.data[i])), 2e-2, "ε \(eps) dz[\(i)]: \(g.data[i]) vs \(numeric)")
+            }
+        }
+        // Smoothing: loss against one-hot with ε equals loss against the smoothed targets with none.
+        let onehot = SoftmaxCrossEntropy.oneHot([1, 0, 4, 2], classes: 5)
+        let smoothed = onehot.map { 0.9 * $0 + 0.02 }
+        XCTAssertEqual(SoftmaxCrossEntropy(smoothing: 0.1).lossAndGradient(logits: z, targets: onehot).loss,
+                       SoftmaxCrossEntropy().lossAndGradient(logits: z, targets: smoothed).loss, accuracy: 1e-5)
+    }
+
+    func testWholeNetworkBackward() throws {
+        let net = try Network(spec: "conv4s2-bn-relu-pool-conv3x3p0-relu-fc6-bn-sigmoid-fc3", inputShape: [2, 11, 11], classes: 3, seed: 11)
+        var rng = SeededRNG(seed: 12)
+        let x = randomTensor([3, 2, 11, 11], &rng)
+        let t = SoftmaxCrossEntropy.oneHot([0, 2, 1], classes: 3)
+        let loss = SoftmaxCrossEntropy(smoothing: 0.1)
+        net.backward(loss.lossAndGradient(logits: net.forward(x, training: true), targets: t).grad)
+        var worst = 0.0
+        for p in net.params {
+            let analytic = p.grad
+            for _ in 0 ..< 5 {
+                let i = rng.int(below: p.value.count), orig = p.value[i]
+                p.value[i] = orig + h; let up = Double(loss.lossAndGradient(logits: net.forward(x, training: true), targets: t).loss)
+                p.value[i] = orig - h; let down = Double(loss.lossAndGradient(logits: net.forward(x, training: true), targets: t).loss)
+                p.value[i] = orig
+                let numeric = (up - down) / (2 * Double(h))
+                let err = abs(numeric - Double(analytic[i])) / max(2e-3, abs(numeric) + abs(Double(analytic[i])))
+                worst = max(worst, err)
+                XCTAssertLessThan(err, 5e-2, "\(p.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)")
+            }
+        }
+        print("gradient check whole network: worst relative error \(String(format: "%.2e", worst))")
+    }
+}
