@@ -17,9 +17,11 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // glibc's mallopt, to keep large freed buffers for reuse (see Threads.configure).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "LE4Data", dependencies: ["CZlib", "CPNG"], path: "Sources/Data"),
         .target(name: "Augment", dependencies: ["LE4Data"], path: "Sources/Augment"),
-        .target(name: "Net", dependencies: ["LE4Data", "COpenBLAS"], path: "Sources/Net"),
+        .target(name: "Net", dependencies: ["LE4Data", "COpenBLAS", "CMalloc"], path: "Sources/Net"),
         .executableTarget(
             name: "le4nn",
             dependencies: ["LE4Data", "Augment", "Net",

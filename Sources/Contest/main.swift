@@ -1,3 +1,6 @@
 import ArgumentParser
+import Net
+
+Threads.configure()
 
 LE4NN.main()

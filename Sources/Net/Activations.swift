@@ -11,7 +11,9 @@ public final class ReLU: Layer {
     // x: any shape → y: same
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let out = Tensor(uninitialized: x.shape) { y in
-            x.data.withUnsafeBufferPointer { xp in for i in 0 ..< xp.count { y[i] = max(xp[i], 0) } }
+            x.data.withUnsafeBufferPointer { xp in
+                Threads.parallelFor(xp.count, minChunk: 1 << 15) { r in for i in r { y[i] = max(xp[i], 0) } }
+            }
         }
         if training { y = out }
         return out
@@ -20,7 +22,9 @@ public final class ReLU: Layer {
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
         Tensor(uninitialized: dy.shape) { dx in
             dy.data.withUnsafeBufferPointer { d in
-                y.data.withUnsafeBufferPointer { yp in for i in 0 ..< d.count { dx[i] = yp[i] > 0 ? d[i] : 0 } }
+                y.data.withUnsafeBufferPointer { yp in
+                    Threads.parallelFor(d.count, minChunk: 1 << 15) { r in for i in r { dx[i] = yp[i] > 0 ? d[i] : 0 } }
+                }
             }
         }
     }

@@ -28,7 +28,7 @@ public final class Affine: Layer {
             for i in 0 ..< B { for j in 0 ..< outputs { y[i * outputs + j] = b.value[j] } }
             x.data.withUnsafeBufferPointer { xp in
                 W.value.withUnsafeBufferPointer { wp in
-                    gemm(transB: true, m: B, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
+                    parallelGemm(transB: true, m: B, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
                          b: wp.baseAddress!, ldb: inputs, beta: 1, c: y.baseAddress!, ldc: outputs)
                 }
             }
@@ -41,7 +41,7 @@ public final class Affine: Layer {
         dy.data.withUnsafeBufferPointer { dp in
             x.data.withUnsafeBufferPointer { xp in
                 W.grad.withUnsafeMutableBufferPointer { gw in
-                    gemm(transA: true, m: outputs, n: inputs, k: B, a: dp.baseAddress!, lda: outputs,
+                    parallelGemm(transA: true, m: outputs, n: inputs, k: B, a: dp.baseAddress!, lda: outputs,
                          b: xp.baseAddress!, ldb: inputs, c: gw.baseAddress!, ldc: inputs)
                 }
             }
@@ -54,7 +54,7 @@ public final class Affine: Layer {
         return Tensor(uninitialized: x.shape) { dx in
             dy.data.withUnsafeBufferPointer { dp in
                 W.value.withUnsafeBufferPointer { wp in
-                    gemm(m: B, n: inputs, k: outputs, a: dp.baseAddress!, lda: outputs,
+                    parallelGemm(m: B, n: inputs, k: outputs, a: dp.baseAddress!, lda: outputs,
                          b: wp.baseAddress!, ldb: inputs, c: dx.baseAddress!, ldc: inputs)
                 }
             }

@@ -37,13 +37,15 @@ public final class BatchNorm: Layer {
         shape = x.shape
         if !training {
             return Tensor(uninitialized: x.shape) { y in
+                let scale = (0 ..< C).map { gamma.value[$0] / (runningVar.value[$0] + epsilon).squareRoot() }
+                let shift = (0 ..< C).map { beta.value[$0] - scale[$0] * runningMean.value[$0] }
                 x.data.withUnsafeBufferPointer { xp in
-                    for c in 0 ..< C {
-                        let scale = gamma.value[c] / (runningVar.value[c] + epsilon).squareRoot()
-                        let shift = beta.value[c] - scale * runningMean.value[c]
-                        for b in 0 ..< B {
-                            let o = (b * C + c) * S
-                            for s in 0 ..< S { y[o + s] = scale * xp[o + s] + shift }
+                    Threads.parallelFor(B) { images in
+                        for b in images {
+                            for c in 0 ..< C {
+                                let o = (b * C + c) * S, k = scale[c], t = shift[c]
+                                for s in 0 ..< S { y[o + s] = k * xp[o + s] + t }
+                            }
                         }
                     }
                 }

@@ -20,6 +20,22 @@ public final class MaxPool: Layer {
                     Threads.parallelFor(B * C, minChunk: 16) { planes in
                         for plane in planes {
                             let xo = plane * H * W, yo = plane * OH * OW
+                            if d == 2 {  // the common case: branch-free, so random data does not stall it
+                                for oh in 0 ..< OH {
+                                    let r0 = xo + 2 * oh * W, r1 = r0 + W, o = yo + oh * OW
+                                    for ow in 0 ..< OW {
+                                        let k0 = r0 + 2 * ow, k1 = r1 + 2 * ow
+                                        let a = xp[k0], b = xp[k0 + 1], c = xp[k1], e = xp[k1 + 1]
+                                        let top = max(a, b), bottom = max(c, e)
+                                        y[o + ow] = max(top, bottom)
+                                        if training {
+                                            let it = b > a ? k0 + 1 : k0, ib = e > c ? k1 + 1 : k1
+                                            am[o + ow] = Int32(truncatingIfNeeded: bottom > top ? ib : it)
+                                        }
+                                    }
+                                }
+                                continue
+                            }
                             for oh in 0 ..< OH {
                                 for ow in 0 ..< OW {
                                     var best = xo + oh * d * W + ow * d
@@ -45,7 +61,8 @@ public final class MaxPool: Layer {
         dx.data.withUnsafeMutableBufferPointer { dxp in
             dy.data.withUnsafeBufferPointer { d in
                 argmax.withUnsafeBufferPointer { am in
-                    for i in 0 ..< d.count { dxp[Int(am[i])] += d[i] }
+                    // Windows do not overlap, so each thread's outputs scatter to its own inputs.
+                    Threads.parallelFor(d.count, minChunk: 1 << 14) { r in for i in r { dxp[Int(am[i])] += d[i] } }
                 }
             }
         }

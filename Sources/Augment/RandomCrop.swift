@@ -1,0 +1,75 @@
+import LE4Data
+
+/// Random crop: pad the image by `pad` pixels on every side and crop back to the original
+/// size at a random offset, i.e. shift it by (dx, dy), each uniform in `-pad...pad`.
+/// Pixels shifted in from outside are zero (`mode=zero`) or mirrored (`mode=reflect`,
+/// reflection about the edge pixel, which itself is not repeated).
+struct RandomCrop: Equatable, Sendable {
+    /// How the padding is filled.
+    enum Mode: String, CaseIterable, Sendable { case zero, reflect }
+
+    static let name = "crop"
+    static let keys = ["pad", "mode"]
+
+    var pad: Int
+    var mode: Mode
+
+    /// 2 for 28×28, 4 for 32×32: an eighth of the side from 32 up, a fourteenth below (at least 1).
+    static func defaultPad(height: Int, width: Int) -> Int {
+        let side = min(height, width)
+        return side >= 32 ? side / 8 : max(1, side / 14)
+    }
+
+    /// The drawn shift: output pixel (y, x) is input pixel (y + dy, x + dx).
+    struct Params: Equatable, Sendable {
+        var dx: Int
+        var dy: Int
+    }
+
+    /// Canonical spelling, e.g. `crop:pad=2:mode=zero`.
+    var spelling: String { "\(Self.name):pad=\(pad):mode=\(mode.rawValue)" }
+
+    func draw(_ rng: inout SeededRNG) -> Params {
+        let dx = rng.int(below: 2 * pad + 1) - pad
+        let dy = rng.int(below: 2 * pad + 1) - pad
+        return Params(dx: dx, dy: dy)
+    }
+
+    /// Shifts `image` in place, row by row. `scratch` holds at least one image.
+    /// Requires `pad < min(H, W)` (checked when the selection is parsed).
+    func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>,
+               scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
+        guard p.dx != 0 || p.dy != 0 else { return }
+        let h = g.height, w = g.width
+        precondition(image.count >= g.count && scratch.count >= g.count)
+        let dst0 = image.baseAddress!, src0 = scratch.baseAddress!
+        src0.update(from: dst0, count: g.count)
+        // Output columns lo..<hi come straight from input columns lo+dx..<hi+dx.
+        let lo = max(0, -p.dx), hi = min(w, w - p.dx)
+        for c in 0..<g.channels {
+            for y in 0..<h {
+                let dst = dst0 + (c * h + y) * w
+                var sy = y + p.dy
+                if sy < 0 || sy >= h {
+                    if mode == .zero { dst.update(repeating: 0, count: w); continue }
+                    sy = Self.reflect(sy, h)
+                }
+                let src = UnsafePointer(src0 + (c * h + sy) * w)
+                (dst + lo).update(from: src + lo + p.dx, count: hi - lo)
+                switch mode {
+                case .zero:
+                    dst.update(repeating: 0, count: lo)
+                    (dst + hi).update(repeating: 0, count: w - hi)
+                case .reflect:
+                    for x in 0..<lo { dst[x] = src[Self.reflect(x + p.dx, w)] }
+                    for x in hi..<w { dst[x] = src[Self.reflect(x + p.dx, w)] }
+                }
+            }
+        }
+    }
+
+    /// Mirror index `i` (in `-(n-1)...2(n-1)`) into `0..<n` without repeating the edge.
+    static func reflect(_ i: Int, _ n: Int) -> Int {
+        i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i)
+    }
+}

@@ -1,0 +1,49 @@
+/// One training step at a time: forward, loss, backward, update. The epoch loop, data order
+/// and augmentation belong to the caller, so the same trainer serves `train`, `contest` and `bench`.
+public final class Trainer {
+    public let net: Network
+    public let optimizer: Optimizer
+    public let loss: SoftmaxCrossEntropy
+    public let schedule: Schedule
+    /// Steps taken so far (the schedule's clock; restored on resume).
+    public var step = 0
+
+    public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0) {
+        self.net = net
+        self.optimizer = Optimizer(optimizer)
+        self.loss = SoftmaxCrossEntropy(smoothing: smoothing)
+        self.schedule = schedule
+    }
+
+    /// The learning rate of the current step.
+    public func learningRate(totalSteps: Int, stepsPerEpoch: Int) -> Float {
+        schedule.rate(base: optimizer.config.learningRate, step: step, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+    }
+
+    /// Trains on one minibatch. x: [B, C, H, W], targets: [B, classes] (soft allowed).
+    /// Returns the mean loss and how many rows' largest logit is their largest target.
+    @discardableResult
+    public func trainStep(x: Tensor, targets: [Float], lr: Float) -> (loss: Float, correct: Int) {
+        let logits = net.forward(x, training: true)
+        let (l, grad) = loss.lossAndGradient(logits: logits, targets: targets)
+        net.backward(grad)
+        optimizer.step(net.params, lr: lr)
+        step += 1
+        return (l, Trainer.correct(logits.data, targets, classes: net.classes))
+    }
+
+    /// Rows whose arg-max agrees between `scores` and `targets`.
+    public static func correct(_ scores: [Float], _ targets: [Float], classes: Int) -> Int {
+        var n = 0
+        for i in 0 ..< scores.count / classes {
+            let o = i * classes
+            var a = 0, b = 0
+            for j in 1 ..< classes {
+                if scores[o + j] > scores[o + a] { a = j }
+                if targets[o + j] > targets[o + b] { b = j }
+            }
+            if a == b { n += 1 }
+        }
+        return n
+    }
+}
