@@ -5,5 +5,5 @@ struct LE4NN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "le4nn",
         abstract: "Train convolutional networks from scratch on the CPU and answer the le4nn digit contest.",
-        subcommands: [Inspect.self, Export.self, Bench.self])
+        subcommands: [Train.self, Inspect.self, Export.self, Bench.self])
 }

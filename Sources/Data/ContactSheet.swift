@@ -47,7 +47,7 @@ public struct ContactSheet {
                     }
                 }
             }
-            Font.draw(cell.caption, into: &sheet, x: x0, y: y0 + height * scale + 2, maxWidth: cellW - pad)
+            sheet.drawText(cell.caption, x: x0, y: y0 + height * scale + 2, maxWidth: cellW - pad)
         }
         return sheet
     }
@@ -74,22 +74,40 @@ enum Font {
         "_": [0, 0, 0, 0, 7],
     ]
 
-    /// Draws `text` in white with its top-left corner at (x, y), clipped to `maxWidth` pixels.
-    static func draw(_ text: String, into b: inout Bitmap, x: Int, y: Int, maxWidth: Int) {
+}
+
+/// Simple drawing for captions and plots.
+public extension Bitmap {
+    /// Draws `text` with the 3×5 font, top-left corner at (x, y), clipped to `maxWidth` pixels.
+    mutating func drawText(_ text: String, x: Int, y: Int, maxWidth: Int = Int.max, color: [UInt8] = [255, 255, 255]) {
         var cx = x
         for ch in text.uppercased() {
-            guard cx + 3 <= x + maxWidth else { break }
-            if let g = glyphs[ch] {
-                for (row, bits) in g.enumerated() {
-                    for col in 0 ..< 3 where bits & (4 >> col) != 0 {
-                        let px = cx + col, py = y + row
-                        guard px < b.width, py < b.height else { continue }
-                        let o = (py * b.width + px) * b.channels
-                        for c in 0 ..< b.channels { b.pixels[o + c] = 255 }
-                    }
-                }
+            guard cx + 3 <= x + min(maxWidth, width) else { break }
+            for (row, bits) in (Font.glyphs[ch] ?? []).enumerated() {
+                for col in 0 ..< 3 where bits & (4 >> col) != 0 { setPixel(cx + col, y + row, color) }
             }
-            cx += advance
+            cx += Font.advance
+        }
+    }
+
+    /// Sets one pixel (ignored outside the bitmap). `color` has one value per channel.
+    mutating func setPixel(_ x: Int, _ y: Int, _ color: [UInt8]) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let o = (y * width + x) * channels
+        for c in 0 ..< channels { pixels[o + c] = color[min(c, color.count - 1)] }
+    }
+
+    /// A straight line from (x0, y0) to (x1, y1) (Bresenham).
+    mutating func drawLine(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, color: [UInt8]) {
+        var x = x0, y = y0
+        let dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
+        var err = dx + dy
+        while true {
+            setPixel(x, y, color)
+            if x == x1 && y == y1 { return }
+            let e2 = 2 * err
+            if e2 >= dy { err += dy; x += sx }
+            if e2 <= dx { err += dx; y += sy }
         }
     }
 }

@@ -124,6 +124,11 @@ private extension StringProtocol {
 public enum NPZ {
     /// Writes the arrays (stored, uncompressed) under `name.npy`, atomically.
     public static func write(_ arrays: [(String, NPYArray)], to path: String) throws {
+        try FileIO.writeAtomically(try encode(arrays, path: path), to: path)
+    }
+
+    /// The zip bytes of an archive of `arrays`. `path` only names the file in errors.
+    public static func encode(_ arrays: [(String, NPYArray)], path: String) throws -> [UInt8] {
         var out = [UInt8](), central = [UInt8]()
         func u16(_ v: Int, _ b: inout [UInt8]) { b += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff)] }
         func u32(_ v: UInt32, _ b: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
@@ -150,7 +155,7 @@ public enum NPZ {
         out += central
         u32(0x0605_4b50, &out); u16(0, &out); u16(0, &out); u16(arrays.count, &out); u16(arrays.count, &out)
         u32(UInt32(central.count), &out); u32(UInt32(cdOffset), &out); u16(0, &out)
-        try FileIO.writeAtomically(out, to: path)
+        return out
     }
 
     /// Reads every `.npy` member of an `.npz` archive, in archive order, names without `.npy`.

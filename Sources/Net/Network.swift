@@ -140,13 +140,15 @@ public final class Network {
         for (i, l) in layers.enumerated().reversed() { g = l.backward(g, needInputGrad: i > 0) }
     }
 
-    /// Images as network input: [B, C, H, W], pixels scaled to [0, 1].
-    public static func input(_ set: ImageSet, indices: Range<Int>) -> Tensor {
+    /// Images `indices` of `set` as network input: [B, C, H, W], pixels scaled to [0, 1].
+    public static func input<Indices: Collection<Int>>(_ set: ImageSet, indices: Indices) -> Tensor {
         let n = set.imageSize
         return Tensor(uninitialized: [indices.count, set.channels, set.height, set.width]) { x in
             set.pixels.withUnsafeBufferPointer { px in
-                let base = indices.lowerBound * n
-                for i in 0 ..< indices.count * n { x[i] = Float(px[base + i]) * (1 / 255) }
+                for (row, image) in indices.enumerated() {
+                    let src = image * n, dst = row * n
+                    for i in 0 ..< n { x[dst + i] = Float(px[src + i]) * (1 / 255) }
+                }
             }
         }
     }

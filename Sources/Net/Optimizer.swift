@@ -58,6 +58,12 @@ public final class Optimizer {
 
     public init(_ config: OptimizerConfig) { self.config = config }
 
+    /// The per-parameter state arrays and step count, for checkpoints (empty before the first step).
+    public var state: (t: Int, first: [[Float]], second: [[Float]]) {
+        get { (t, state1, state2) }
+        set { t = newValue.t; state1 = newValue.first; state2 = newValue.second }
+    }
+
     /// One update with learning rate `lr` (the schedule's value this step).
     public func step(_ params: [Param], lr: Float) {
         if state1.count != params.count {

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Augment
+import Foundation
+import LE4Data
+import Net
+
+/// Options that describe a training run, shared by `train` and `contest`.
+struct TrainOptions: ParsableArguments {
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: digits for mnist, mnist-small for fashion, cifar-small for cifar10.")
+    var net: String?
+    @Option(help: "Optimizer: sgd, momentum, adagrad, rmsprop, adadelta, adam.")
+    var optimizer: OptimizerKind = .momentum
+    @Option(help: "Learning rate (default: 0.05 for momentum with a schedule, else the course's default for the optimizer).")
+    var lr: Float?
+    @Option(help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's).") var beta1: Float?
+    @Option(help: "Adam β2 (default 0.999).") var beta2: Float?
+    @Option(help: "ε of RMSProp, AdaDelta, Adam; h0 of AdaGrad (default: the course's).") var eps: Float?
+    @Option(help: "L2 weight decay on weights (not biases or BN).") var weightDecay: Float = 5e-4
+    @Option(help: "L1 penalty on weights.") var l1: Float = 0
+    @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2].")
+    var schedule: String = "onecycle"
+    @Option(help: "Epochs.") var epochs: Int = 15
+    @Option(help: "Minibatch size.") var batch: Int = 100
+    @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
+    var augment: String?
+    @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
+    @Option(help: "Training images held out for validation (the best epoch by validation accuracy is kept; 0 keeps the last).")
+    var validation: Int = 5000
+    @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
+    @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
+
+    func settings(dataset: Dataset) throws -> TrainSettings {
+        guard epochs > 0, batch > 0, validation >= 0 else { throw ValidationError("--epochs and --batch must be positive, --validation ≥ 0") }
+        _ = try Schedule(parsing: schedule)
+        let netSpec = net ?? (dataset == .mnist ? "digits" : dataset == .fashion ? "mnist-small" : "cifar-small")
+        let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
+        let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
+        let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
+        _ = try Network(spec: netSpec, inputShape: [shape.0, shape.1, shape.2], classes: 10, seed: 0)
+        let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
+        let rate = lr ?? (optimizer == .momentum && schedule != "constant" ? 0.05 : base.learningRate)
+        return TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue, learningRate: rate,
+                             beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon, weightDecay: weightDecay, l1: l1,
+                             schedule: schedule, epochs: epochs, batch: batch, augment: config.description,
+                             smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed)
+    }
+}
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension Initializer: ExpressibleByArgument {}
+
+/// `le4nn train`: one model.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one network and save it as an .npz model.",
+        discussion: """
+        Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the training
+        cross-entropy and the validation accuracy. Keeps the best epoch in --out, writes
+        <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and a plot
+        <out>.history.png. Examples:
+          le4nn train --dataset mnist --net mnist-small --epochs 10 --out runs/small.npz
+          le4nn train --dataset mnist --net mlp --optimizer sgd --lr 0.01 --schedule constant --augment none --smoothing 0 --weight-decay 0 --initializer course --out runs/mlp.npz
+          le4nn train --dataset cifar10 --augment crop,flip,cutout --epochs 30 --out runs/cifar.npz
+        """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var options: TrainOptions
+    @Option(help: "Model file to write (.npz).") var out: String
+    @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
+
+    func run() throws {
+        let settings = try options.settings(dataset: data.dataset)
+        let dir = (out as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileIO.makeDirectory(dir) }
+        _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume).run()
+    }
+}

@@ -1,0 +1,231 @@
+import Augment
+import Foundation
+import LE4Data
+import Net
+
+/// Everything that decides what a training run produces. Two runs with equal settings (and the
+/// same thread count) train the same model, which is how `contest` recognises finished members.
+struct TrainSettings: Codable, Equatable {
+    var dataset: String
+    var net: String
+    var optimizer: String
+    var learningRate: Float
+    var beta1: Float
+    var beta2: Float
+    var epsilon: Float
+    var weightDecay: Float
+    var l1: Float
+    var schedule: String
+    var epochs: Int
+    var batch: Int
+    var augment: String
+    var smoothing: Float
+    var validation: Int
+    var initializer: String
+    var seed: UInt64
+}
+
+/// What a finished (or interrupted) run records in its model file's `meta`.
+struct TrainRecord: Codable {
+    var settings: TrainSettings
+    var epochsDone: Int
+    var bestEpoch: Int
+    var bestValidationAccuracy: Double?
+    var history: [EpochStats]
+    var seconds: Double
+    var threads: Int
+}
+
+struct EpochStats: Codable {
+    var epoch: Int
+    var loss: Double
+    var trainAccuracy: Double
+    var validationAccuracy: Double?
+    var learningRate: Double
+    var imagesPerSecond: Double
+    var seconds: Double
+}
+
+/// Trains one model: the epoch loop around `Trainer`, with progress, validation, the best
+/// epoch, checkpoints, history CSV and plot.
+struct TrainingRun {
+    var settings: TrainSettings
+    var dataRoot: String?
+    var out: String
+    var resume: Bool = false
+    /// Prefix for progress lines (an ensemble member's name).
+    var label: String = ""
+
+    var checkpointPath: String { stem + ".checkpoint.npz" }
+    var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
+
+    /// Loads the training split and holds out the validation images (the same ones for every seed).
+    static func split(_ set: ImageSet, validation: Int) -> (train: [Int], validation: [Int]) {
+        var order = Array(0 ..< set.count)
+        var rng = SeededRNG(seed: 0x5EED_DA7A)
+        rng.shuffle(&order)
+        let v = min(validation, set.count / 2)
+        return (Array(order[v...]).sorted(), Array(order[..<v]).sorted())
+    }
+
+    func run() throws -> TrainRecord {
+        guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
+        let full = try dataset.load(root: dataRoot, train: true)
+        let (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)
+        let classes = full.classNames.count
+        let s = settings
+        let augmentConfig = try AugmentConfig(parsing: s.augment, channels: full.channels, height: full.height, width: full.width)
+        var augmenter = Augmenter(config: augmentConfig, channels: full.channels, height: full.height, width: full.width)
+        guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
+        guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
+        var net = try Network(spec: s.net, inputShape: [full.channels, full.height, full.width], classes: classes,
+                              initializer: initializer, seed: s.seed)
+        var optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
+                                        weightDecay: s.weightDecay, l1: s.l1)
+        optimizer.learningRate = s.learningRate
+        var trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
+        var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
+                                 threads: Threads.count)
+        if resume, FileManager.default.fileExists(atPath: checkpointPath) {
+            let c = try ModelFile.load(checkpointPath)
+            let old = try JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(c.meta.utf8))
+            guard old.settings == s else {
+                throw ValidationErrorText("\(checkpointPath) was trained with other settings; remove it or drop --resume")
+            }
+            net = c.network
+            trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
+            if let st = c.optimizerState { trainer.optimizer.state = st }
+            trainer.step = c.step ?? 0
+            record = old
+            say("resuming from \(checkpointPath) after epoch \(old.epochsDone)")
+        }
+        let stepsPerEpoch = (trainIdx.count + s.batch - 1) / s.batch
+        let totalSteps = stepsPerEpoch * s.epochs
+        say("training \(net.spec) (\(net.parameterCount) parameters) on \(dataset.rawValue): \(trainIdx.count) images, "
+            + "\(valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
+            + "augment \(augmentConfig), smoothing \(s.smoothing), seed \(s.seed), threads \(Threads.count)")
+        let runStart = Date()
+        let progress = Progress(label: label)
+        for epoch in record.epochsDone ..< s.epochs {
+            let epochStart = Date()
+            var order = trainIdx
+            var rng = SeededRNG(seed: s.seed, stream: [UInt64(epoch), 0x0D]); rng.shuffle(&order)
+            var lossSum = 0.0, correct = 0, seen = 0
+            var lr: Float = 0
+            for step in 0 ..< stepsPerEpoch {
+                let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
+                var x = Network.input(full, indices: batch)
+                var t = SoftmaxCrossEntropy.oneHot(batch.map { full.labels[$0] }, classes: classes)
+                if !augmentConfig.isEmpty {
+                    x.data.withUnsafeMutableBufferPointer { xp in
+                        t.withUnsafeMutableBufferPointer { tp in
+                            augmenter.apply(x: xp, targets: tp, batch: batch.count, classes: classes, seed: s.seed,
+                                            epoch: epoch, step: step)
+                        }
+                    }
+                }
+                lr = trainer.learningRate(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+                let (l, c) = trainer.trainStep(x: x, targets: t, lr: lr)
+                guard l.isFinite else {
+                    throw ValidationErrorText("the loss became \(l) at epoch \(epoch + 1), step \(step + 1): lower the learning rate (now \(lr))")
+                }
+                lossSum += Double(l) * Double(batch.count); correct += c; seen += batch.count
+                let elapsed = Date().timeIntervalSince(epochStart)
+                let rate = Double(seen) / max(elapsed, 1e-9)
+                let left = Double(totalSteps - trainer.step) * Double(s.batch) / rate
+                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f img/s  %@ left",
+                                       epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left)),
+                                fraction: Double(step + 1) / Double(stepsPerEpoch))
+            }
+            let seconds = Date().timeIntervalSince(epochStart)
+            var val: Double?
+            if !valIdx.isEmpty { val = accuracy(net, full, valIdx) }
+            let stats = EpochStats(epoch: epoch + 1, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                                   validationAccuracy: val, learningRate: Double(lr), imagesPerSecond: Double(seen) / seconds, seconds: seconds)
+            record.history.append(stats)
+            record.epochsDone = epoch + 1
+            record.seconds += seconds
+            // The best epoch by validation accuracy (the last one without validation) is the model.
+            let isBest = val.map { $0 > (record.bestValidationAccuracy ?? -1) } ?? true
+            if isBest { record.bestEpoch = epoch + 1; record.bestValidationAccuracy = val }
+            let meta = try json(record)
+            if isBest { try ModelFile.save(net, meta: meta, to: out) }
+            try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath)
+            try History.write(record.history, csv: stem + ".history.csv", plot: stem + ".history.png")
+            progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  lr %.4g  %.0f img/s  %@%@",
+                                   epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
+                                   val.map { String(format: "%.2f%%", 100 * $0) } ?? "-", stats.learningRate,
+                                   stats.imagesPerSecond, duration(seconds), isBest && val != nil ? "  (best)" : ""))
+        }
+        // The final model file holds the best epoch with the complete record.
+        let best = try ModelFile.load(out)
+        try ModelFile.save(best.network, meta: try json(record), to: out)
+        say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@, model %@",
+                   net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,
+                   record.bestValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a", out))
+        return record
+    }
+
+    func say(_ s: String) { print(label.isEmpty ? s : "[\(label)] \(s)") }
+}
+
+/// Accuracy of `net` on the images `indices` of `set`.
+func accuracy(_ net: Network, _ set: ImageSet, _ indices: [Int]) -> Double {
+    let p = net.probabilities(set.subset(indices))
+    let t = SoftmaxCrossEntropy.oneHot(indices.map { set.labels[$0] }, classes: net.classes)
+    return Double(Trainer.correct(p, t, classes: net.classes)) / Double(max(1, indices.count))
+}
+
+func json<T: Encodable>(_ value: T) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+/// "1h02m", "3m05s", "12s".
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}
+
+/// A user-facing error with a plain message (printed as is, exit status 1).
+struct ValidationErrorText: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Progress on one line when standard output is a terminal; plain lines every tenth otherwise.
+final class Progress {
+    let label: String
+    let tty = isatty(STDOUT_FILENO) != 0
+    var lastDraw = Date.distantPast
+    var lastTenth = -1
+
+    init(label: String) { self.label = label }
+
+    func update(_ text: String, fraction: Double) {
+        let line = label.isEmpty ? text : "[\(label)] \(text)"
+        if tty {
+            guard Date().timeIntervalSince(lastDraw) > 0.25 else { return }
+            lastDraw = Date()
+            print("\r\u{1B}[K" + line, terminator: "")
+            fflush(stdout)
+        } else {
+            let tenth = Int(fraction * 10)
+            guard tenth > lastTenth, tenth < 10 else { return }
+            lastTenth = tenth
+            print(line)
+            fflush(stdout)
+        }
+    }
+
+    func finish(_ text: String) {
+        let line = label.isEmpty ? text : "[\(label)] \(text)"
+        print(tty ? "\r\u{1B}[K" + line : line)
+        fflush(stdout)
+        lastTenth = -1
+    }
+}

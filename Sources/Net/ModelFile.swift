@@ -1,0 +1,77 @@
+import LE4Data
+
+/// Models as NumPy `.npz` files: every parameter and BN running statistic under its layer's
+/// name (`3.conv64.W`, `4.bn.running_mean`, ...), plus `arch` (the spec), `input_shape`,
+/// `classes` and `meta` (JSON training metadata). Checkpoints add the optimizer state and step.
+public enum ModelFile {
+    /// What a model file holds besides the network.
+    public struct Contents {
+        public var network: Network
+        /// JSON text written by the trainer (dataset, augmentation, seed, accuracy, ...).
+        public var meta: String
+        /// Trainer step and optimizer state, present in checkpoints.
+        public var step: Int?
+        public var optimizerState: (t: Int, first: [[Float]], second: [[Float]])?
+    }
+
+    /// Writes `network` (and, for a checkpoint, the trainer's state) atomically.
+    public static func save(_ network: Network, meta: String, trainer: Trainer? = nil, to path: String) throws {
+        var arrays: [(String, NPYArray)] = [
+            ("arch", NPYArray(network.spec)),
+            ("input_shape", NPYArray(shape: [3], values: .int64(network.inputShape.map(Int64.init)))),
+            ("classes", NPYArray(shape: [1], values: .int64([Int64(network.classes)]))),
+            ("meta", NPYArray(meta)),
+        ]
+        for p in network.params + network.buffers { arrays.append((p.name, NPYArray(shape: p.shape, p.value))) }
+        if let t = trainer {
+            arrays.append(("train.step", NPYArray(shape: [1], values: .int64([Int64(t.step)]))))
+            let s = t.optimizer.state
+            arrays.append(("opt.t", NPYArray(shape: [1], values: .int64([Int64(s.t)]))))
+            for (i, p) in network.params.enumerated() where i < s.first.count {
+                arrays.append(("opt.1." + p.name, NPYArray(shape: p.shape, s.first[i])))
+                arrays.append(("opt.2." + p.name, NPYArray(shape: p.shape, s.second[i])))
+            }
+        }
+        try NPZ.write(arrays, to: path)
+    }
+
+    /// Reads a model (or checkpoint), rebuilding the network and checking every array against it.
+    public static func load(_ path: String) throws -> Contents {
+        let arrays = try NPZ.read(path)
+        var byName = [String: NPYArray]()
+        for (n, a) in arrays { byName[n] = a }
+        guard let arch = byName["arch"]?.text,
+              case .int64(let shape)? = byName["input_shape"]?.values, shape.count == 3,
+              case .int64(let cls)? = byName["classes"]?.values, cls.count == 1 else {
+            throw DataError(path, "not an le4nn model: it lacks arch, input_shape or classes")
+        }
+        let net: Network
+        do {
+            net = try Network(spec: arch, inputShape: shape.map(Int.init), classes: Int(cls[0]), seed: 0)
+        } catch {
+            throw DataError(path, "its architecture '\(arch)' is invalid: \(error)")
+        }
+        for p in net.params + net.buffers {
+            guard let a = byName[p.name], let values = a.floats else {
+                throw DataError(path, "array '\(p.name)' that architecture '\(arch)' needs is missing")
+            }
+            guard a.shape == p.shape else {
+                throw DataError(path, "array '\(p.name)' has shape \(a.shape), architecture '\(arch)' needs \(p.shape)")
+            }
+            p.value = values
+        }
+        var contents = Contents(network: net, meta: byName["meta"]?.text ?? "{}")
+        if case .int64(let s)? = byName["train.step"]?.values, let step = s.first,
+           case .int64(let t)? = byName["opt.t"]?.values, let t0 = t.first {
+            contents.step = Int(step)
+            var first = [[Float]](), second = [[Float]]()
+            for p in net.params {
+                guard let a = byName["opt.1." + p.name]?.floats, let b = byName["opt.2." + p.name]?.floats,
+                      a.count == p.value.count, b.count == p.value.count else { break }
+                first.append(a); second.append(b)
+            }
+            if first.count == net.params.count { contents.optimizerState = (Int(t0), first, second) }
+        }
+        return contents
+    }
+}
