@@ -63,11 +63,11 @@ public final class BatchNorm: Layer {
                         let (g, bt) = (gamma.value, beta.value)
                         Threads.parallelFor(C, minChunk: 8) { range in
                             for c in range {
-                                var sum: Float = 0
-                                for b in 0 ..< B { let o = (b * C + c) * S; for s in 0 ..< S { sum += xp[o + s] } }
-                                let mean = sum / m
+                                var total: Float = 0
+                                for b in 0 ..< B { total += sum(xp.baseAddress! + (b * C + c) * S, S) }
+                                let mean = total / m
                                 var sq: Float = 0
-                                for b in 0 ..< B { let o = (b * C + c) * S; for s in 0 ..< S { let d = xp[o + s] - mean; sq += d * d } }
+                                for b in 0 ..< B { sq += sumSquaredDeviation(xp.baseAddress! + (b * C + c) * S, S, mean: mean) }
                                 let variance = sq / m
                                 let istd = 1 / (variance + epsilon).squareRoot()
                                 inv[c] = istd
@@ -113,7 +113,8 @@ public final class BatchNorm: Layer {
                                     var sdy: Float = 0, sdyx: Float = 0
                                     for b in 0 ..< B {
                                         let o = (b * C + c) * S
-                                        for s in 0 ..< S { sdy += d[o + s]; sdyx += d[o + s] * xh[o + s] }
+                                        sdy += sum(d.baseAddress! + o, S)
+                                        sdyx += dot(d.baseAddress! + o, xh.baseAddress! + o, S)
                                     }
                                     dg[c] = sdyx; db[c] = sdy
                                     guard needInputGrad else { continue }

@@ -99,7 +99,7 @@ public final class Conv2D: Layer {
             b.grad.withUnsafeMutableBufferPointer { gb in
                 for k in 0 ..< K {
                     var s: Float = 0
-                    for bi in 0 ..< B { let o = (bi * K + k) * P; for p in 0 ..< P { s += d[o + p] } }
+                    for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) }
                     gb[k] = s
                 }
             }

@@ -1,0 +1,41 @@
+// Float sums do not vectorize on their own (the compiler keeps their order), so the
+// reductions of BatchNorm and the bias gradients use eight independent SIMD lanes.
+
+/// Σ x[i] for i in 0..<n.
+@inline(__always)
+func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(), i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= n { acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    var s = acc.sum()
+    while i < n { s += x[i]; i += 1 }
+    return s
+}
+
+/// Σ (x[i] − m)² for i in 0..<n.
+@inline(__always)
+func sumSquaredDeviation(_ x: UnsafePointer<Float>, _ n: Int, mean m: Float) -> Float {
+    var acc = SIMD8<Float>(), i = 0
+    let raw = UnsafeRawPointer(x), mv = SIMD8<Float>(repeating: m)
+    while i + 8 <= n {
+        let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mv
+        acc += d * d; i += 8
+    }
+    var s = acc.sum()
+    while i < n { let d = x[i] - m; s += d * d; i += 1 }
+    return s
+}
+
+/// Σ x[i]·y[i] for i in 0..<n.
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(), i = 0
+    let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+    while i + 8 <= n {
+        acc += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
