@@ -32,6 +32,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["LE4Data", "TestSupport"], path: "Tests/DataTests"),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "LE4Data", "TestSupport"], path: "Tests/AugmentTests"),
         .testTarget(name: "NetTests", dependencies: ["Net", "LE4Data", "TestSupport"], path: "Tests/NetTests"),
+        // Runs the built `le4nn` executable end to end.
         .testTarget(name: "ContestTests", dependencies: ["le4nn", "LE4Data", "Net", "TestSupport"], path: "Tests/ContestTests"),
     ]
 )

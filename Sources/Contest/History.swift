@@ -29,7 +29,7 @@ enum History {
             b.drawText(String(format: "%.4g", lo), x: x0 + 4, y: margin + panelH - 8, color: black)
             b.drawText("EPOCH 1-\(epochs.count)", x: x0 + panelW - 60, y: margin + panelH + 6, color: black)
             for (k, (v, color, name)) in series.enumerated() {
-                b.drawText(name, x: x0 + panelW - 90, y: margin + 4 + 8 * k, color: color)
+                b.drawText(name, x: x0 + panelW - 90, y: margin + panelH / 2 + 8 * k, color: color)
                 let pts = v.enumerated().map { i, y in
                     (x0 + (v.count > 1 ? i * panelW / (v.count - 1) : panelW / 2), margin + panelH - Int(Double(panelH) * (y - lo) / span))
                 }

@@ -6,7 +6,7 @@ import Net
 
 /// Options that describe a training run, shared by `train` and `contest`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: digits for mnist, mnist-small for fashion, cifar-small for cifar10.")
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for digits, cifar-small for cifar10.")
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, adagrad, rmsprop, adadelta, adam.")
     var optimizer: OptimizerKind = .momentum
@@ -19,20 +19,22 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "L1 penalty on weights.") var l1: Float = 0
     @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2].")
     var schedule: String = "onecycle"
-    @Option(help: "Epochs.") var epochs: Int = 15
+    @Option(help: "Epochs.") var epochs: Int = 12
     @Option(help: "Minibatch size.") var batch: Int = 100
     @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
-    @Option(help: "Training images held out for validation (the best epoch by validation accuracy is kept; 0 keeps the last).")
-    var validation: Int = 5000
+    @Option(help: "Training images held out for validation; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
+    var validation: Int?
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
+    @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
 
-    func settings(dataset: Dataset) throws -> TrainSettings {
+    func settings(dataset: Dataset, defaultValidation: Int = 5000) throws -> TrainSettings {
+        let validation = self.validation ?? defaultValidation
         guard epochs > 0, batch > 0, validation >= 0 else { throw ValidationError("--epochs and --batch must be positive, --validation ≥ 0") }
         _ = try Schedule(parsing: schedule)
-        let netSpec = net ?? (dataset == .mnist ? "digits" : dataset == .fashion ? "mnist-small" : "cifar-small")
+        let netSpec = net ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
         let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
         let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
@@ -42,7 +44,8 @@ struct TrainOptions: ParsableArguments {
         return TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue, learningRate: rate,
                              beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon, weightDecay: weightDecay, l1: l1,
                              schedule: schedule, epochs: epochs, batch: batch, augment: config.description,
-                             smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed)
+                             smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed,
+                             trainLimit: trainLimit)
     }
 }
 
@@ -67,11 +70,12 @@ struct Train: ParsableCommand {
     @OptionGroup var options: TrainOptions
     @Option(help: "Model file to write (.npz).") var out: String
     @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
+    @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
 
     func run() throws {
         let settings = try options.settings(dataset: data.dataset)
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileIO.makeDirectory(dir) }
-        _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume).run()
+        _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter).run()
     }
 }

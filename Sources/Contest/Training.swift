@@ -23,6 +23,8 @@ struct TrainSettings: Codable, Equatable {
     var validation: Int
     var initializer: String
     var seed: UInt64
+    /// Train on only the first N images of the training split (quick trials, tests).
+    var trainLimit: Int?
 }
 
 /// What a finished (or interrupted) run records in its model file's `meta`.
@@ -55,6 +57,8 @@ struct TrainingRun {
     var resume: Bool = false
     /// Prefix for progress lines (an ensemble member's name).
     var label: String = ""
+    /// Stop after this many epochs in total, as if interrupted (continue with `resume`).
+    var stopAfter: Int?
 
     var checkpointPath: String { stem + ".checkpoint.npz" }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
@@ -71,7 +75,8 @@ struct TrainingRun {
     func run() throws -> TrainRecord {
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
         let full = try dataset.load(root: dataRoot, train: true)
-        let (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)
+        var (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)
+        if let n = settings.trainLimit { trainIdx = Array(trainIdx.prefix(n)) }
         let classes = full.classNames.count
         let s = settings
         let augmentConfig = try AugmentConfig(parsing: s.augment, channels: full.channels, height: full.height, width: full.width)
@@ -106,7 +111,7 @@ struct TrainingRun {
             + "augment \(augmentConfig), smoothing \(s.smoothing), seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
         let progress = Progress(label: label)
-        for epoch in record.epochsDone ..< s.epochs {
+        for epoch in record.epochsDone ..< min(s.epochs, stopAfter ?? s.epochs) {
             let epochStart = Date()
             var order = trainIdx
             var rng = SeededRNG(seed: s.seed, stream: [UInt64(epoch), 0x0D]); rng.shuffle(&order)
@@ -156,6 +161,10 @@ struct TrainingRun {
                                    epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
                                    val.map { String(format: "%.2f%%", 100 * $0) } ?? "-", stats.learningRate,
                                    stats.imagesPerSecond, duration(seconds), isBest && val != nil ? "  (best)" : ""))
+        }
+        if record.epochsDone < s.epochs {
+            say("stopped after epoch \(record.epochsDone) of \(s.epochs); continue with --resume")
+            return record
         }
         // The final model file holds the best epoch with the complete record.
         let best = try ModelFile.load(out)

@@ -59,21 +59,24 @@ public enum PNG {
     /// Reads a PNG file as gray (1 channel) or RGB (3), converting other formats on the way.
     public static func read(_ path: String, channels: Int? = nil) throws -> Bitmap {
         let bytes = try FileIO.read(path)
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard bytes.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
-            throw DataError(path, "not a readable PNG: \(message(&image))")
+        // libpng reads from `bytes` until png_image_finish_read, so all of it happens in this closure.
+        return try bytes.withUnsafeBytes { raw in
+            var image = png_image()
+            image.version = UInt32(PNG_IMAGE_VERSION)
+            guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
+                throw DataError(path, "not a readable PNG: \(message(&image))")
+            }
+            defer { png_image_free(&image) }
+            let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+            let ch = channels ?? (isColor ? 3 : 1)
+            image.format = ch == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+            let (w, h) = (Int(image.width), Int(image.height))
+            guard w > 0, h > 0, w * h <= 1 << 28 else { throw DataError(path, "PNG size \(w)×\(h) is not supported") }
+            var b = Bitmap(width: w, height: h, channels: ch)
+            let ok = b.pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(w * ch), nil) }
+            guard ok != 0 else { throw DataError(path, "corrupt PNG: \(message(&image))") }
+            return b
         }
-        defer { png_image_free(&image) }
-        let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
-        let ch = channels ?? (isColor ? 3 : 1)
-        image.format = ch == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-        let (w, h) = (Int(image.width), Int(image.height))
-        guard w > 0, h > 0, w * h <= 1 << 28 else { throw DataError(path, "PNG size \(w)×\(h) is not supported") }
-        var b = Bitmap(width: w, height: h, channels: ch)
-        let ok = b.pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(w * ch), nil) }
-        guard ok != 0 else { throw DataError(path, "corrupt PNG: \(message(&image))") }
-        return b
     }
 
     private static func message(_ image: inout png_image) -> String {

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Augment
+import LE4Data
+import Net
+
+/// `le4nn augment-preview`: see what an augmentation set does before training with it.
+struct AugmentPreview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "augment-preview",
+        abstract: "Write a contact sheet: a row of training images, then rows of their augmented versions.",
+        discussion: """
+        Each further row is another draw (another step), so the sheet shows the spread of the set.
+          le4nn augment-preview --data ../shared/data --dataset mnist --augment crop,erasing,cutout,mixup --out preview.png
+          le4nn augment-preview --dataset fashion --augment crop:pad=3,cutout:size=10 --out preview.png
+        """)
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Augmentation set (as for train), e.g. crop,erasing,cutout,mixup.") var augment: String
+    @Option(help: "Images per row.") var count: Int = 10
+    @Option(help: "Rows of augmented versions.") var rows: Int = 4
+    @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "PNG file to write.") var out: String
+
+    func run() throws {
+        guard count > 0, rows > 0 else { throw ValidationError("--count and --rows must be positive") }
+        let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))
+        let config = try AugmentConfig(parsing: augment, channels: set.channels, height: set.height, width: set.width)
+        var augmenter = Augmenter(config: config, channels: set.channels, height: set.height, width: set.width)
+        var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: count, scale: 2)
+        for i in 0 ..< count { sheet.add(set.pixels[i * set.imageSize ..< (i + 1) * set.imageSize], caption: "\(set.classNames[Int(set.labels[i])])") }
+        let classes = set.classNames.count
+        for row in 0 ..< rows {
+            var x = Network.input(set, indices: 0 ..< count)
+            var t = SoftmaxCrossEntropy.oneHot(set.labels, classes: classes)
+            x.data.withUnsafeMutableBufferPointer { xp in
+                t.withUnsafeMutableBufferPointer { tp in
+                    augmenter.apply(x: xp, targets: tp, batch: count, classes: classes, seed: seed, epoch: 0, step: row)
+                }
+            }
+            let bytes = x.data.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
+            for i in 0 ..< count {
+                // Caption: the strongest target class and its weight (below 100% under mixup).
+                let row = t[i * classes ..< (i + 1) * classes]
+                let top = row.indices.max { row[$0] < row[$1] }!
+                sheet.add(bytes[i * set.imageSize ..< (i + 1) * set.imageSize],
+                          caption: config.usesMixup ? "\(top - i * classes) \(Int((100 * row[top]).rounded()))%" : "")
+            }
+        }
+        try PNG.write(sheet.render(), to: out)
+        print("wrote \(out): \(count) originals and \(rows) rows of \(config)")
+    }
+}

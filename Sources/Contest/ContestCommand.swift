@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import LE4Data
+import Net
+
+/// `le4nn contest`: the main job. Trains the ensemble, measures it, writes the answer file.
+struct ContestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contest",
+        abstract: "Train an ensemble on MNIST and write the contest answer file into submissions/.",
+        discussion: """
+        Trains --members models (seeds --seed, --seed+1, ...; optionally cycling through several
+        --augment-sets and --nets), reports each member's and the ensemble's accuracy on the MNIST
+        test set, then answers --input (le4MNIST_X.dump) into submissions/<name>.txt, one digit per
+        line, with submissions/<name>.json describing the models. Without --input it answers the
+        MNIST test images and prints the accuracy that file would score.
+
+        Members are kept in --work as member-<seed>-<settings hash>.npz. A member whose file was
+        finished with the same settings is reused, and an unfinished one resumes from its checkpoint,
+        so an interrupted contest run simply continues when started again.
+
+        Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with the
+        same options; copy all member-*.npz files into one --work folder; run the same command
+        without --only-member there: it reuses every member and writes the submission.
+
+          le4nn contest --data ../shared/data --quick               # a few minutes: 2 small members
+          le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
+        """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var options: TrainOptions
+    @Option(help: "Number of ensemble members.") var members: Int = 5
+    @Option(help: "Augmentation sets for the members, separated by ';', used in turn (default: --augment for all).")
+    var augmentSets: String?
+    @Option(help: "Nets for the members, separated by ';', used in turn (default: --net for all).") var nets: String?
+    @Option(help: "Contest dump to answer (le4MNIST_X.dump). Without it the MNIST test images are answered.")
+    var input: String?
+    @Option(help: "Submission name: writes submissions/<name>.txt and .json.") var name: String = "answer"
+    @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
+    @Option(help: "Folder for the member models.") var work: String = "runs/contest"
+    @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
+    @Flag(help: "Quick mode: 2 members of mnist-small for 2 epochs (a few minutes).") var quick = false
+
+    func run() throws {
+        guard data.dataset == .mnist else { throw ValidationError("the contest is MNIST digits: use --dataset mnist") }
+        guard members > 0 else { throw ValidationError("--members must be positive") }
+        var base = options
+        var count = members
+        if quick {
+            base.net = base.net ?? "mnist-small"
+            base.epochs = 2
+            count = 2
+        }
+        let augments = augmentSets?.split(separator: ";").map(String.init)
+        let netList = nets?.split(separator: ";").map(String.init)
+        try FileIO.makeDirectory(work)
+        try FileIO.makeDirectory(submissions)
+        // Refuse an unwritable submissions folder now, not after an hour of training.
+        let probe = submissions + "/.write-test-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: nil) else {
+            throw ValidationErrorText("cannot write into \(submissions)")
+        }
+        unlink(probe)
+        let answersSet = try input.map(readImagesToAnswer)
+
+        var memberPaths = [String]()
+        var memberSettings = [TrainSettings]()
+        for k in 0 ..< count {
+            var o = base
+            o.seed = base.seed + UInt64(k)
+            if let a = augments { o.augment = a[k % a.count] }
+            if let n = netList { o.net = n[k % n.count] }
+            let s = try o.settings(dataset: .mnist, defaultValidation: 0)
+            let hash = String(format: "%08x", fnv1a(try json(s)))
+            let path = "\(work)/member-\(s.seed)-\(hash).npz"
+            memberPaths.append(path)
+            memberSettings.append(s)
+            if let only = onlyMember, only != k + 1 { continue }
+            if let done = try? ModelFile.load(path),
+               let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
+               rec.settings == s, rec.epochsDone == s.epochs {
+                print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
+                continue
+            }
+            print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
+            _ = try TrainingRun(settings: s, dataRoot: data.root, out: path, resume: true, label: "member \(k + 1)/\(count)").run()
+        }
+        if onlyMember != nil { print("trained the requested member; combine the member files in one --work folder"); return }
+
+        let ensemble = try Ensemble(paths: memberPaths)
+        let test = try Dataset.mnist.load(root: data.root, train: false)
+        let probs = ensemble.memberProbabilities(test)
+        var report = [[String: String]]()
+        for (i, p) in probs.enumerated() {
+            let a = accuracy(predictions(p, classes: 10), test.labels)
+            print(String(format: "member %d: MNIST test accuracy %.2f%%  (%@)", i + 1, 100 * a, memberPaths[i]))
+            report.append(["model": memberPaths[i], "net": memberSettings[i].net, "augment": memberSettings[i].augment,
+                           "seed": String(memberSettings[i].seed), "epochs": String(memberSettings[i].epochs),
+                           "mnist_test_accuracy": String(format: "%.4f", a)])
+        }
+        let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: 10), test.labels)
+        print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%", probs.count, 100 * ensembleAccuracy))
+
+        let answerPath = "\(submissions)/\(name).txt"
+        let answers: [Int]
+        if let set = answersSet, let inputPath = input {
+            try ensemble.check(fits: set, source: inputPath)
+            answers = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: 10)
+        } else {
+            answers = predictions(Ensemble.mean(probs), classes: 10)
+        }
+        try writeAnswers(answers, to: answerPath)
+        let sidecar: [String: Any] = [
+            "answers": answerPath, "input": input ?? "MNIST test images", "lines": answers.count,
+            "members": report, "ensemble_mnist_test_accuracy": String(format: "%.4f", ensembleAccuracy),
+        ]
+        let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
+        try FileIO.writeAtomically(Array(jsonData), to: "\(submissions)/\(name).json")
+        if input == nil {
+            print(String(format: "wrote %@ (%d lines); as a submission for the MNIST test images it scores %.2f%%",
+                         answerPath, answers.count, 100 * accuracy(answers, test.labels)))
+        } else {
+            print("wrote \(answerPath) (\(answers.count) lines) and \(name).json")
+        }
+    }
+}
+
+/// FNV-1a, for short stable names of settings.
+func fnv1a(_ s: String) -> UInt32 {
+    var h: UInt32 = 2_166_136_261
+    for b in s.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+    return h
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import LE4Data
+import Net
+
+/// `le4nn evaluate`: accuracy, per-class accuracy and the confusion matrix.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accuracy, per-class accuracy and confusion matrix of one model or an ensemble.",
+        discussion: """
+        Several --model options form an ensemble (the mean of their softmax outputs); each member's
+        accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), reported separately.
+          le4nn evaluate --data ../shared/data --model runs/a.npz --model runs/b.npz --tta
+        """)
+
+    @OptionGroup var data: DataOptions
+    @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
+    @Option(help: "Which split: train or test.") var split: Split = .test
+    @Flag(help: "Also evaluate with test-time augmentation.") var tta = false
+
+    func run() throws {
+        let ensemble = try Ensemble(paths: models)
+        let set = try data.dataset.load(root: data.root, train: split == .train)
+        try ensemble.check(fits: set, source: "\(data.dataset) \(split)")
+        report(ensemble, set, tta: false)
+        if tta { report(ensemble, set, tta: true) }
+    }
+
+    func report(_ e: Ensemble, _ set: ImageSet, tta: Bool) {
+        let tag = tta ? " with TTA" : ""
+        let members = e.memberProbabilities(set, tta: tta)
+        let C = set.classNames.count
+        if members.count > 1 {
+            for (p, probs) in zip(e.paths, members) {
+                print(String(format: "member %@%@: %.2f%%", p, tag, 100 * accuracy(predictions(probs, classes: C), set.labels)))
+            }
+        }
+        let predicted = predictions(Ensemble.mean(members), classes: C)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: C), count: C)
+        for (p, t) in zip(predicted, set.labels) { confusion[Int(t)][p] += 1 }
+        let what = members.count > 1 ? "ensemble of \(members.count)" : e.paths[0]
+        print(String(format: "%@ on %@ %@%@: accuracy %.2f%% (%d/%d)", what, data.dataset.rawValue, split.rawValue, tag,
+                     100 * accuracy(predicted, set.labels), zip(predicted, set.labels).filter { $0 == Int($1) }.count, set.count))
+        print("per class: " + (0 ..< C).map { c in
+            String(format: "%@ %.1f%%", set.classNames[c], 100 * Double(confusion[c][c]) / Double(max(1, confusion[c].reduce(0, +))))
+        }.joined(separator: ", "))
+        print("confusion matrix (rows: true class, columns: predicted):")
+        print("      " + (0 ..< C).map { String(format: "%5d", $0) }.joined())
+        for c in 0 ..< C { print(String(format: "%5d ", c) + confusion[c].map { String(format: "%5d", $0) }.joined()) }
+    }
+}
+
+/// `le4nn predict`: the answer file.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer images: one predicted class per line, in input order.",
+        discussion: """
+        The input is a contest dump (le4MNIST_X.dump: a pickled NumPy array of N 28×28 images) or
+        an IDX images file. The output has exactly N lines, each the digit and a newline.
+          le4nn predict --model runs/a.npz --model runs/b.npz --input le4MNIST_X.dump --out submissions/answer.txt
+        """)
+
+    @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
+    @Option(help: "Contest dump or IDX images file.") var input: String
+    @Option(help: "Answer file to write.") var out: String
+
+    func run() throws {
+        let ensemble = try Ensemble(paths: models)
+        let set = try readImagesToAnswer(input)
+        try ensemble.check(fits: set, source: input)
+        let predicted = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: ensemble.networks[0].classes)
+        try writeAnswers(predicted, to: out)
+        print("wrote \(predicted.count) answers to \(out)")
+    }
+}

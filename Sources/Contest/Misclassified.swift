@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import LE4Data
+import Net
+
+/// `le4nn misclassified`: every wrong answer as a PNG, a contact sheet and a CSV index.
+struct Misclassified: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export the misclassified images as PNGs, one contact sheet sorted by confidence, and a CSV index.",
+        discussion: """
+        Files are named <index>_true<t>_pred<p>_<confidence%>.png; sheet.png shows them all, most
+        confident mistakes first; index.csv lists index, true, predicted, confidence.
+          le4nn misclassified --data ../shared/data --model runs/a.npz --out runs/wrong
+        """)
+
+    @OptionGroup var data: DataOptions
+    @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
+    @Option(help: "Which split: train or test.") var split: Split = .test
+    @Option(help: "Output folder (created if missing).") var out: String
+    @Option(help: "Upscale factor in the contact sheet.") var scale: Int = 2
+
+    func run() throws {
+        let ensemble = try Ensemble(paths: models)
+        let set = try data.dataset.load(root: data.root, train: split == .train)
+        try ensemble.check(fits: set, source: "\(data.dataset) \(split)")
+        try FileIO.makeDirectory(out)
+        let C = set.classNames.count
+        let probs = Ensemble.mean(ensemble.memberProbabilities(set))
+        let predicted = predictions(probs, classes: C)
+        var wrong = [(index: Int, truth: Int, guess: Int, confidence: Float)]()
+        for i in 0 ..< set.count where predicted[i] != Int(set.labels[i]) {
+            wrong.append((i, Int(set.labels[i]), predicted[i], probs[i * C + predicted[i]]))
+        }
+        wrong.sort { $0.confidence > $1.confidence }
+        var csv = "index,true,predicted,confidence,file\n"
+        var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: 12, scale: scale)
+        for w in wrong {
+            let px = set.pixels[w.index * set.imageSize ..< (w.index + 1) * set.imageSize]
+            let file = "\(w.index)_true\(safe(set.classNames[w.truth]))_pred\(safe(set.classNames[w.guess]))_\(Int((100 * w.confidence).rounded())).png"
+            try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width), to: out + "/" + file)
+            csv += "\(w.index),\(w.truth),\(w.guess),\(String(format: "%.4f", w.confidence)),\(file)\n"
+            sheet.add(px, caption: "\(w.index) \(w.truth)>\(w.guess) \(Int((100 * w.confidence).rounded()))%")
+        }
+        try FileIO.writeAtomically(csv, to: out + "/index.csv")
+        try PNG.write(sheet.render(), to: out + "/sheet.png")
+        print(String(format: "%d of %d %@ images misclassified (accuracy %.2f%%): PNGs, sheet.png and index.csv in %@",
+                     wrong.count, set.count, split.rawValue, 100 * (1 - Double(wrong.count) / Double(set.count)), out))
+    }
+}
+
+/// `le4nn classify`: the course's tasks 1 and 4.
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the predicted digit of one MNIST test image (the course's tasks 1 and 4).",
+        discussion: """
+        Reads an index 0–9999 from --index or standard input. Without --model it uses the course's
+        3-layer net (784 → 100 sigmoid → 10 softmax) with N(0, 1/N) weights drawn from a fixed seed,
+        as task 1 asks (its answer is a guess until trained).
+          echo 42 | le4nn classify --data ../shared/data --model runs/a.npz
+        """)
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Model file (.npz); without it, the untrained course net.") var model: String?
+    @Option(help: "Index of the MNIST test image (0–9999); read from standard input when absent.") var index: Int?
+
+    func run() throws {
+        let test = try Dataset.mnist.load(root: data.root, train: false)
+        var i = index
+        if i == nil {
+            if isatty(STDIN_FILENO) != 0 {
+                print("index (0-\(test.count - 1)): ", terminator: "")
+                fflush(stdout)
+            }
+            i = readLine().flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        guard let idx = i, idx >= 0, idx < test.count else {
+            throw ValidationError("the index must be a whole number from 0 to \(test.count - 1)")
+        }
+        let net = try model.map { try ModelFile.load($0).network }
+            ?? Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)
+        try Ensemble(networks: [net], paths: [model ?? "course 3-layer net"]).check(fits: test, source: "MNIST test")
+        let p = net.probabilities(test.subset([idx]))
+        let guess = predictions(p, classes: 10)[0]
+        print(guess)
+        FileHandle.standardError.write(Foundation.Data(String(format: "image %d: predicted %d (%.1f%%), label %d\n",
+                                                               idx, guess, 100 * p[guess], test.labels[idx]).utf8))
+    }
+}

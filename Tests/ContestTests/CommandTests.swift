@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+import LE4Data
+import Net
+import TestSupport
+
+/// The `le4nn` commands end to end, on real MNIST with small subsets and few epochs.
+final class CommandTests: XCTestCase {
+    /// The executable built beside the test bundle.
+    let le4nn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("le4nn").path
+    var root = ""
+    var dir = ""
+
+    override func setUpWithError() throws {
+        root = try requireDataRoot()
+        dir = temporaryDirectory("le4nn-cli")
+        guard FileManager.default.isExecutableFile(atPath: le4nn) else { throw XCTSkip("no le4nn executable at \(le4nn)") }
+    }
+
+    @discardableResult
+    func cli(_ args: [String], expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let (s, out) = try runProcess(le4nn, args)
+        XCTAssertEqual(s, status, "le4nn \(args.joined(separator: " ")) printed:\n\(out)", file: file, line: line)
+        return out
+    }
+
+    /// A small model: 2,000 training images, 500 held out.
+    func trainSmall(_ name: String, seed: Int = 1, epochs: Int = 1, extra: [String] = []) throws -> String {
+        let out = "\(dir)/\(name).npz"
+        try cli(["train", "--data", root, "--dataset", "mnist", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "\(epochs)",
+                 "--train-limit", "2000", "--validation", "500", "--seed", "\(seed)", "--out", out] + extra)
+        return out
+    }
+
+    func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    func testTrainWritesModelCheckpointHistoryAndPlotThenResumes() throws {
+        let out = "\(dir)/r.npz"
+        let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "1000",
+                    "--validation", "300", "--augment", "crop,cutout", "--out", out]
+        let first = try cli(args + ["--stop-after", "1"])
+        XCTAssertTrue(first.contains("stopped after epoch 1 of 2"), first)
+        XCTAssertEqual(try lines("\(dir)/r.history.csv").count, 2, "header and one epoch")
+        let second = try cli(args + ["--resume"])
+        XCTAssertTrue(second.contains("resuming from \(dir)/r.checkpoint.npz after epoch 1"), second)
+        XCTAssertFalse(second.contains("epoch 1/2  loss"), "epoch 1 is not trained again")
+        XCTAssertTrue(second.contains("epoch 2/2  loss"), second)
+        XCTAssertEqual(try lines("\(dir)/r.history.csv").count, 3)
+        let plot = try PNG.read("\(dir)/r.history.png")
+        XCTAssertGreaterThan(plot.width, 100)
+        let model = try ModelFile.load(out)
+        XCTAssertTrue(model.meta.contains("\"augment\":\"crop:pad=2:mode=zero,cutout:size=8:fill=zero\""), model.meta)
+        XCTAssertTrue(model.meta.contains("\"epochsDone\":2"), model.meta)
+    }
+
+    func testSameSeedSameModel() throws {
+        let a = try ModelFile.load(try trainSmall("a", seed: 5)).network
+        let b = try ModelFile.load(try trainSmall("b", seed: 5)).network
+        XCTAssertEqual(a.params.map(\.value), b.params.map(\.value))
+    }
+
+    func testEvaluateEnsemblePredictMisclassifiedAndClassify() throws {
+        let a = try trainSmall("m1", seed: 1), b = try trainSmall("m2", seed: 2)
+        let report = try cli(["evaluate", "--data", root, "--model", a, "--model", b, "--tta"])
+        func percent(_ prefix: String) -> Double? {
+            report.split(separator: "\n").first { $0.hasPrefix(prefix) }
+                .flatMap { $0.split(separator: ":").last }.flatMap { Double($0.trimmingCharacters(in: .whitespaces).dropLast()) }
+        }
+        let m1 = percent("member \(a):"), m2 = percent("member \(b):")
+        let ensemble = report.split(separator: "\n").first { $0.hasPrefix("ensemble of 2 on mnist test: accuracy") }
+            .flatMap { $0.split(separator: " ")[7].dropLast() }.flatMap { Double($0) }
+        XCTAssertNotNil(m1, report); XCTAssertNotNil(ensemble, report)
+        XCTAssertGreaterThanOrEqual(ensemble ?? 0, min(m1 ?? 100, m2 ?? 100), "an ensemble is at least as good as its weaker member")
+        XCTAssertGreaterThan(ensemble ?? 0, 60, "even one epoch on 2,000 images learns digits")
+        XCTAssertTrue(report.contains("with TTA"), report)
+        XCTAssertTrue(report.contains("confusion matrix"), report)
+
+        // predict: a contest dump and an IDX file, one digit per line.
+        let answers = "\(dir)/answers.txt"
+        try cli(["predict", "--model", a, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl", "--out", answers])
+        let l = try lines(answers)
+        XCTAssertEqual(l.count, 3)
+        XCTAssertTrue(l.allSatisfy { $0.count == 1 && $0.first!.isNumber }, "\(l)")
+        try cli(["predict", "--model", a, "--input", root + "/mnist/t10k-images-idx3-ubyte.gz", "--out", answers])
+        XCTAssertEqual(try lines(answers).count, 10000)
+
+        let wrong = "\(dir)/wrong"
+        let w = try cli(["misclassified", "--data", root, "--model", a, "--out", wrong])
+        let csv = try lines(wrong + "/index.csv")
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: wrong).filter { $0.hasSuffix(".png") && $0 != "sheet.png" }
+        XCTAssertEqual(pngs.count, csv.count - 1, w)
+        XCTAssertGreaterThan(pngs.count, 0)
+        XCTAssertTrue(pngs.allSatisfy { $0.contains("_true") && $0.contains("_pred") })
+        _ = try PNG.read(wrong + "/sheet.png")
+
+        XCTAssertEqual(try cli(["classify", "--data", root, "--model", a, "--index", "0"]).split(separator: "\n").first, "7")
+        XCTAssertTrue(try cli(["classify", "--data", root, "--index", "5"]).first?.isNumber ?? false, "the untrained course net answers too")
+    }
+
+    func testContestQuickModeWritesTheSubmissionAndReusesMembers() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                    "--validation", "0", "--work", dir + "/work", "--submissions", dir + "/subs", "--name", "t"]
+        let first = try cli(args)
+        XCTAssertTrue(first.contains("ensemble of 2: MNIST test accuracy"), first)
+        XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 10000)
+        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/t.json"))) as? [String: Any]
+        XCTAssertEqual((sidecar?["members"] as? [Any])?.count, 2)
+        let again = try cli(args + ["--input", fixturesDir + "/pickle/dump_u1_3x784_p2.pkl"])
+        XCTAssertEqual(again.components(separatedBy: "reusing").count - 1, 2, again)
+        XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
+    }
+
+    func testBadInputIsAClearErrorAndWritesNothing() throws {
+        let model = try trainSmall("bad")
+        let answers = "\(dir)/none.txt"
+        let wrongSize = try cli(["predict", "--model", model, "--input", fixturesDir + "/pickle/dump_bad_u1_3x32x32_p4.pkl", "--out", answers], expect: 1)
+        XCTAssertTrue(wrongSize.contains("28×28"), wrongSize)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: answers))
+        let evil = try cli(["predict", "--model", model, "--input", fixturesDir + "/pickle/evil_os_system.pkl", "--out", answers], expect: 1)
+        XCTAssertTrue(evil.contains("'os.system' is not allowed"), evil)
+        let aug = try cli(["train", "--data", root, "--augment", "crop,twirl", "--out", dir + "/x.npz"], expect: 1)
+        XCTAssertTrue(aug.contains("twirl") && aug.contains("cutout"), "lists what is accepted: \(aug)")
+        let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", model], expect: 1)
+        XCTAssertTrue(unfit.contains("expects images of 1×28×28") && unfit.contains("3×32×32"), unfit)
+        try FileIO.writeAtomically("a file, not a folder", to: dir + "/plain")
+        let unwritable = try cli(["contest", "--data", root, "--quick", "--submissions", dir + "/plain/subs", "--work", dir + "/w"], expect: 1)
+        XCTAssertTrue(unwritable.contains(dir + "/plain/subs"), unwritable)
+        let notModel = try cli(["evaluate", "--data", root, "--model", fixturesDir + "/idx/tiny-labels-idx1-ubyte"], expect: 1)
+        XCTAssertTrue(notModel.contains("not an .npz"), notModel)
+    }
+}

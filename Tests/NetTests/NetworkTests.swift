@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+@testable import Net
+import LE4Data
+import TestSupport
+
+final class NetworkTests: XCTestCase {
+    func testPresetsBuildWithTheIssuesShapes() throws {
+        let small = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        XCTAssertEqual(small.spec, "conv32-bn-relu-pool-conv64-bn-relu-pool-fc128-bn-relu-drop0.5-fc10")
+        XCTAssertTrue(small.layers.contains { ($0 as? Affine)?.inputs == 3136 }, "flatten 3136 before fc128")
+        let cifar = try Network(spec: "cifar-small", inputShape: [3, 32, 32], classes: 10, seed: 1)
+        XCTAssertTrue(cifar.layers.contains { ($0 as? Affine)?.inputs == 2048 }, "flatten 2048 before fc10")
+        XCTAssertEqual(try Network(spec: "mlp80", inputShape: [1, 28, 28], classes: 10, seed: 1).spec, "fc80-sigmoid-fc10")
+        _ = try Network(spec: "digits", inputShape: [1, 28, 28], classes: 10, seed: 1)
+    }
+
+    func testBadSpecsSayWhatIsWrongAndTeachTheGrammar() {
+        for (spec, expected) in [("conv32-bogus-fc10", "unknown layer"), ("conv32-fc7", "must be fc10"),
+                                 ("drop1.5-fc10", "0 ≤ r < 1"), ("fc10-conv3", "needs an image input"), ("", "empty")] {
+            XCTAssertThrowsError(try Network(spec: spec, inputShape: [1, 28, 28], classes: 10, seed: 1)) { e in
+                XCTAssertTrue("\(e)".contains(expected) && ("\(e)".contains("conv<K>") || spec.isEmpty), "\(spec): \(e)")
+            }
+        }
+    }
+
+    func testSameSeedSameWeightsAndThreadIndependentForward() throws {
+        let a = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 7)
+        let b = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 7)
+        XCTAssertEqual(a.params.map(\.value), b.params.map(\.value))
+        let c = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 8)
+        XCTAssertNotEqual(a.params[0].value, c.params[0].value)
+    }
+
+    func testModelFileRoundTripGivesBitIdenticalPredictionsAndNumpyOpensIt() throws {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc16-bn-relu-drop0.2-fc10", inputShape: [1, 28, 28], classes: 10, seed: 3)
+        var rng = SeededRNG(seed: 4)
+        let set = ImageSet(count: 50, channels: 1, height: 28, width: 28, pixels: (0 ..< 50 * 784).map { _ in UInt8(rng.int(below: 256)) },
+                           labels: (0 ..< 50).map { UInt8($0 % 10) }, classNames: (0 ... 9).map(String.init))
+        let trainer = Trainer(net: net, optimizer: OptimizerConfig(.adam))
+        for _ in 0 ..< 3 {  // some steps, so BN running statistics are not at their initial values
+            trainer.trainStep(x: Network.input(set, indices: 0 ..< 50), targets: SoftmaxCrossEntropy.oneHot(set.labels, classes: 10), lr: 0.001)
+        }
+        let path = temporaryDirectory() + "/m.npz"
+        try ModelFile.save(net, meta: "{\"note\":\"test\"}", trainer: trainer, to: path)
+        let loaded = try ModelFile.load(path)
+        XCTAssertEqual(loaded.network.probabilities(set), net.probabilities(set))
+        XCTAssertEqual(loaded.meta, "{\"note\":\"test\"}")
+        XCTAssertEqual(loaded.step, 3)
+        XCTAssertEqual(loaded.optimizerState?.t, 3)
+        let script = "import numpy; z = numpy.load('\(path)'); print(str(z['arch']), z['1.bn.running_mean'].shape, z['0.conv8.W'].dtype)"
+        if let (status, out) = try? runProcess("/usr/bin/env", ["python3", "-c", script]), status == 0 {
+            XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "conv8-bn-relu-pool-fc16-bn-relu-drop0.2-fc10 (8,) float32")
+        } else {
+            print("python3 with numpy not available: skipped the numpy.load check")
+        }
+    }
+
+    func testModelFilesThatDoNotFitAreClearErrors() throws {
+        let dir = temporaryDirectory()
+        try NPZ.write([("arch", NPYArray("fc10")), ("input_shape", NPYArray(shape: [3], values: .int64([1, 28, 28]))),
+                       ("classes", NPYArray(shape: [1], values: .int64([10]))),
+                       ("0.flatten.W", NPYArray(shape: [1], [0]))], to: dir + "/missing.npz")
+        XCTAssertThrowsError(try ModelFile.load(dir + "/missing.npz")) { XCTAssertTrue("\($0)".contains("'1.fc10.W'") && "\($0)".contains("missing"), "\($0)") }
+        try NPZ.write([("arch", NPYArray("fc10")), ("input_shape", NPYArray(shape: [3], values: .int64([1, 28, 28]))),
+                       ("classes", NPYArray(shape: [1], values: .int64([10]))),
+                       ("1.fc10.W", NPYArray(shape: [10, 5], [Float](repeating: 0, count: 50))),
+                       ("1.fc10.b", NPYArray(shape: [10], [Float](repeating: 0, count: 10)))], to: dir + "/shape.npz")
+        XCTAssertThrowsError(try ModelFile.load(dir + "/shape.npz")) { XCTAssertTrue("\($0)".contains("needs [10, 784]"), "\($0)") }
+        try FileIO.writeAtomically("plain text", to: dir + "/text.npz")
+        XCTAssertThrowsError(try ModelFile.load(dir + "/text.npz")) { XCTAssertTrue("\($0)".contains("not an .npz"), "\($0)") }
+    }
+
+    /// Trains the course's 3-layer sigmoid net on real MNIST with SGD, batch 100; returns the mean
+    /// cross-entropy of each epoch and the accuracy on the test set.
+    func trainCourseMLP(lr: Float, epochs: Int) throws -> (losses: [Double], accuracy: Double) {
+        let root = try requireDataRoot()
+        let train = try Dataset.mnist.load(root: root, train: true)
+        let test = try Dataset.mnist.load(root: root, train: false)
+        let net = try Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)
+        let trainer = Trainer(net: net, optimizer: OptimizerConfig(.sgd, learningRate: lr))
+        var losses = [Double]()
+        var order = Array(0 ..< train.count)
+        for epoch in 0 ..< epochs {
+            var rng = SeededRNG(seed: 1, stream: [UInt64(epoch)])
+            rng.shuffle(&order)
+            var sum = 0.0
+            for s in 0 ..< 600 {
+                let idx = order[s * 100 ..< (s + 1) * 100]
+                sum += Double(trainer.trainStep(x: Network.input(train, indices: idx),
+                                                targets: SoftmaxCrossEntropy.oneHot(idx.map { train.labels[$0] }, classes: 10), lr: lr).loss)
+            }
+            losses.append(sum / 600)
+        }
+        let p = net.probabilities(test)
+        let acc = Double(Trainer.correct(p, SoftmaxCrossEntropy.oneHot(test.labels, classes: 10), classes: 10)) / Double(test.count)
+        print("mlp lr \(lr): cross-entropy per epoch \(losses.map { String(format: "%.3f", $0) }.joined(separator: " ")); test accuracy \(acc)")
+        return (losses, acc)
+    }
+
+    /// The course's task 3 exactly (lr 0.01): the cross-entropy falls every epoch and follows the
+    /// course report's figures (2.12, 1.69, 1.29, 1.02, 0.85). At this rate the net needs many
+    /// epochs to pass 90% (86.6% after 15), so the accuracy is asserted with lr 0.1 below.
+    func testCourseMLPFollowsTheCourseReport() throws {
+        let (losses, _) = try trainCourseMLP(lr: 0.01, epochs: 5)
+        for (a, b) in zip(losses, losses.dropFirst()) { XCTAssertLessThan(b, a, "cross-entropy must fall every epoch") }
+        for (got, report) in zip(losses, [2.12, 1.69, 1.29, 1.02, 0.85]) { XCTAssertEqual(got, report, accuracy: 0.06) }
+    }
+
+    func testCourseMLPPasses90PercentInAFewEpochs() throws {
+        let (losses, accuracy) = try trainCourseMLP(lr: 0.1, epochs: 5)
+        for (a, b) in zip(losses, losses.dropFirst()) { XCTAssertLessThan(b, a, "cross-entropy must fall every epoch") }
+        XCTAssertGreaterThan(accuracy, 0.90)
+    }
+}
