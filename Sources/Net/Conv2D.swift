@@ -107,13 +107,20 @@ public final class Conv2D: Layer {
         return dx
     }
 
+    /// The output columns ow whose input column ow·s − p + j lies inside the image: owLo..<owHi.
+    @inline(__always)
+    func insideColumns(_ j: Int, W: Int, OW: Int) -> (Int, Int) {
+        let s = stride, p = pad
+        let lo = min(OW, max(0, (p - j + s - 1) / s))
+        return (lo, max(lo, min(OW, (W + p - j + s - 1) / s)))
+    }
+
     /// One image: col[(c·R + i)·R + j, oh·OW + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside).
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, C: Int, H: Int, W: Int, OH: Int, OW: Int) {
         let R = size, s = stride, p = pad, P = OH * OW
         for row in 0 ..< C * R * R {
             let c = row / (R * R), i = (row / R) % R, j = row % R
-            // Output columns whose input column is inside the image: ow in owLo..<owHi.
-            let owLo = min(OW, max(0, (p - j + s - 1) / s)), owHi = max(owLo, min(OW, (W + p - j + s - 1) / s))
+            let (owLo, owHi) = insideColumns(j, W: W, OW: OW)
             for oh in 0 ..< OH {
                 let dst = col + row * P + oh * OW
                 let ih = oh * s - p + i
@@ -135,7 +142,7 @@ public final class Conv2D: Layer {
         let R = size, s = stride, p = pad, P = OH * OW
         for row in 0 ..< C * R * R {
             let c = row / (R * R), i = (row / R) % R, j = row % R
-            let owLo = min(OW, max(0, (p - j + s - 1) / s)), owHi = max(owLo, min(OW, (W + p - j + s - 1) / s))
+            let (owLo, owHi) = insideColumns(j, W: W, OW: OW)
             for oh in 0 ..< OH {
                 let ih = oh * s - p + i
                 guard ih >= 0, ih < H else { continue }
