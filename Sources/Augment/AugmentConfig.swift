@@ -116,8 +116,8 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
                     p: try real("p", d.p, "in [0, 1]") { (0...1).contains($0) },
                     smin: try real("smin", d.smin, "in (0, 1]") { $0 > 0 && $0 <= 1 },
                     smax: try real("smax", d.smax, "in (0, 1]") { $0 > 0 && $0 <= 1 },
-                    rmin: try real("rmin", d.rmin, "> 0") { $0 > 0 },
-                    rmax: try real("rmax", d.rmax, "> 0") { $0 > 0 })
+                    rmin: try real("rmin", d.rmin, "in [0.001, 1000]") { (0.001 ... 1000).contains($0) },
+                    rmax: try real("rmax", d.rmax, "in [0.001, 1000]") { (0.001 ... 1000).contains($0) })
                 if e.smin > e.smax { throw failure(entry, "smin (\(e.smin)) must not exceed smax (\(e.smax))") }
                 if e.rmin > e.rmax { throw failure(entry, "rmin (\(e.rmin)) must not exceed rmax (\(e.rmax))") }
                 erasing = e
@@ -152,7 +152,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
             (defaults.crop!.spelling, "pad 0...\(side - 1); mode zero|reflect"),
             (defaults.flip!.spelling, "p in [0, 1]; colour (3-channel) images only"
                 + (channels == 3 ? "" : ", so not for these")),
-            (defaults.erasing!.spelling, "p in [0, 1]; 0 < smin <= smax <= 1; 0 < rmin <= rmax"),
+            (defaults.erasing!.spelling, "p in [0, 1]; 0 < smin <= smax <= 1; 0.001 <= rmin <= rmax <= 1000"),
             (defaults.cutout!.spelling, "size 1...\(max(height, width)); fill zero|mean"),
             (defaults.mixup!.spelling, "alpha > 0"),
         ]

@@ -22,7 +22,7 @@ struct AugmentPreview: ParsableCommand {
     @Option(help: "PNG file to write.") var out: String
 
     func run() throws {
-        guard count > 0, rows > 0 else { throw ValidationError("--count and --rows must be positive") }
+        guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
         let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))
         let config = try AugmentConfig(parsing: augment, channels: set.channels, height: set.height, width: set.width)
         var augmenter = Augmenter(config: config, channels: set.channels, height: set.height, width: set.width)

@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
 
     func run() throws {
+        guard (1 ... 10_000).contains(batch), seconds > 0 else { throw ValidationError("--batch must be 1 to 10000 and --seconds positive") }
         let shape = try input.map { s -> [Int] in
             let v = s.split(separator: ",").compactMap { Int($0) }
             guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--input wants C,H,W such as 3,32,32") }

@@ -39,7 +39,7 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 members of mnist-small for 2 epochs (a few minutes).") var quick = false
+    @Flag(help: "Quick mode: 2 members for 2 epochs (about 3 minutes with mnist-small).") var quick = false
 
     func run() throws {
         guard data.dataset == .mnist else { throw ValidationError("the contest is MNIST digits: use --dataset mnist") }
@@ -47,12 +47,17 @@ struct ContestCommand: ParsableCommand {
         var base = options
         var count = members
         if quick {
-            base.net = base.net ?? "mnist-small"
             base.epochs = 2
             count = 2
         }
+        if let k = onlyMember, !(1 ... count).contains(k) {
+            throw ValidationError("--only-member must be between 1 and \(count)")
+        }
         let augments = augmentSets?.split(separator: ";").map(String.init)
         let netList = nets?.split(separator: ";").map(String.init)
+        if augments?.isEmpty == true || netList?.isEmpty == true {
+            throw ValidationError("--augment-sets and --nets need at least one entry, separated by ';'")
+        }
         try FileIO.makeDirectory(work)
         try FileIO.makeDirectory(submissions)
         // Refuse an unwritable submissions folder now, not after an hour of training.
@@ -62,12 +67,15 @@ struct ContestCommand: ParsableCommand {
         }
         unlink(probe)
         let answersSet = try input.map(readImagesToAnswer)
+        if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
+            throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
+        }
 
         var memberPaths = [String]()
         var memberSettings = [TrainSettings]()
         for k in 0 ..< count {
             var o = base
-            o.seed = base.seed + UInt64(k)
+            o.seed = base.seed &+ UInt64(k)
             if let a = augments { o.augment = a[k % a.count] }
             if let n = netList { o.net = n[k % n.count] }
             let s = try o.settings(dataset: .mnist, defaultValidation: 0)

@@ -18,6 +18,7 @@ struct Export: ParsableCommand {
     @Option(help: "Upscale factor in the contact sheet.") var scale: Int = 2
 
     func run() throws {
+        guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
         let set = try data.dataset.load(root: data.root, train: split == .train)
         let idx = indices.values
         if let bad = idx.first(where: { $0 >= set.count }) {

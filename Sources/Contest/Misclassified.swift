@@ -20,6 +20,7 @@ struct Misclassified: ParsableCommand {
     @Option(help: "Upscale factor in the contact sheet.") var scale: Int = 2
 
     func run() throws {
+        guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
         let ensemble = try Ensemble(paths: models)
         let set = try data.dataset.load(root: data.root, train: split == .train)
         try ensemble.check(fits: set, source: "\(data.dataset) \(split)")

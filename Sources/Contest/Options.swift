@@ -30,7 +30,7 @@ struct IndexList: ExpressibleByArgument {
             let ends = part.components(separatedBy: "..")
             guard let a = Int(ends[0]), a >= 0 else { return nil }
             if ends.count == 1 { r.append(a ... a); continue }
-            guard ends.count == 2, let b = Int(ends[1]), b >= a else { return nil }
+            guard ends.count == 2, let b = Int(ends[1]), b >= a, b < 10_000_000 else { return nil }
             r.append(a ... b)
         }
         if r.isEmpty { return nil }

@@ -32,7 +32,9 @@ struct TrainOptions: ParsableArguments {
 
     func settings(dataset: Dataset, defaultValidation: Int = 5000) throws -> TrainSettings {
         let validation = self.validation ?? defaultValidation
-        guard epochs > 0, batch > 0, validation >= 0 else { throw ValidationError("--epochs and --batch must be positive, --validation ≥ 0") }
+        guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
+            throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
+        }
         _ = try Schedule(parsing: schedule)
         let netSpec = net ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
@@ -73,6 +75,7 @@ struct Train: ParsableCommand {
     @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
 
     func run() throws {
+        if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
         let settings = try options.settings(dataset: data.dataset)
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileIO.makeDirectory(dir) }

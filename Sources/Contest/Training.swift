@@ -92,7 +92,7 @@ struct TrainingRun {
         var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
                                  threads: Threads.count)
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
-            let c = try ModelFile.load(checkpointPath)
+            let c = try ModelFile.load(checkpointPath, seed: s.seed)
             let old = try JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(c.meta.utf8))
             guard old.settings == s else {
                 throw ValidationErrorText("\(checkpointPath) was trained with other settings; remove it or drop --resume")
@@ -100,7 +100,7 @@ struct TrainingRun {
             net = c.network
             trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
             if let st = c.optimizerState { trainer.optimizer.state = st }
-            trainer.step = c.step ?? 0
+            trainer.resume(atStep: c.step ?? 0)
             record = old
             say("resuming from \(checkpointPath) after epoch \(old.epochsDone)")
         }
@@ -111,7 +111,7 @@ struct TrainingRun {
             + "augment \(augmentConfig), smoothing \(s.smoothing), seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
         let progress = Progress(label: label)
-        for epoch in record.epochsDone ..< min(s.epochs, stopAfter ?? s.epochs) {
+        for epoch in record.epochsDone ..< max(record.epochsDone, min(s.epochs, stopAfter ?? s.epochs)) {
             let epochStart = Date()
             var order = trainIdx
             var rng = SeededRNG(seed: s.seed, stream: [UInt64(epoch), 0x0D]); rng.shuffle(&order)

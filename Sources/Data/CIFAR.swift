@@ -20,7 +20,8 @@ public enum CIFAR10 {
         let labels: [PickleValue]
         switch d["labels"] ?? d["fine_labels"] {
         case .list(let l)?: labels = l.items
-        case .array(let la)?: labels = la.doubles().map { .int(Int($0)) }
+        case .array(let la)?:
+            labels = la.doubles().map { $0.isFinite && $0 == $0.rounded() && abs($0) < 1e9 ? .int(Int($0)) : .none }
         default: throw DataError(path, "not a CIFAR-10 batch: no 'labels' list")
         }
         guard labels.count == a.shape[0] else {
@@ -43,6 +44,7 @@ public enum CIFAR10 {
         guard case .dict(let d) = try Pickle.load(path), case .list(let l)? = d["label_names"] else {
             throw DataError(path, "not a CIFAR-10 batches.meta: no 'label_names' list")
         }
+        guard l.items.count <= 256 else { throw DataError(path, "label_names lists \(l.items.count) classes; at most 256 are supported") }
         return try l.items.map {
             guard let t = $0.text else { throw DataError(path, "label_names holds a \($0.kind)") }
             return t

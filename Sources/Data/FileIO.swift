@@ -9,9 +9,11 @@ public enum FileIO {
             throw DataError(path, "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { fclose(fh) }
-        guard fseeko(fh, 0, SEEK_END) == 0 else { throw DataError(path, "cannot seek (is it a regular file?)") }
-        let size = Int(ftello(fh))
-        guard size >= 0, fseeko(fh, 0, SEEK_SET) == 0 else { throw DataError(path, "cannot determine the file size") }
+        var st = stat()
+        guard fstat(fileno(fh), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError(path, "not a regular file")
+        }
+        let size = Int(st.st_size)
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, fh) }
         guard got == size else { throw DataError(path, "read \(got) of \(size) bytes") }

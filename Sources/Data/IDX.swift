@@ -43,6 +43,7 @@ public enum IDX {
     /// Reads an IDX images file (magic 0x00000803: N × rows × columns), raw or gzip-compressed.
     public static func readImages(_ path: String) throws -> (count: Int, height: Int, width: Int, pixels: [UInt8]) {
         let f = try parse(FileIO.readMaybeGzip(path), path: path, rank: 3)
+        guard f.dims[1] > 0, f.dims[2] > 0 else { throw DataError(path, "images of \(f.dims[1])×\(f.dims[2]) pixels are empty") }
         return (f.dims[0], f.dims[1], f.dims[2], f.bytes)
     }
 

@@ -79,7 +79,9 @@ public struct NPYArray: Equatable, Sendable {
         guard let f = field("fortran_order"), f.hasPrefix("False") else {
             throw DataError(name, ".npy array in Fortran order is not supported here")
         }
-        guard let s = field("shape"), let close = s.firstIndex(of: ")") else { throw DataError(name, ".npy header has no shape") }
+        guard let s = field("shape"), let close = s.firstIndex(of: ")"), close > s.startIndex else {
+            throw DataError(name, ".npy header has no shape")
+        }
         let dims = s[s.index(after: s.startIndex) ..< close].split(separator: ",")
             .map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
         var shape = [Int]()
@@ -91,7 +93,7 @@ public struct NPYArray: Equatable, Sendable {
         let body = b[(start + hl)...]
         func need(_ size: Int) throws {
             guard n < Int.max / 8, body.count == n * size else {
-                throw DataError(name, ".npy array \(shape) \(descr) needs \(n * size) bytes, has \(body.count)")
+                throw DataError(name, ".npy array \(shape) \(descr) does not match its \(body.count) data bytes")
             }
         }
         func load<T>(_: T.Type) -> [T] {
@@ -103,7 +105,7 @@ public struct NPYArray: Equatable, Sendable {
         case "<i8": try need(8); return NPYArray(shape: shape, values: .int64(load(Int64.self)))
         case "|u1", "<u1": try need(1); return NPYArray(shape: shape, values: .uint8(Array(body)))
         default:
-            guard descr.hasPrefix("<U"), let len = Int(descr.dropFirst(2)), shape.isEmpty else {
+            guard descr.hasPrefix("<U"), let len = Int(descr.dropFirst(2)), len >= 0, len <= body.count, shape.isEmpty else {
                 throw DataError(name, ".npy dtype \(descr) is not supported")
             }
             guard body.count == 4 * len else { throw DataError(name, ".npy text needs \(4 * len) bytes, has \(body.count)") }

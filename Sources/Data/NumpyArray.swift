@@ -66,7 +66,7 @@ public struct NumpyArray: Sendable {
         }
         let (bytes, o) = n.multipliedReportingOverflow(by: dtype.size)
         guard !o, bytes == data.count else {
-            throw NumpyError("array of shape \(shape) and dtype \(dtype) needs \(n * dtype.size) bytes, the pickle holds \(data.count)")
+            throw NumpyError("array of shape \(shape) and dtype \(dtype) does not match the \(data.count) data bytes the pickle holds")
         }
         self.shape = shape; self.dtype = dtype; self.fortran = fortran; self.data = data
     }

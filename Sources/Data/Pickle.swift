@@ -118,6 +118,9 @@ public indirect enum PickleValue {
 public final class PickleList {
     public var items: [PickleValue] = []
     var depth = 1
+    /// Set once the list is inside another container: it may no longer grow, which keeps the
+    /// recorded depth true (no pickle we read grows a list after nesting it).
+    var nested = false
 }
 
 /// A dict with keys kept in file order. Keys are ints or strings (Python 2 byte strings as Latin-1).
@@ -125,6 +128,8 @@ public final class PickleDict {
     public private(set) var keys: [String] = []
     public private(set) var values: [String: PickleValue] = [:]
     var depth = 1
+    /// See `PickleList.nested`.
+    var nested = false
 
     func set(_ key: String, _ value: PickleValue) {
         if values.updateValue(value, forKey: key) == nil { keys.append(key) }
@@ -206,6 +211,11 @@ private struct Decoder {
         stack.append(.value(v))
     }
 
+    mutating func pushTuple(_ items: [PickleValue]) throws {
+        nest(items)
+        try push(.tuple(items))
+    }
+
     mutating func popItem() throws -> StackItem {
         guard let top = stack.popLast() else { throw fail("stack underflow") }
         if let m = marks.last, stack.count < m { throw fail("pops past a MARK") }
@@ -244,8 +254,22 @@ private struct Decoder {
         stack.append(v)
     }
 
+    /// Marks containers placed inside another one as no longer growable.
+    func nest(_ values: [PickleValue]) {
+        for v in values {
+            switch v {
+            case .list(let l): l.nested = true
+            case .dict(let d): d.nested = true
+            case .tuple(let t): nest(t)
+            default: break
+            }
+        }
+    }
+
     mutating func append(_ items: [PickleValue], to target: PickleValue) throws {
         guard case .list(let l) = target else { throw fail("APPEND to a \(target.kind), not a list") }
+        guard !l.nested else { throw fail("APPEND to a list that is already inside another container") }
+        nest(items)
         for v in items {
             l.items.append(v)
             l.depth = max(l.depth, v.depth + 1)
@@ -255,6 +279,8 @@ private struct Decoder {
 
     mutating func setItems(_ kv: [PickleValue], in target: PickleValue) throws {
         guard case .dict(let d) = target else { throw fail("SETITEM on a \(target.kind), not a dict") }
+        guard !d.nested else { throw fail("SETITEM on a dict that is already inside another container") }
+        nest(kv)
         guard kv.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items") }
         for i in stride(from: 0, to: kv.count, by: 2) {
             let key: String
@@ -436,10 +462,10 @@ private struct Decoder {
 
             // containers
             case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark()))  // TUPLE
-            case 0x85: try push(.tuple([try pop()]))
-            case 0x86: let b = try pop(), a = try pop(); try push(.tuple([a, b]))
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); try push(.tuple([a, b, c]))
+            case 0x74: try pushTuple(try popMark())  // TUPLE
+            case 0x85: try pushTuple([try pop()])
+            case 0x86: let b = try pop(), a = try pop(); try pushTuple([a, b])
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); try pushTuple([a, b, c])
             case 0x5d: try push(.list(PickleList()))  // EMPTY_LIST
             case 0x6c: // LIST
                 let l = PickleList()

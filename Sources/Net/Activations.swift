@@ -59,12 +59,15 @@ public final class Sigmoid: Layer {
 /// both give the same expected output, and this one makes inference free.
 public final class Dropout: Layer {
     public let ratio: Float
+    private let seed: UInt64
     private var mask = [Float]()
-    private var rng: SeededRNG
+    /// Training passes so far. Mask n comes from its own stream, so a resumed run (which sets
+    /// this to the trainer's step) draws the masks an uninterrupted run would.
+    public var calls: UInt64 = 0
 
     public init(ratio: Float, seed: UInt64) {
         self.ratio = ratio
-        rng = SeededRNG(seed: seed, stream: [0xD50])
+        self.seed = seed
     }
 
     public var spec: String { "drop\(ratio)" }
@@ -73,6 +76,8 @@ public final class Dropout: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         guard training, ratio > 0 else { return x }
         let keep = 1 / (1 - ratio)
+        var rng = SeededRNG(seed: seed, stream: [0xD50, calls])
+        calls += 1
         mask = (0 ..< x.count).map { _ in rng.nextFloat() < ratio ? 0 : keep }
         return Tensor(uninitialized: x.shape) { y in
             x.data.withUnsafeBufferPointer { xp in for i in 0 ..< xp.count { y[i] = xp[i] * mask[i] } }

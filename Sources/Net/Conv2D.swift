@@ -35,6 +35,7 @@ public final class Conv2D: Layer {
 
     // x: [B, C, H, W] → y: [B, K, OH, OW];  per image b: y_b[K, P] = W[K, CRR] · col_b[CRR, P] + bias
     // Images are independent, so the batch is split across threads, each running single-threaded BLAS.
+    // Training keeps every image's col for backward; inference reuses one col per thread.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -42,15 +43,24 @@ public final class Conv2D: Layer {
         let out = outputShape([C, H, Wd])
         let (K, OH, OW) = (out[0], out[1], out[2])
         let P = OH * OW, CRR = C * size * size
-        if col.count != B * CRR * P { col = [Float](repeating: 0, count: B * CRR * P) }
+        let chunks = Threads.chunks(B)
+        var inferenceCol = [Float]()
+        if training {
+            if col.count != B * CRR * P { col = [Float](repeating: 0, count: B * CRR * P) }
+        } else {
+            // Lend the per-thread buffers to `col` for this call; the training col is kept for backward.
+            inferenceCol = [Float](repeating: 0, count: chunks * CRR * P)
+            swap(&col, &inferenceCol)
+        }
+        defer { if !training { swap(&col, &inferenceCol) } }
         return Tensor(uninitialized: [B, K, OH, OW]) { y in
             x.data.withUnsafeBufferPointer { xp in
                 col.withUnsafeMutableBufferPointer { cp in
                     W.value.withUnsafeBufferPointer { wp in
                         b.value.withUnsafeBufferPointer { bias in
-                            Threads.parallelFor(B) { images in
+                            Threads.parallelFor(B, chunks: chunks) { chunk, images in
                                 for bi in images {
-                                    let cb = cp.baseAddress! + bi * CRR * P, yb = y.baseAddress! + bi * K * P
+                                    let cb = cp.baseAddress! + (training ? bi : chunk) * CRR * P, yb = y.baseAddress! + bi * K * P
                                     im2col(xp.baseAddress! + bi * C * H * Wd, cb, C: C, H: H, W: Wd, OH: OH, OW: OW)
                                     for k in 0 ..< K { (yb + k * P).initialize(repeating: bias[k], count: P) }
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, beta: 1, c: yb, ldc: P)

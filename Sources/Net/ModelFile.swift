@@ -36,7 +36,8 @@ public enum ModelFile {
     }
 
     /// Reads a model (or checkpoint), rebuilding the network and checking every array against it.
-    public static func load(_ path: String) throws -> Contents {
+    /// `seed` seeds the network's dropout layers, for continuing a training run.
+    public static func load(_ path: String, seed: UInt64 = 0) throws -> Contents {
         let arrays = try NPZ.read(path)
         var byName = [String: NPYArray]()
         for (n, a) in arrays { byName[n] = a }
@@ -47,7 +48,7 @@ public enum ModelFile {
         }
         let net: Network
         do {
-            net = try Network(spec: arch, inputShape: shape.map(Int.init), classes: Int(cls[0]), seed: 0)
+            net = try Network(spec: arch, inputShape: shape.map(Int.init), classes: Int(cls[0]), seed: seed)
         } catch {
             throw DataError(path, "its architecture '\(arch)' is invalid: \(error)")
         }

@@ -44,13 +44,17 @@ public final class Network {
     /// Builds a network for inputs [C, H, W] and `classes` outputs; `seed` fixes the initial weights.
     public init(spec text: String, inputShape: [Int], classes: Int, initializer: Initializer = .he, seed: UInt64) throws {
         let spec = Network.expand(text)
+        guard inputShape.count == 3, inputShape.allSatisfy({ (1 ... 4096).contains($0) }), (1 ... 65536).contains(classes) else {
+            throw NetError("input shape \(inputShape) with \(classes) classes is not supported (each dimension 1 to 4096)")
+        }
         var rng = SeededRNG(seed: seed, stream: [0x1417])
         var shape = inputShape
         var layers = [Layer]()
         let tokens = spec.split(separator: "-").map(String.init)
         guard !tokens.isEmpty else { throw NetError("empty network spec\n" + Network.grammar) }
         for (i, tok) in tokens.enumerated() {
-            func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)) }
+            // Sizes are bounded so that a typo cannot overflow a shape or exhaust memory.
+            func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
             func bad(_ why: String) -> NetError { NetError("layer \(i + 1) '\(tok)' of '\(spec)': \(why)\n" + Network.grammar) }
             let layer: Layer
             if tok == "bn" {
@@ -78,18 +82,21 @@ public final class Network {
                 layer = Dropout(ratio: r, seed: seed &+ UInt64(i))
             } else if tok.hasPrefix("fc") {
                 guard let n = number(after: "fc"), n > 0 else { throw bad("expected fc<N>") }
+                guard Double(shape.reduce(1, *)) * Double(n) <= Network.maxWeights else { throw bad("more than 2^28 weights") }
                 if shape.count > 1 { layers.append(Flatten()); shape = [shape.reduce(1, *)] }
                 layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng)
             } else if tok.hasPrefix("conv") {
                 let (k, r, s, p) = try Network.parseConv(tok).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
                 guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
                 let pad = p ?? r / 2
+                guard Double(shape[0]) * Double(r * r) * Double(k) <= Network.maxWeights else { throw bad("more than 2^28 weights") }
                 guard shape[1] + 2 * pad >= r, shape[2] + 2 * pad >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
                 layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng)
             } else {
                 throw bad("unknown layer")
             }
             shape = layer.outputShape(shape)
+            guard shape.allSatisfy({ $0 >= 1 }) else { throw bad("gives output \(shape): no pixels left") }
             layers.append(layer)
         }
         guard shape == [classes], layers.last is Affine else {
@@ -107,7 +114,7 @@ public final class Network {
         func num() -> Int? {
             let d = rest.prefix(while: \.isNumber)
             rest = rest.dropFirst(d.count)
-            return Int(d)
+            return Int(d).flatMap { $0 <= 65536 ? $0 : nil }
         }
         guard let k = num(), k > 0 else { return nil }
         var r = 3, s = 1
@@ -124,6 +131,9 @@ public final class Network {
         }
         return (k, r, s, p)
     }
+
+    /// The most weights one layer may have (1 GiB of Float).
+    static let maxWeights = Double(1 << 28)
 
     public var params: [Param] { layers.flatMap(\.params) }
     public var buffers: [Param] { layers.flatMap(\.buffers) }

@@ -134,12 +134,22 @@ public enum Schedule: Sendable, Equatable {
             guard f.count == 2, let v = Float(f[1]) else { throw NetError("schedule parameter '\(p)' is not key=value") }
             kv[String(f[0])] = v
         }
-        switch parts.first ?? "" {
-        case "constant": self = .constant
-        case "step": self = .step(every: Int(kv["every"] ?? 10), gamma: kv["gamma"] ?? 0.1)
+        let usage = "use constant, step[:every=10:gamma=0.1], cosine or onecycle[:warmup=0.2]"
+        let allowed: [String: Set<String>] = ["constant": [], "cosine": [], "step": ["every", "gamma"], "onecycle": ["warmup"]]
+        guard let name = parts.first, let keys = allowed[name] else { throw NetError("unknown schedule '\(text)': \(usage)") }
+        if let bad = kv.keys.first(where: { !keys.contains($0) }) { throw NetError("schedule '\(text)' has no parameter '\(bad)': \(usage)") }
+        switch name {
+        case "step":
+            let every = kv["every"] ?? 10, gamma = kv["gamma"] ?? 0.1
+            guard every >= 1, every <= 10_000, every == every.rounded() else { throw NetError("step schedule: every must be a whole number of epochs, 1 to 10000") }
+            guard gamma.isFinite, gamma > 0 else { throw NetError("step schedule: gamma must be a positive number") }
+            self = .step(every: Int(every), gamma: gamma)
+        case "onecycle":
+            let warmup = kv["warmup"] ?? 0.2
+            guard warmup >= 0, warmup < 1 else { throw NetError("onecycle schedule: warmup must be in [0, 1)") }
+            self = .oneCycle(warmup: warmup)
         case "cosine": self = .cosine
-        case "onecycle": self = .oneCycle(warmup: kv["warmup"] ?? 0.2)
-        default: throw NetError("unknown schedule '\(text)': use constant, step[:every=10:gamma=0.1], cosine or onecycle[:warmup=0.2]")
+        default: self = .constant
         }
     }
 

@@ -83,12 +83,13 @@ public enum Threads {
     }
 
     /// Makes BLAS single-threaded (le4nn splits batches across threads itself: two thread pools
-    /// spinning on two cores slow each other down) and keeps freed buffers for reuse, so each
-    /// minibatch does not fault in fresh pages. Call once at program start.
+    /// spinning on two cores slow each other down) and makes malloc serve large buffers from the
+    /// heap and keep them when freed, so each minibatch does not map and fault in fresh pages.
+    /// Call once at program start. If malloc refuses a setting, training is only slower.
     public static func configure() {
         openblas_set_num_threads(1)
-        mallopt(M_MMAP_THRESHOLD, 1 << 30)
-        mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        _ = mallopt(M_MMAP_MAX, 0)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
     }
 }
 

@@ -5,14 +5,20 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let loss: SoftmaxCrossEntropy
     public let schedule: Schedule
-    /// Steps taken so far (the schedule's clock; restored on resume).
-    public var step = 0
+    /// Steps taken so far (the schedule's clock).
+    public private(set) var step = 0
 
     public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0) {
         self.net = net
         self.optimizer = Optimizer(optimizer)
         self.loss = SoftmaxCrossEntropy(smoothing: smoothing)
         self.schedule = schedule
+    }
+
+    /// Continues a run after `step` steps: the schedule and the dropout masks carry on where they were.
+    public func resume(atStep step: Int) {
+        self.step = step
+        for case let d as Dropout in net.layers { d.calls = UInt64(step) }
     }
 
     /// The learning rate of the current step.

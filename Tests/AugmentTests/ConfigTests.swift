@@ -61,7 +61,7 @@ final class ConfigTests: XCTestCase {
             ("crop:pad=", "pad has no value"), ("crop:pad=2:pad=3", "pad is given twice"),
             ("erasing:p=1.5", "p must be a number in [0, 1]"), ("erasing:p=-0.1", "in [0, 1]"),
             ("erasing:smin=0.5:smax=0.2", "smin (0.5) must not exceed smax (0.2)"),
-            ("erasing:rmin=3:rmax=1", "must not exceed rmax"), ("erasing:rmin=0", "rmin must be a number > 0"),
+            ("erasing:rmin=3:rmax=1", "must not exceed rmax"), ("erasing:rmin=0", "rmin must be a number in [0.001, 1000]"), ("erasing:rmax=1e40", "rmax must be a number in [0.001, 1000]"),
             ("erasing:smax=2", "smax must be a number in (0, 1]"),
             ("mixup:alpha=0", "alpha must be a number > 0"), ("mixup:alpha=-1", "alpha"),
             ("mixup:alpha=nan", "alpha"), ("mixup:alpha=inf", "alpha"),

@@ -86,6 +86,32 @@ final class PickleTests: XCTestCase {
         XCTAssertThrowsError(try Pickle.load(fixturesDir + "/pickle/bad_length8.pkl")) { XCTAssertTrue("\($0)".contains("remain"), "\($0)") }
     }
 
+    func testGrowingANestedListThroughTheMemoIsRefused() {
+        // Two memoized empty lists; the second is appended into the first, then fetched from the
+        // memo and grown: depth bookkeeping would go stale, so the decoder refuses it.
+        let p: [UInt8] = [0x80, 2, 0x5d, 0x71, 0, 0x5d, 0x71, 1, 0x61, 0x68, 1, 0x5d, 0x61, 0x2e]
+        XCTAssertThrowsError(try Pickle.decode(p, path: "memo.pkl")) {
+            XCTAssertTrue("\($0)".contains("already inside another container"), "\($0)")
+        }
+    }
+
+    func testOverflowingShapesAreErrorsNotTraps() {
+        // _reconstruct(ndarray, (0,), b'b') with BUILD state (1, (2**61,), dtype('<f8'), False, b'')
+        var p: [UInt8] = [0x80, 2] + Array("cnumpy.core.multiarray\n_reconstruct\n".utf8) + Array("cnumpy\nndarray\n".utf8)
+        p += [0x4b, 0, 0x85, 0x55, 1, 0x62, 0x87, 0x52]  // (ndarray, (0,), b'b') REDUCE
+        p += [0x28, 0x4b, 1, 0x8a, 8, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x85]  // MARK 1 (2**61,)
+        p += Array("cnumpy\ndtype\n".utf8) + [0x55, 2] + Array("f8".utf8) + [0x89, 0x88, 0x87, 0x52]
+        p += [0x28, 0x4b, 3, 0x55, 1, 0x3c, 0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0, 0x74, 0x62]
+        p += [0x89, 0x43, 0, 0x74, 0x62, 0x2e]  // False, b'' TUPLE BUILD STOP
+        XCTAssertThrowsError(try Pickle.decode(p, path: "huge.pkl")) { XCTAssertTrue("\($0)".contains("huge.pkl"), "\($0)") }
+        let npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, 60, 0] + Array("{'descr': '<f4', 'fortran_order': False, 'shape': (1152921504606846976,), }".utf8.prefix(60))
+        XCTAssertThrowsError(try NPYArray.parse(npy, name: "huge.npy"))
+    }
+
+    func testAFolderIsNotAFile() {
+        XCTAssertThrowsError(try FileIO.read(fixturesDir)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    }
+
     func testHandBuiltOpcodes() throws {
         // EMPTY_LIST, 10,000 times APPEND of nested lists via memo would nest deeply: refused by depth.
         var deep: [UInt8] = [0x80, 2]

@@ -17,6 +17,8 @@ final class NetworkTests: XCTestCase {
 
     func testBadSpecsSayWhatIsWrongAndTeachTheGrammar() {
         for (spec, expected) in [("conv32-bogus-fc10", "unknown layer"), ("conv32-fc7", "must be fc10"),
+                                 ("conv32p4611686018427387904-fc10", "expected conv"), ("conv32x4000-fc10", "2^28 weights"),
+                                 ("fc99999999999-fc10", "expected fc"),
                                  ("drop1.5-fc10", "0 ≤ r < 1"), ("fc10-conv3", "needs an image input"), ("", "empty")] {
             XCTAssertThrowsError(try Network(spec: spec, inputShape: [1, 28, 28], classes: 10, seed: 1)) { e in
                 XCTAssertTrue("\(e)".contains(expected) && ("\(e)".contains("conv<K>") || spec.isEmpty), "\(spec): \(e)")

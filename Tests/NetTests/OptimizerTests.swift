@@ -62,5 +62,8 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(one.rate(base: base, step: 20, totalSteps: 100, stepsPerEpoch: 10), base, accuracy: 1e-6)
         XCTAssertLessThan(one.rate(base: base, step: 99, totalSteps: 100, stepsPerEpoch: 10), base / 100)
         XCTAssertThrowsError(try Schedule(parsing: "warp")) { XCTAssertTrue("\($0)".contains("onecycle"), "\($0)") }
+        for bad in ["step:every=nan", "step:every=1e20", "step:gamma=-1", "onecycle:warmup=1", "step:evry=2"] {
+            XCTAssertThrowsError(try Schedule(parsing: bad), bad)
+        }
     }
 }
