@@ -83,22 +83,20 @@ struct TrainingRun {
         var augmenter = Augmenter(config: augmentConfig, channels: full.channels, height: full.height, width: full.width)
         guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
-        var net = try Network(spec: s.net, inputShape: [full.channels, full.height, full.width], classes: classes,
-                              initializer: initializer, seed: s.seed)
-        var optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
+        let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
+            ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
+        let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
+                                                     classes: classes, initializer: initializer, seed: s.seed)
+        let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
                                         weightDecay: s.weightDecay, l1: s.l1)
-        optimizer.learningRate = s.learningRate
-        var trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
+        let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
         var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
                                  threads: Threads.count)
-        if resume, FileManager.default.fileExists(atPath: checkpointPath) {
-            let c = try ModelFile.load(checkpointPath, seed: s.seed)
+        if let c = checkpoint {
             let old = try JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(c.meta.utf8))
             guard old.settings == s else {
                 throw ValidationErrorText("\(checkpointPath) was trained with other settings; remove it or drop --resume")
             }
-            net = c.network
-            trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
             if let st = c.optimizerState { trainer.optimizer.state = st }
             trainer.resume(atStep: c.step ?? 0)
             record = old
