@@ -27,7 +27,8 @@ struct Inspect: ParsableCommand {
     }
 
     func describe(_ path: String) throws -> String {
-        let head = Array(try FileIO.read(path).prefix(8))
+        let raw = try FileIO.read(path)
+        let head = Array(raw.prefix(8))
         if head.starts(with: [0x89, 0x50, 0x4e, 0x47]) {
             let b = try PNG.read(path)
             return "\(path): PNG \(b.width)×\(b.height), \(b.channels == 3 ? "RGB" : "gray")" + range(b.pixels)
@@ -37,7 +38,7 @@ struct Inspect: ParsableCommand {
             let list = arrays.map { name, a in a.text.map { "\(name)='\($0.prefix(80))'" } ?? "\(name)\(a.shape)" }
             return "\(path): .npz with \(arrays.count) arrays: " + list.joined(separator: ", ")
         }
-        let bytes = try FileIO.readMaybeGzip(path)
+        let bytes = FileIO.isGzip(raw) ? try FileIO.gunzip(raw, path: path) : raw
         if bytes.first == 0x80 || bytes.first == 0x28 || bytes.first == 0x63 || bytes.first == 0x7d {
             return try describePickle(path)
         }
@@ -70,9 +71,7 @@ struct Inspect: ParsableCommand {
     func range(_ b: [UInt8]) -> String { b.isEmpty ? "" : ", values \(b.min()!)…\(b.max()!)" }
 
     func histogram(_ labels: [UInt8]) -> String {
-        var counts = [Int](repeating: 0, count: Int(labels.max() ?? 0) + 1)
-        for l in labels { counts[Int(l)] += 1 }
-        return counts.enumerated().map { "\($0)=\($1)" }.joined(separator: " ")
+        ImageSet.counts(of: labels).enumerated().map { "\($0)=\($1)" }.joined(separator: " ")
     }
 }
 

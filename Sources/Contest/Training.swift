@@ -178,9 +178,8 @@ struct TrainingRun {
 
 /// Accuracy of `net` on the images `indices` of `set`.
 func accuracy(_ net: Network, _ set: ImageSet, _ indices: [Int]) -> Double {
-    let p = net.probabilities(set.subset(indices))
-    let t = SoftmaxCrossEntropy.oneHot(indices.map { set.labels[$0] }, classes: net.classes)
-    return Double(Trainer.correct(p, t, classes: net.classes)) / Double(max(1, indices.count))
+    let subset = set.subset(indices)
+    return accuracy(predictions(net.probabilities(subset), classes: net.classes), subset.labels)
 }
 
 func json<T: Encodable>(_ value: T) throws -> String {

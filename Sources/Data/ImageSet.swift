@@ -43,8 +43,11 @@ public struct ImageSet: Sendable {
     }
 
     /// Number of images of each class.
-    public func classCounts() -> [Int] {
-        var counts = [Int](repeating: 0, count: max(classNames.count, Int(labels.max() ?? 0) + 1))
+    public func classCounts() -> [Int] { ImageSet.counts(of: labels, classes: classNames.count) }
+
+    /// How often each class index occurs in `labels` (at least `classes` entries).
+    public static func counts(of labels: [UInt8], classes: Int = 0) -> [Int] {
+        var counts = [Int](repeating: 0, count: max(classes, Int(labels.max() ?? 0) + 1))
         for l in labels { counts[Int(l)] += 1 }
         return counts
     }

@@ -25,7 +25,9 @@ public final class Affine: Layer {
         precondition(x.itemSize == inputs, "fc\(outputs) expects \(inputs) inputs, got \(x.itemSize)")
         if training { self.x = x }
         return Tensor(uninitialized: [B, outputs]) { y in
-            for i in 0 ..< B { for j in 0 ..< outputs { y[i * outputs + j] = b.value[j] } }
+            b.value.withUnsafeBufferPointer { bias in
+                for i in 0 ..< B { (y.baseAddress! + i * outputs).initialize(from: bias.baseAddress!, count: outputs) }
+            }
             x.data.withUnsafeBufferPointer { xp in
                 W.value.withUnsafeBufferPointer { wp in
                     parallelGemm(transB: true, m: B, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
