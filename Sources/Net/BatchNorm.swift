@@ -29,6 +29,12 @@ public final class BatchNorm: Layer {
     public var buffers: [Param] { [runningMean, runningVar] }
     public func outputShape(_ input: [Int]) -> [Int] { input }
 
+    /// Inference as y = scale·x + shift per channel (formula 38 with the running estimates).
+    public var inferenceScaleShift: (scale: [Float], shift: [Float]) {
+        let scale = (0 ..< channels).map { gamma.value[$0] / (runningVar.value[$0] + epsilon).squareRoot() }
+        return (scale, (0 ..< channels).map { beta.value[$0] - scale[$0] * runningMean.value[$0] })
+    }
+
     // x: [B, C, S] with S = H·W (1 after an affine layer) → y: same shape
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let B = x.batch, C = channels, S = x.itemSize / C
@@ -36,15 +42,14 @@ public final class BatchNorm: Layer {
         let m = Float(B * S)
         shape = x.shape
         if !training {
+            let (scale, shift) = inferenceScaleShift
             return Tensor(uninitialized: x.shape) { y in
-                let scale = (0 ..< C).map { gamma.value[$0] / (runningVar.value[$0] + epsilon).squareRoot() }
-                let shift = (0 ..< C).map { beta.value[$0] - scale[$0] * runningMean.value[$0] }
                 x.data.withUnsafeBufferPointer { xp in
                     Threads.parallelFor(B) { images in
                         for b in images {
                             for c in 0 ..< C {
-                                let o = (b * C + c) * S, k = scale[c], t = shift[c]
-                                for s in 0 ..< S { y[o + s] = k * xp[o + s] + t }
+                                let o = (b * C + c) * S
+                                affine(xp.baseAddress! + o, scale[c], nil, 0, shift[c], into: y.baseAddress! + o, S)
                             }
                         }
                     }
@@ -73,11 +78,8 @@ public final class BatchNorm: Layer {
                                 inv[c] = istd
                                 for b in 0 ..< B {
                                     let o = (b * C + c) * S
-                                    for s in 0 ..< S {
-                                        let h = (xp[o + s] - mean) * istd
-                                        xh[o + s] = h
-                                        y[o + s] = g[c] * h + bt[c]
-                                    }
+                                    BatchNorm.normalize(xp.baseAddress! + o, mean: mean, invStd: istd, gamma: g[c], beta: bt[c],
+                                                        xhat: xh.baseAddress! + o, y: y.baseAddress! + o, S)
                                 }
                                 bm[c] = mean
                                 bv[c] = variance
@@ -95,6 +97,23 @@ public final class BatchNorm: Layer {
             runningVar.value[c] += momentum * (batchVar[c] * unbias - runningVar.value[c])
         }
         return out
+    }
+
+    /// x̂ = (x − mean)·invStd and y = γ·x̂ + β in one SIMD pass over n elements.
+    @inline(__always)
+    static func normalize(_ x: UnsafePointer<Float>, mean: Float, invStd: Float, gamma: Float, beta: Float,
+                          xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let rx = UnsafeRawPointer(x), rh = UnsafeMutableRawPointer(xhat), ry = UnsafeMutableRawPointer(y)
+        let m = SIMD8<Float>(repeating: mean), k = SIMD8<Float>(repeating: invStd)
+        let g = SIMD8<Float>(repeating: gamma), b = SIMD8<Float>(repeating: beta)
+        var i = 0
+        while i + 8 <= n {
+            let h = (rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m) * k
+            rh.storeBytes(of: h, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: g * h + b, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { let h = (x[i] - mean) * invStd; xhat[i] = h; y[i] = gamma * h + beta; i += 1 }
     }
 
     // Formulas 32–37 folded: dx = γ·invstd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
@@ -121,7 +140,8 @@ public final class BatchNorm: Layer {
                                     let k = g[c] * inv[c] / m
                                     for b in 0 ..< B {
                                         let o = (b * C + c) * S
-                                        for s in 0 ..< S { dx[o + s] = k * (m * d[o + s] - sdy - xh[o + s] * sdyx) }
+                                        affine(d.baseAddress! + o, k * m, xh.baseAddress! + o, -k * sdyx, -k * sdy,
+                                               into: dx.baseAddress! + o, S)
                                     }
                                 }
                             }

@@ -36,7 +36,17 @@ public final class Conv2D: Layer {
     // x: [B, C, H, W] → y: [B, K, OH, OW];  per image b: y_b[K, P] = W[K, CRR] · col_b[CRR, P] + bias
     // Images are independent, so the batch is split across threads, each running single-threaded BLAS.
     // Training keeps every image's col for backward; inference reuses one col per thread.
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, epilogue: nil) }
+
+    /// Inference of this convolution followed by `bn` (inference mode) and, if `relu`, a ReLU, in
+    /// one pass: BN's per-channel scale and shift, and the ReLU, are applied to each image's GEMM
+    /// output while it is still in cache, instead of as two more passes over the whole batch.
+    public func forward(_ x: Tensor, then bn: BatchNorm, relu: Bool) -> Tensor {
+        let (scale, shift) = bn.inferenceScaleShift
+        return forward(x, training: false, epilogue: (scale, shift, relu))
+    }
+
+    private func forward(_ x: Tensor, training: Bool, epilogue: (scale: [Float], shift: [Float], relu: Bool)?) -> Tensor {
         inputShape = x.shape
         let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
@@ -49,7 +59,8 @@ public final class Conv2D: Layer {
             if col.count != B * CRR * P { col = [Float](repeating: 0, count: B * CRR * P) }
         } else {
             // Lend the per-thread buffers to `col` for this call; the training col is kept for backward.
-            inferenceCol = [Float](repeating: 0, count: chunks * CRR * P)
+            // Left uninitialized: im2col writes every element.
+            inferenceCol = [Float](unsafeUninitializedCapacity: chunks * CRR * P) { _, n in n = chunks * CRR * P }
             swap(&col, &inferenceCol)
         }
         defer { if !training { swap(&col, &inferenceCol) } }
@@ -62,8 +73,15 @@ public final class Conv2D: Layer {
                                 for bi in images {
                                     let cb = cp.baseAddress! + (training ? bi : chunk) * CRR * P, yb = y.baseAddress! + bi * K * P
                                     im2col(xp.baseAddress! + bi * C * H * Wd, cb, C: C, H: H, W: Wd, OH: OH, OW: OW)
-                                    for k in 0 ..< K { (yb + k * P).initialize(repeating: bias[k], count: P) }
-                                    gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, beta: 1, c: yb, ldc: P)
+                                    guard let (scale, shift, relu) = epilogue else {
+                                        for k in 0 ..< K { (yb + k * P).initialize(repeating: bias[k], count: P) }
+                                        gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, beta: 1, c: yb, ldc: P)
+                                        continue
+                                    }
+                                    // y = scale·(W·col + bias) + shift, then max(y, 0)
+                                    gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
+                                    for k in 0 ..< K { affine(yb + k * P, scale[k], nil, 0, scale[k] * bias[k] + shift[k], into: yb + k * P, P) }
+                                    if relu { ReLU.zeroWhereNotPositive(yb, of: yb, into: yb, count: K * P) }
                                 }
                             }
                         }
@@ -138,12 +156,29 @@ public final class Conv2D: Layer {
                 let src = x + c * H * W + ih * W - p + j
                 dst.initialize(repeating: 0, count: owLo)
                 if s == 1 {
-                    (dst + owLo).update(from: src + owLo, count: owHi - owLo)
+                    copyRow(src + owLo, to: dst + owLo, count: owHi - owLo)
                 } else {
                     for ow in owLo ..< owHi { dst[ow] = src[ow * s] }
                 }
                 (dst + owHi).initialize(repeating: 0, count: OW - owHi)
             }
+        }
+    }
+
+    /// dst[0..<n] = src[0..<n] for the short rows of im2col, where a memmove call per row
+    /// cost more than the copy: SIMD8 blocks, the last one overlapping instead of a tail.
+    @inline(__always)
+    func copyRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count n: Int) {
+        let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
+        guard n >= 8 else {
+            for i in 0 ..< n { dst[i] = src[i] }
+            return
+        }
+        var i = 0
+        while true {
+            rd.storeBytes(of: rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            if i + 8 == n { return }
+            i = min(i + 8, n - 8)
         }
     }
 

@@ -141,7 +141,38 @@ public final class Network {
 
     // x: [B, C, H, W] → logits: [B, classes]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        layers.reduce(x) { $1.forward($0, training: training) }
+        if training { return layers.reduce(x) { $1.forward($0, training: true) } }
+        guard x.batch > Network.inferenceSlice else { return infer(x) }
+        // Inference of a large batch goes slice by slice: each layer's output then stays in cache
+        // for the next layer (a 1000-image batch of conv32 outputs alone is 100 MB).
+        var out = [Float](), shape = [Int]()
+        for start in stride(from: 0, to: x.batch, by: Network.inferenceSlice) {
+            let n = min(Network.inferenceSlice, x.batch - start)
+            let y = infer(Tensor(shape: [n] + x.shape.dropFirst(), data: Array(x.data[start * x.itemSize ..< (start + n) * x.itemSize])))
+            out += y.data
+            shape = y.shape
+        }
+        shape[0] = x.batch
+        return Tensor(shape: shape, data: out)
+    }
+
+    /// Images per slice of a large inference batch.
+    static let inferenceSlice = 100
+
+    /// Inference layer by layer, except that conv-bn and conv-bn-relu run fused (`Conv2D.forward(_:then:relu:)`).
+    func infer(_ x: Tensor) -> Tensor {
+        var x = x, i = 0
+        while i < layers.count {
+            if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
+                let relu = i + 2 < layers.count && layers[i + 2] is ReLU
+                x = conv.forward(x, then: bn, relu: relu)
+                i += relu ? 3 : 2
+            } else {
+                x = layers[i].forward(x, training: false)
+                i += 1
+            }
+        }
+        return x
     }
 
     /// Backpropagates the gradient of the logits, filling every parameter's `grad`.

@@ -20,19 +20,11 @@ public final class MaxPool: Layer {
                     Threads.parallelFor(B * C, minChunk: 16) { planes in
                         for plane in planes {
                             let xo = plane * H * W, yo = plane * OH * OW
-                            if d == 2 {  // the common case: branch-free, so random data does not stall it
+                            if d == 2 {
                                 for oh in 0 ..< OH {
-                                    let r0 = xo + 2 * oh * W, r1 = r0 + W, o = yo + oh * OW
-                                    for ow in 0 ..< OW {
-                                        let k0 = r0 + 2 * ow, k1 = r1 + 2 * ow
-                                        let a = xp[k0], b = xp[k0 + 1], c = xp[k1], e = xp[k1 + 1]
-                                        let top = max(a, b), bottom = max(c, e)
-                                        y[o + ow] = max(top, bottom)
-                                        if training {
-                                            let it = b > a ? k0 + 1 : k0, ib = e > c ? k1 + 1 : k1
-                                            am[o + ow] = Int32(truncatingIfNeeded: bottom > top ? ib : it)
-                                        }
-                                    }
+                                    MaxPool.pool2x2Row(xp.baseAddress!, row: xo + 2 * oh * W, width: W,
+                                                       y: y.baseAddress! + yo + oh * OW, argmax: am.baseAddress! + yo + oh * OW,
+                                                       count: OW)
                                 }
                                 continue
                             }
@@ -53,6 +45,59 @@ public final class MaxPool: Layer {
                     }
                 }
             }
+        }
+    }
+
+    /// The common 2×2 case, one output row: y[ow] = max of x[row + 2ow, +1, +W, +W+1] and
+    /// argmax[ow] its index into x. Written without branches, by SIMD selects, because random
+    /// data would mispredict a branch per comparison. Blocks of eight outputs (four when the row
+    /// is shorter); the last block overlaps the one before instead of leaving a scalar tail.
+    @inline(__always)
+    static func pool2x2Row(_ x: UnsafePointer<Float>, row: Int, width W: Int,
+                           y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, count OW: Int) {
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y), ra = UnsafeMutableRawPointer(argmax)
+        var ow = 0
+        if OW >= 8 {
+            let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+            while true {
+                let k0 = row + 2 * ow, k1 = k0 + W
+                let t = rx.loadUnaligned(fromByteOffset: k0 * 4, as: SIMD16<Float>.self)
+                let b = rx.loadUnaligned(fromByteOffset: k1 * 4, as: SIMD16<Float>.self)
+                let (top, topRight) = (t.evenHalf.replacing(with: t.oddHalf, where: t.oddHalf .> t.evenHalf), t.oddHalf .> t.evenHalf)
+                let (bottom, bottomRight) = (b.evenHalf.replacing(with: b.oddHalf, where: b.oddHalf .> b.evenHalf), b.oddHalf .> b.evenHalf)
+                let lower = bottom .> top
+                let i0 = lane &+ Int32(truncatingIfNeeded: k0), i1 = lane &+ Int32(truncatingIfNeeded: k1)
+                let index = i0.replacing(with: i0 &+ 1, where: topRight)
+                    .replacing(with: i1.replacing(with: i1 &+ 1, where: bottomRight), where: lower)
+                ry.storeBytes(of: top.replacing(with: bottom, where: lower), toByteOffset: ow * 4, as: SIMD8<Float>.self)
+                ra.storeBytes(of: index, toByteOffset: ow * 4, as: SIMD8<Int32>.self)
+                if ow + 8 == OW { return }
+                ow = min(ow + 8, OW - 8)
+            }
+        } else if OW >= 4 {
+            let lane = SIMD4<Int32>(0, 2, 4, 6)
+            while true {
+                let k0 = row + 2 * ow, k1 = k0 + W
+                let t = rx.loadUnaligned(fromByteOffset: k0 * 4, as: SIMD8<Float>.self)
+                let b = rx.loadUnaligned(fromByteOffset: k1 * 4, as: SIMD8<Float>.self)
+                let (top, topRight) = (t.evenHalf.replacing(with: t.oddHalf, where: t.oddHalf .> t.evenHalf), t.oddHalf .> t.evenHalf)
+                let (bottom, bottomRight) = (b.evenHalf.replacing(with: b.oddHalf, where: b.oddHalf .> b.evenHalf), b.oddHalf .> b.evenHalf)
+                let lower = bottom .> top
+                let i0 = lane &+ Int32(truncatingIfNeeded: k0), i1 = lane &+ Int32(truncatingIfNeeded: k1)
+                let index = i0.replacing(with: i0 &+ 1, where: topRight)
+                    .replacing(with: i1.replacing(with: i1 &+ 1, where: bottomRight), where: lower)
+                ry.storeBytes(of: top.replacing(with: bottom, where: lower), toByteOffset: ow * 4, as: SIMD4<Float>.self)
+                ra.storeBytes(of: index, toByteOffset: ow * 4, as: SIMD4<Int32>.self)
+                if ow + 4 == OW { return }
+                ow = min(ow + 4, OW - 4)
+            }
+        }
+        for ow in 0 ..< OW {
+            let k0 = row + 2 * ow, k1 = k0 + W
+            let it = x[k0 + 1] > x[k0] ? k0 + 1 : k0, ib = x[k1 + 1] > x[k1] ? k1 + 1 : k1
+            let best = x[ib] > x[it] ? ib : it
+            y[ow] = x[best]
+            argmax[ow] = Int32(truncatingIfNeeded: best)
         }
     }
 

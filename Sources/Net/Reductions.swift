@@ -1,5 +1,6 @@
 // Float sums do not vectorize on their own (the compiler keeps their order), so the
-// reductions of BatchNorm and the bias gradients use eight independent SIMD lanes.
+// reductions of BatchNorm and the bias gradients use eight independent SIMD lanes. The
+// element-wise `affine` is written in SIMD8 too: the scalar loop stayed scalar.
 
 /// Σ x[i] for i in 0..<n.
 @inline(__always)
@@ -38,4 +39,30 @@ func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Floa
     var s = acc.sum()
     while i < n { s += x[i] * y[i]; i += 1 }
     return s
+}
+
+/// out[i] = a·u[i] + b·v[i] + c for i in 0..<n (v may be nil: b·v drops out).
+@inline(__always)
+func affine(_ u: UnsafePointer<Float>, _ a: Float, _ v: UnsafePointer<Float>?, _ b: Float, _ c: Float,
+            into out: UnsafeMutablePointer<Float>, _ n: Int) {
+    let ru = UnsafeRawPointer(u), ro = UnsafeMutableRawPointer(out)
+    let av = SIMD8<Float>(repeating: a), bv = SIMD8<Float>(repeating: b), cv = SIMD8<Float>(repeating: c)
+    var i = 0
+    if let v {
+        let rv = UnsafeRawPointer(v)
+        while i + 8 <= n {
+            let r = av * ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                + bv * rv.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + cv
+            ro.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { out[i] = a * u[i] + b * v[i] + c; i += 1 }
+    } else {
+        while i + 8 <= n {
+            ro.storeBytes(of: av * ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + cv,
+                          toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { out[i] = a * u[i] + c; i += 1 }
+    }
 }

@@ -63,6 +63,7 @@ final class GradientCheckTests: XCTestCase {
     func testActivations() {
         check("sigmoid", Sigmoid(), input: [3, 11])
         check("relu", ReLU(), input: [3, 2, 5, 5])
+        check("relu, SIMD blocks and a tail", ReLU(), input: [3, 37])
     }
 
     func testBatchNormAfterAffineAndPerChannel() {
@@ -85,6 +86,34 @@ final class GradientCheckTests: XCTestCase {
         check("avgpool 2", AvgPool(size: 2), input: [2, 3, 4, 5])
         check("global avgpool", AvgPool(global: true), input: [3, 4, 3, 5])
         check("flatten", Flatten(), input: [2, 3, 2, 2])
+    }
+
+    func testMaxPool2x2MatchesItsDefinitionOnEveryRowLength() {
+        // Row lengths 1–3 (scalar), 4–7 and 8 or more (SIMD blocks, the last overlapping), odd widths
+        // included. Distinct values, so no ties: y is the window maximum and dx routes dy to it alone.
+        var rng = SeededRNG(seed: 12)
+        for width in [2, 5, 8, 13, 16, 22, 23, 34] {
+            let (B, C, H) = (2, 3, 6), OW = width / 2, OH = H / 2
+            var values = (0 ..< B * C * H * width).map(Float.init)
+            rng.shuffle(&values)
+            let pool = MaxPool(size: 2)
+            let y = pool.forward(Tensor(shape: [B, C, H, width], data: values), training: true)
+            let dy = Tensor(shape: y.shape, data: (0 ..< y.count).map { Float($0 + 1) })
+            let dx = pool.backward(dy, needInputGrad: true)
+            var expectedY = [Float](), expectedDx = [Float](repeating: 0, count: values.count)
+            for plane in 0 ..< B * C {
+                for oh in 0 ..< OH {
+                    for ow in 0 ..< OW {
+                        let window = [0, 1, width, width + 1].map { plane * H * width + 2 * oh * width + 2 * ow + $0 }
+                        let best = window.max { values[$0] < values[$1] }!
+                        expectedY.append(values[best])
+                        expectedDx[best] = Float(expectedY.count)
+                    }
+                }
+            }
+            XCTAssertEqual(y.data, expectedY, "maxpool 2 forward, width \(width)")
+            XCTAssertEqual(dx.data, expectedDx, "maxpool 2 backward, width \(width)")
+        }
     }
 
     func testDropoutPassesGradientThroughItsMask() {

@@ -34,6 +34,24 @@ final class NetworkTests: XCTestCase {
         XCTAssertNotEqual(a.params[0].value, c.params[0].value)
     }
 
+    func testFusedAndSlicedInferenceMatchesLayerByLayer() throws {
+        // conv-bn-relu and conv-bn run fused at inference, and batches over 100 go in slices.
+        let net = try Network(spec: "conv8-bn-relu-pool-conv6-bn-conv4p0-relu-fc10", inputShape: [2, 12, 12], classes: 10, seed: 5)
+        var rng = SeededRNG(seed: 6)
+        for bn in net.layers.compactMap({ $0 as? BatchNorm }) {
+            for c in 0 ..< bn.channels {
+                bn.gamma.value[c] = Float(rng.uniform(0.5, 1.5)); bn.beta.value[c] = Float(rng.uniform(-0.5, 0.5))
+                bn.runningMean.value[c] = Float(rng.uniform(-0.3, 0.3)); bn.runningVar.value[c] = Float(rng.uniform(0.5, 2))
+            }
+        }
+        let x = Tensor(shape: [230, 2, 12, 12], data: (0 ..< 230 * 288).map { _ in Float(rng.uniform(-1, 1)) })
+        let fused = net.forward(x, training: false)
+        let plain = net.layers.reduce(x) { $1.forward($0, training: false) }
+        XCTAssertEqual(fused.shape, plain.shape)
+        let worst = zip(fused.data, plain.data).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-5, "fused inference differs from layer-by-layer by \(worst)")
+    }
+
     func testModelFileRoundTripGivesBitIdenticalPredictionsAndNumpyOpensIt() throws {
         let net = try Network(spec: "conv8-bn-relu-pool-fc16-bn-relu-drop0.2-fc10", inputShape: [1, 28, 28], classes: 10, seed: 3)
         var rng = SeededRNG(seed: 4)
