@@ -9,8 +9,8 @@ struct ContestCommand: ParsableCommand {
         commandName: "contest",
         abstract: "Train an ensemble on MNIST and write the contest answer file into submissions/.",
         discussion: """
-        Trains --members models (seeds --seed, --seed+1, ...; optionally cycling through several
-        --augment-sets and --nets), reports each member's and the ensemble's accuracy on the MNIST
+        Trains --members models (default 5 × the `digits` preset for 8 epochs, random crop; seeds
+        --seed, --seed+1, ...; optionally cycling through several --augment-sets and --nets), reports each member's and the ensemble's accuracy on the MNIST
         test set, then answers --input (le4MNIST_X.dump) into submissions/<name>.txt, one digit per
         line, with submissions/<name>.json describing the models. Without --input it answers the
         MNIST test images and prints the accuracy that file would score.
@@ -24,6 +24,7 @@ struct ContestCommand: ParsableCommand {
         without --only-member there: it reuses every member and writes the submission.
 
           le4nn contest --data ../shared/data --quick               # a few minutes: 2 small members
+          le4nn contest --data ../shared/data                       # the default ensemble, about 50 minutes
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
         """)
 
@@ -39,7 +40,7 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 members for 2 epochs (about 3 minutes with mnist-small).") var quick = false
+    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, about 2 minutes.") var quick = false
 
     func run() throws {
         guard data.dataset == .mnist else { throw ValidationError("the contest is MNIST digits: use --dataset mnist") }
@@ -78,7 +79,10 @@ struct ContestCommand: ParsableCommand {
             o.seed = base.seed &+ UInt64(k)
             if let a = augments { o.augment = a[k % a.count] }
             if let n = netList { o.net = n[k % n.count] }
-            let s = try o.settings(dataset: .mnist, defaultValidation: 0)
+            // Default members: the digits preset for 8 epochs (99.6 % each on MNIST test, measured);
+            // quick mode: mnist-small.
+            let s = try o.settings(dataset: .mnist, defaultValidation: 0, defaultNet: quick ? "mnist-small" : "digits",
+                                   defaultEpochs: 8)
             let hash = String(format: "%08x", fnv1a(try json(s)))
             let path = "\(work)/member-\(s.seed)-\(hash).npz"
             memberPaths.append(path)

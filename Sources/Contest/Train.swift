@@ -6,7 +6,7 @@ import Net
 
 /// Options that describe a training run, shared by `train` and `contest`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for digits, cifar-small for cifar10.")
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for digits (digits for contest members), cifar-small for cifar10.")
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, adagrad, rmsprop, adadelta, adam.")
     var optimizer: OptimizerKind = .momentum
@@ -19,7 +19,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "L1 penalty on weights.") var l1: Float = 0
     @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2].")
     var schedule: String = "onecycle"
-    @Option(help: "Epochs.") var epochs: Int = 12
+    @Option(help: "Epochs (default: 12; 8 for contest members).") var epochs: Int?
     @Option(help: "Minibatch size.") var batch: Int = 100
     @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
     var augment: String?
@@ -30,13 +30,16 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
 
-    func settings(dataset: Dataset, defaultValidation: Int = 5000) throws -> TrainSettings {
+    /// The run these options describe; the defaults are those of `train` unless given.
+    func settings(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
+                  defaultEpochs: Int = 12) throws -> TrainSettings {
         let validation = self.validation ?? defaultValidation
+        let epochs = self.epochs ?? defaultEpochs
         guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
         _ = try Schedule(parsing: schedule)
-        let netSpec = net ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
+        let netSpec = net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
         let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
         let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
