@@ -36,7 +36,7 @@ struct Bench: ParsableCommand {
         let set = ImageSet(count: n, channels: shape[0], height: shape[1], width: shape[2],
                            pixels: (0 ..< n * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
                            labels: (0 ..< n).map { _ in UInt8(rng.int(below: 10)) }, classNames: (0 ..< 10).map(String.init))
-        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch), threads \(Threads.count)")
+        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch), threads \(Threads.count), BLAS kernels \(BLASKernel.name)")
         let x = Network.input(set, indices: 0 ..< batch)
         let t = SoftmaxCrossEntropy.oneHot(Array(set.labels.prefix(batch)), classes: 10)
         trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, BLAS threads

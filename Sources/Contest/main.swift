@@ -1,6 +1,7 @@
 import ArgumentParser
 import Net
 
+BLASKernel.restartIfFallback()
 Threads.configure()
 
 LE4NN.main()
