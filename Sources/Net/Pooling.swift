@@ -50,31 +50,15 @@ public final class MaxPool: Layer {
 
     /// The common 2×2 case, one output row: y[ow] = max of x[row + 2ow, +1, +W, +W+1] and
     /// argmax[ow] its index into x. Written without branches, by SIMD selects, because random
-    /// data would mispredict a branch per comparison. Blocks of eight outputs (four when the row
-    /// is shorter); the last block overlaps the one before instead of leaving a scalar tail.
+    /// data would mispredict a branch per comparison. Blocks of four outputs (the width of one SSE
+    /// register, the default x86-64 target); the last block overlaps the one before instead of
+    /// leaving a scalar tail, so only rows shorter than four are scalar.
     @inline(__always)
     static func pool2x2Row(_ x: UnsafePointer<Float>, row: Int, width W: Int,
                            y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, count OW: Int) {
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y), ra = UnsafeMutableRawPointer(argmax)
         var ow = 0
-        if OW >= 8 {
-            let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-            while true {
-                let k0 = row + 2 * ow, k1 = k0 + W
-                let t = rx.loadUnaligned(fromByteOffset: k0 * 4, as: SIMD16<Float>.self)
-                let b = rx.loadUnaligned(fromByteOffset: k1 * 4, as: SIMD16<Float>.self)
-                let (top, topRight) = (t.evenHalf.replacing(with: t.oddHalf, where: t.oddHalf .> t.evenHalf), t.oddHalf .> t.evenHalf)
-                let (bottom, bottomRight) = (b.evenHalf.replacing(with: b.oddHalf, where: b.oddHalf .> b.evenHalf), b.oddHalf .> b.evenHalf)
-                let lower = bottom .> top
-                let i0 = lane &+ Int32(truncatingIfNeeded: k0), i1 = lane &+ Int32(truncatingIfNeeded: k1)
-                let index = i0.replacing(with: i0 &+ 1, where: topRight)
-                    .replacing(with: i1.replacing(with: i1 &+ 1, where: bottomRight), where: lower)
-                ry.storeBytes(of: top.replacing(with: bottom, where: lower), toByteOffset: ow * 4, as: SIMD8<Float>.self)
-                ra.storeBytes(of: index, toByteOffset: ow * 4, as: SIMD8<Int32>.self)
-                if ow + 8 == OW { return }
-                ow = min(ow + 8, OW - 8)
-            }
-        } else if OW >= 4 {
+        if OW >= 4 {
             let lane = SIMD4<Int32>(0, 2, 4, 6)
             while true {
                 let k0 = row + 2 * ow, k1 = k0 + W
