@@ -10,8 +10,11 @@ struct AugmentPreview: ParsableCommand {
         abstract: "Write a contact sheet: a row of training images, then rows of their augmented versions.",
         discussion: """
         Each further row is another draw (another step), so the sheet shows the spread of the set.
-          le4nn augment-preview --data ../shared/data --dataset mnist --augment crop,erasing,cutout,mixup --out preview.png
-          le4nn augment-preview --dataset fashion --augment crop:pad=3,cutout:size=10 --out preview.png
+
+          le4nn augment-preview --data ../shared/data --dataset mnist \\
+              --augment crop,erasing,cutout,mixup --out preview.png
+          le4nn augment-preview --dataset fashion \\
+              --augment crop:pad=3,cutout:size=10 --out preview.png
         """)
 
     @OptionGroup var data: DataOptions

@@ -8,9 +8,12 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training and inference speed (images/s) on random data.",
         discussion: """
-        Trains on random inputs of the net's input shape with momentum SGD and label smoothing 0.1,
-        then runs inference in batches of 1000. Build with `swift build -c release` first: debug
-        builds are 10–100× slower. Threads: LE4NN_THREADS and OPENBLAS_NUM_THREADS (default: all cores).
+        Trains on random inputs of the net's input shape with momentum SGD and label smoothing \
+        0.1, then runs inference in batches of 1000. Build with `swift build -c release` first: \
+        debug builds are 10–100× slower. Threads: LE4NN_THREADS (default: all cores); OpenBLAS \
+        itself runs single-threaded inside each of them. The first line names the OpenBLAS \
+        kernels in use (OPENBLAS_CORETYPE chooses them).
+
           le4nn bench --net mnist-small --batch 100
           le4nn bench --net cifar-small --seconds 20
 

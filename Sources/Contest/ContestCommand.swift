@@ -9,22 +9,26 @@ struct ContestCommand: ParsableCommand {
         commandName: "contest",
         abstract: "Train an ensemble on MNIST and write the contest answer file into submissions/.",
         discussion: """
-        Trains --members models (default 5 × the `digits` preset for 8 epochs, random crop; seeds
-        --seed, --seed+1, ...; optionally cycling through several --augment-sets and --nets), reports each member's and the ensemble's accuracy on the MNIST
-        test set, then answers --input (le4MNIST_X.dump) into submissions/<name>.txt, one digit per
-        line, with submissions/<name>.json describing the models. Without --input it answers the
-        MNIST test images and prints the accuracy that file would score.
+        Trains --members models (default 5 × the `digits` preset for 8 epochs, random crop; seeds \
+        --seed, --seed+1, ...; optionally cycling through several --augment-sets and --nets), \
+        reports each member's and the ensemble's accuracy on the MNIST test set, then answers \
+        --input (le4MNIST_X.dump) into submissions/<name>.txt, one digit per line, with \
+        submissions/<name>.json describing the models. Without --input it answers the MNIST test \
+        images and prints the accuracy that file would score.
 
-        Members are kept in --work as member-<seed>-<settings hash>.npz. A member whose file was
-        finished with the same settings is reused, and an unfinished one resumes from its checkpoint,
-        so an interrupted contest run simply continues when started again.
+        Members are kept in --work as member-<seed>-<settings hash>.npz. A member whose file was \
+        finished with the same settings is reused, and an unfinished one resumes from its \
+        checkpoint, so an interrupted contest run simply continues when started again.
 
-        Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with the
-        same options; copy all member-*.npz files into one --work folder; run the same command
-        without --only-member there: it reuses every member and writes the submission.
+        Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
+        the same options; copy all member-*.npz files into one --work folder; run the same \
+        command without --only-member there: it reuses every member and writes the submission.
 
-          le4nn contest --data ../shared/data --quick               # a few minutes: 2 small members
-          le4nn contest --data ../shared/data                       # the default ensemble, about 50 minutes
+        A few minutes, 2 small members:
+          le4nn contest --data ../shared/data --quick
+        The default ensemble, about 45 minutes on 2 cores:
+          le4nn contest --data ../shared/data
+        The contest answer, submissions/final.txt:
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
         """)
 
@@ -40,7 +44,7 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, about 2 minutes.") var quick = false
+    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, 1–2 minutes.") var quick = false
 
     func run() throws {
         guard data.dataset == .mnist else { throw ValidationError("the contest is MNIST digits: use --dataset mnist") }

@@ -7,9 +7,12 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accuracy, per-class accuracy and confusion matrix of one model or an ensemble.",
         discussion: """
-        Several --model options form an ensemble (the mean of their softmax outputs); each member's
-        accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), reported separately.
-          le4nn evaluate --data ../shared/data --model runs/a.npz --model runs/b.npz --tta
+        Several --model options form an ensemble (the mean of their softmax outputs); each \
+        member's accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), \
+        reported separately.
+
+          le4nn evaluate --data ../shared/data --model runs/a.npz \\
+              --model runs/b.npz --tta
         """)
 
     @OptionGroup var data: DataOptions
@@ -54,9 +57,11 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer images: one predicted class per line, in input order.",
         discussion: """
-        The input is a contest dump (le4MNIST_X.dump: a pickled NumPy array of N 28×28 images) or
-        an IDX images file. The output has exactly N lines, each the digit and a newline.
-          le4nn predict --model runs/a.npz --model runs/b.npz --input le4MNIST_X.dump --out submissions/answer.txt
+        The input is a contest dump (le4MNIST_X.dump: a pickled NumPy array of N 28×28 images) \
+        or an IDX images file. The output has exactly N lines, each the digit and a newline.
+
+          le4nn predict --model runs/a.npz --model runs/b.npz \\
+              --input le4MNIST_X.dump --out submissions/answer.txt
         """)
 
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []

@@ -7,7 +7,9 @@ struct Export: ParsableCommand {
         abstract: "Write dataset images as PNG files and one contact sheet.",
         discussion: """
         Each image is written as <index>_<class>.png, and sheet.png shows them all, captioned.
-          le4nn export --data ../shared/data --dataset cifar10 --split test --indices 0..99 --out /tmp/cifar
+
+          le4nn export --data ../shared/data --dataset cifar10 --split test \\
+              --indices 0..99 --out /tmp/cifar
         """)
 
     @OptionGroup var data: DataOptions

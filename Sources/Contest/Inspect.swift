@@ -7,9 +7,11 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say what data files are: IDX images or labels, CIFAR-10 batch, pickled array, PNG, .npz model.",
         discussion: """
-        For each file prints its kind, count, shape, dtype, value range and, for labels, the class histogram.
-        Gzip-compressed files are read transparently. Example:
-          le4nn inspect ../shared/data/mnist/train-images-idx3-ubyte.gz ../shared/data/cifar-10-jpeg/test_batch
+        For each file prints its kind, count, shape, dtype, value range and, for labels, the \
+        class histogram. Gzip-compressed files are read transparently.
+
+          le4nn inspect ../shared/data/mnist/train-images-idx3-ubyte.gz \\
+              ../shared/data/cifar-10-jpeg/test_batch
         """)
 
     @Argument(help: "Files to describe.")

@@ -8,8 +8,9 @@ struct Misclassified: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export the misclassified images as PNGs, one contact sheet sorted by confidence, and a CSV index.",
         discussion: """
-        Files are named <index>_true<t>_pred<p>_<confidence%>.png; sheet.png shows them all, most
-        confident mistakes first; index.csv lists index, true, predicted, confidence.
+        Files are named <index>_true<t>_pred<p>_<confidence%>.png; sheet.png shows them all, \
+        most confident mistakes first; index.csv lists index, true, predicted, confidence.
+
           le4nn misclassified --data ../shared/data --model runs/a.npz --out runs/wrong
         """)
 
@@ -54,9 +55,10 @@ struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the predicted digit of one MNIST test image (the course's tasks 1 and 4).",
         discussion: """
-        Reads an index 0–9999 from --index or standard input. Without --model it uses the course's
-        3-layer net (784 → 100 sigmoid → 10 softmax) with N(0, 1/N) weights drawn from a fixed seed,
-        as task 1 asks (its answer is a guess until trained).
+        Reads an index 0–9999 from --index or standard input. Without --model it uses the \
+        course's 3-layer net (784 → 100 sigmoid → 10 softmax) with N(0, 1/N) weights drawn from \
+        a fixed seed, as task 1 asks (its answer is a guess until trained).
+
           echo 42 | le4nn classify --data ../shared/data --model runs/a.npz
         """)
 

@@ -6,7 +6,7 @@ import Net
 
 /// Options that describe a training run, shared by `train` and `contest`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for digits (digits for contest members), cifar-small for cifar10.")
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for 28×28 images (digits for contest members), cifar-small for cifar10.")
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, adagrad, rmsprop, adadelta, adam.")
     var optimizer: OptimizerKind = .momentum
@@ -62,13 +62,17 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one network and save it as an .npz model.",
         discussion: """
-        Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the training
-        cross-entropy and the validation accuracy. Keeps the best epoch in --out, writes
-        <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and a plot
-        <out>.history.png. Examples:
-          le4nn train --dataset mnist --net mnist-small --epochs 10 --out runs/small.npz
-          le4nn train --dataset mnist --net mlp --optimizer sgd --lr 0.01 --schedule constant --augment none --smoothing 0 --weight-decay 0 --initializer course --out runs/mlp.npz
-          le4nn train --dataset cifar10 --augment crop,flip,cutout --epochs 30 --out runs/cifar.npz
+        Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the \
+        training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
+        writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
+        a plot <out>.history.png.
+
+        The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
+          le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
+          le4nn train --dataset mnist --net mlp --optimizer sgd --lr 0.01 \\
+              --schedule constant --augment none --smoothing 0 --weight-decay 0 \\
+              --initializer course --out runs/mlp.npz
+          le4nn train --dataset cifar10 --epochs 30 --validation 0 --out runs/cifar.npz
         """)
 
     @OptionGroup var data: DataOptions

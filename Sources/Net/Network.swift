@@ -13,7 +13,7 @@ public final class Network {
 
     /// Named presets and what they expand to.
     public static let presets: [(name: String, spec: String, about: String)] = [
-        ("mlp", "fc100-sigmoid-fc10", "the course's 3-layer net, 784 → M sigmoid → 10 (mlpM sets M, e.g. mlp80)"),
+        ("mlp", "fc100-sigmoid-fc10", "the course's 3-layer net, 784 → M sigmoid → 10 (mlp80: M = 80)"),
         ("mnist-small", "conv32-bn-relu-pool-conv64-bn-relu-pool-fc128-bn-relu-drop0.5-fc10",
          "two conv blocks for 28×28 digits"),
         ("cifar-small", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-conv128-bn-relu-conv128-bn-relu-pool-fc10",
@@ -25,15 +25,30 @@ public final class Network {
     /// The grammar, for `--help` and errors.
     public static let grammar = """
     A network is layer tokens joined by '-', or a preset name:
-      conv<K>[x<R>][s<S>][p<P>]  convolution, K filters of R×R (default 3), stride S (1), padding P (R/2)
-      bn                         batch normalization (per channel after conv, per feature after fc)
+      conv<K>[x<R>][s<S>][p<P>]  convolution: K filters R×R (default 3),
+                                 stride S (default 1), padding P (default R/2)
+      bn                         batch normalization (per channel after conv,
+                                 per feature after fc)
       relu | sigmoid             activations
       pool[<d>]                  max pooling d×d, stride d (default 2)
       avgpool<d> | gap           average pooling d×d; global average pooling
       drop<r>                    dropout with ratio r, e.g. drop0.5
-      fc<N>                      affine layer with N outputs (flattens its input); the last must be fc<classes>
-    Presets: \(presets.map { "\($0.name) = \($0.spec)" }.joined(separator: "\n         "))
+      fc<N>                      affine layer with N outputs (flattens its
+                                 input); the last must be fc<classes>
+    Presets:
+    \(presets.map { "  \($0.name): \($0.about)\n" + helpLines($0.spec, indent: 4) }.joined(separator: "\n"))
     """
+
+    /// `spec` broken after a '-' into indented lines that fit 80-column help.
+    static func helpLines(_ spec: String, indent: Int) -> String {
+        var lines = [String](), line = ""
+        for token in spec.split(separator: "-") {
+            if !line.isEmpty && indent + line.count + 1 + token.count > 78 { lines.append(line + "-"); line = "" }
+            line += (line.isEmpty ? "" : "-") + token
+        }
+        lines.append(line)
+        return lines.map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
+    }
 
     /// Expands a preset name (or returns the spec unchanged).
     public static func expand(_ spec: String) -> String {
