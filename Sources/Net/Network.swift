@@ -19,7 +19,7 @@ public final class Network {
         ("cifar-small", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-conv128-bn-relu-conv128-bn-relu-pool-fc10",
          "three double-conv blocks for 32×32 colour images"),
         ("digits", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-fc256-bn-relu-drop0.4-fc10",
-         "the contest net: VGG-style double convs, wider head"),
+         "VGG-style double convs and a wider head, the contest's member net"),
     ]
 
     /// The grammar, for `--help` and errors.
