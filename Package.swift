@@ -15,13 +15,14 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
         // glibc's mallopt, to keep large freed buffers for reuse (see Threads.configure).
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "LE4Data", dependencies: ["CZlib", "CPNG"], path: "Sources/Data"),
         .target(name: "Augment", dependencies: ["LE4Data"], path: "Sources/Augment"),
-        .target(name: "Net", dependencies: ["LE4Data", "COpenBLAS", "CMalloc"], path: "Sources/Net"),
+        // The SIMD kernels (GEMM micro-kernels), each compiled for AVX2, AVX-512 and portable C
+        // and chosen at run time: one binary for every x86-64 CPU.
+        .target(name: "CKernels", path: "Sources/Kernels"),
+        .target(name: "Net", dependencies: ["LE4Data", "CKernels", "CMalloc"], path: "Sources/Net"),
         .executableTarget(
             name: "le4nn",
             dependencies: ["LE4Data", "Augment", "Net",

@@ -10,12 +10,14 @@ struct Bench: ParsableCommand {
         discussion: """
         Trains on random inputs of the net's input shape with momentum SGD and label smoothing \
         0.1, then runs inference in batches of 1000. Build with `swift build -c release` first: \
-        debug builds are 10–100× slower. Threads: LE4NN_THREADS (default: all cores); OpenBLAS \
-        itself runs single-threaded inside each of them. The first line names the OpenBLAS \
-        kernels in use (OPENBLAS_CORETYPE chooses them).
+        debug builds are 10–100× slower. Threads: LE4NN_THREADS (default: all cores). The first \
+        line names the instruction set of the kernels (the best the CPU has; LE4NN_ISA=avx2 or \
+        portable chooses a lower one). `--gemm` measures the matrix product alone instead, on \
+        1 and on all threads, to set every other figure beside the machine's own limit.
 
           le4nn bench --net mnist-small --batch 100
           le4nn bench --net cifar-small --seconds 20
+          le4nn bench --gemm
 
         \(Network.grammar)
         """)
@@ -24,9 +26,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for cifar-small).") var input: String?
     @Option(help: "Training batch size.") var batch: Int = 100
     @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
+    @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
 
     func run() throws {
         guard (1 ... 10_000).contains(batch), seconds > 0 else { throw ValidationError("--batch must be 1 to 10000 and --seconds positive") }
+        if gemm { return benchGemm() }
         let shape = try input.map { s -> [Int] in
             let v = s.split(separator: ",").compactMap { Int($0) }
             guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--input wants C,H,W such as 3,32,32") }
@@ -39,10 +43,10 @@ struct Bench: ParsableCommand {
         let set = ImageSet(count: n, channels: shape[0], height: shape[1], width: shape[2],
                            pixels: (0 ..< n * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
                            labels: (0 ..< n).map { _ in UInt8(rng.int(below: 10)) }, classNames: (0 ..< 10).map(String.init))
-        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch), threads \(Threads.count), BLAS kernels \(BLASKernel.name)")
+        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch), threads \(Threads.count), kernels \(ISA.active.name)")
         let x = Network.input(set, indices: 0 ..< batch)
         let t = SoftmaxCrossEntropy.oneHot(Array(set.labels.prefix(batch)), classes: 10)
-        trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, BLAS threads
+        trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, packing buffers
         var images = 0
         var start = Date()
         while Date().timeIntervalSince(start) < seconds {
@@ -62,5 +66,28 @@ struct Bench: ParsableCommand {
         let infer = Double(images) / Date().timeIntervalSince(start)
         print(String(format: "inference: %8.0f images/s (batches of 1000)", infer))
         print(String(format: "bench %@ batch %d: train %.0f img/s, inference %.0f img/s", net, batch, train, infer))
+    }
+
+    /// C = A·B for 1024×1024 matrices, timed on one thread and on all of them.
+    func benchGemm() {
+        let n = 1024
+        var rng = SeededRNG(seed: 3)
+        let a = (0 ..< n * n).map { _ in Float(rng.uniform(-1, 1)) }, b = (0 ..< n * n).map { _ in Float(rng.uniform(-1, 1)) }
+        var c = [Float](repeating: 0, count: n * n)
+        print("SGEMM \(n)×\(n)×\(n), kernels \(ISA.active.name)")
+        for threads in Set([1, Threads.count]).sorted() {
+            var runs = 0
+            let start = Date()
+            while runs == 0 || Date().timeIntervalSince(start) < min(seconds, 3) {
+                if threads == 1 {
+                    Net.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n)
+                } else {
+                    parallelGemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n)
+                }
+                runs += 1
+            }
+            let flops = 2 * Double(n * n * n) * Double(runs) / Date().timeIntervalSince(start)
+            print("\(threads) thread\(threads == 1 ? " " : "s"): " + String(format: "%6.1f GFLOP/s", flops / 1e9))
+        }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Net
 
-BLASKernel.restartIfFallback()
 Threads.configure()
 
 LE4NN.main()

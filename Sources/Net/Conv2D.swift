@@ -1,12 +1,16 @@
 import LE4Data
 
-/// Convolution by im2col and one SGEMM (course section 5.7): K filters of C×R×R, padding p,
-/// stride s. The filters are the rows of W; im2col makes each output pixel a column of `col`.
+/// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the
+/// rows of W. 3×3 filters with stride 1 and padding 1 on inputs of 16 or more channels run by
+/// Winograd F(2×2, 3×3) (Winograd.swift) forward and for the input gradient; every other shape,
+/// and the weight gradient, by im2col and one GEMM per image, where im2col makes each output
+/// pixel a column of `col`.
 public final class Conv2D: Layer {
     public let inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int
     /// W: [K, C·R·R], b: [K]
     public let W: Param, b: Param
-    private var col = [Float]()      // [B, C·R·R, P], kept between forward and backward
+    private var col = [Float]()      // [B, C·R·R, P], kept between forward and backward (im2col path)
+    private var input = Tensor(zeros: [0])  // x, kept for the weight gradient (Winograd path)
     private var partialW = [Float]() // [threads, K, C·R·R]: per-thread dW, summed in a fixed order
     private var inputShape = [Int]()
 
@@ -29,12 +33,17 @@ public final class Conv2D: Layer {
     }
     public var params: [Param] { [W, b] }
 
+    /// Whether this layer runs by Winograd: 3×3, stride 1, padding 1 (the output has the input's
+    /// size), and enough input channels for its GEMMs to be deep (the first layer of 1 or 3
+    /// channels keeps im2col).
+    public var usesWinograd: Bool { size == 3 && stride == 1 && pad == 1 && inChannels >= 16 }
+
     public func outputShape(_ input: [Int]) -> [Int] {
         [filters, (input[1] + 2 * pad - size) / stride + 1, (input[2] + 2 * pad - size) / stride + 1]
     }
 
     // x: [B, C, H, W] → y: [B, K, OH, OW];  per image b: y_b[K, P] = W[K, CRR] · col_b[CRR, P] + bias
-    // Images are independent, so the batch is split across threads, each running single-threaded BLAS.
+    // Images are independent, so the batch is split across threads, each running a single-threaded GEMM.
     // Training keeps every image's col for backward; inference reuses one col per thread.
     public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, epilogue: nil) }
 
@@ -52,6 +61,17 @@ public final class Conv2D: Layer {
         precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
         let out = outputShape([C, H, Wd])
         let (K, OH, OW) = (out[0], out[1], out[2])
+        if usesWinograd {
+            input = training ? x : Tensor(zeros: [0])
+            // y = scale·(W⊛x) + (scale·bias + shift), then ReLU: the bias joins BN's shift.
+            let scale = epilogue?.scale
+            let shift = epilogue.map { e in (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] } } ?? b.value
+            let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: false)
+            return Tensor(uninitialized: [B, K, OH, OW]) { y in
+                WinogradF2.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: u,
+                                    scale: scale, shift: shift, relu: epilogue?.relu ?? false, into: y.baseAddress!)
+            }
+        }
         let P = OH * OW, CRR = C * size * size
         let chunks = Threads.chunks(B)
         var inferenceCol = [Float]()
@@ -92,13 +112,17 @@ public final class Conv2D: Layer {
     }
 
     // dy: [B, K, OH, OW] → dx: [B, C, H, W];  dW = Σ_b dy_b·col_bᵀ, dcol_b = Wᵀ·dy_b, db = Σ dy
+    // By Winograd, dx is the convolution of dy with the rotated, transposed filters, and col_b is
+    // made again here from the kept input, one image at a time per thread.
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
         let (B, C, H, Wd) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (K, OH, OW) = (dy.shape[1], dy.shape[2], dy.shape[3])
         let P = OH * OW, CRR = C * size * size
-        let chunks = Threads.chunks(B)
+        let chunks = Threads.chunks(B), winograd = usesWinograd
         if partialW.count != chunks * K * CRR { partialW = [Float](repeating: 0, count: chunks * K * CRR) }
-        var dx = needInputGrad ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
+        if winograd { col = [Float](unsafeUninitializedCapacity: chunks * CRR * P) { _, n in n = chunks * CRR * P } }
+        defer { if winograd { col = [] } }
+        var dx = needInputGrad && !winograd ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
         dy.data.withUnsafeBufferPointer { d in
             col.withUnsafeMutableBufferPointer { cp in
                 W.value.withUnsafeBufferPointer { wp in
@@ -107,10 +131,15 @@ public final class Conv2D: Layer {
                             Threads.parallelFor(B, chunks: chunks) { chunk, images in
                                 let gw = pw.baseAddress! + chunk * K * CRR
                                 for (n, bi) in images.enumerated() {
-                                    let cb = cp.baseAddress! + bi * CRR * P, db = d.baseAddress! + bi * K * P
+                                    let cb = cp.baseAddress! + (winograd ? chunk : bi) * CRR * P, db = d.baseAddress! + bi * K * P
+                                    if winograd {
+                                        input.data.withUnsafeBufferPointer { xp in
+                                            im2col(xp.baseAddress! + bi * C * H * Wd, cb, C: C, H: H, W: Wd, OH: OH, OW: OW)
+                                        }
+                                    }
                                     gemm(transB: true, m: K, n: CRR, k: P, a: db, lda: P, b: cb, ldb: P,
                                          beta: n == 0 ? 0 : 1, c: gw, ldc: CRR)
-                                    guard needInputGrad else { continue }
+                                    guard needInputGrad, !winograd else { continue }
                                     // dcol_b overwrites col_b, which is no longer needed.
                                     gemm(transA: true, m: CRR, n: P, k: K, a: wp.baseAddress!, lda: CRR, b: db, ldb: P, c: cb, ldc: P)
                                     col2im(UnsafePointer(cb), dxp.baseAddress! + bi * C * H * Wd, C: C, H: H, W: Wd, OH: OH, OW: OW)
@@ -132,73 +161,13 @@ public final class Conv2D: Layer {
                 }
             }
         }
+        if needInputGrad && winograd {
+            let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: true)
+            dx = Tensor(uninitialized: inputShape) { dxp in
+                WinogradF2.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
+                                    scale: nil, shift: nil, relu: false, into: dxp.baseAddress!)
+            }
+        }
         return dx
-    }
-
-    /// The output columns ow whose input column ow·s − p + j lies inside the image: owLo..<owHi.
-    @inline(__always)
-    func insideColumns(_ j: Int, W: Int, OW: Int) -> (Int, Int) {
-        let s = stride, p = pad
-        let lo = min(OW, max(0, (p - j + s - 1) / s))
-        return (lo, max(lo, min(OW, (W + p - j + s - 1) / s)))
-    }
-
-    /// One image: col[(c·R + i)·R + j, oh·OW + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside).
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, C: Int, H: Int, W: Int, OH: Int, OW: Int) {
-        let R = size, s = stride, p = pad, P = OH * OW
-        for row in 0 ..< C * R * R {
-            let c = row / (R * R), i = (row / R) % R, j = row % R
-            let (owLo, owHi) = insideColumns(j, W: W, OW: OW)
-            for oh in 0 ..< OH {
-                let dst = col + row * P + oh * OW
-                let ih = oh * s - p + i
-                guard ih >= 0, ih < H else { dst.initialize(repeating: 0, count: OW); continue }
-                let src = x + c * H * W + ih * W - p + j
-                dst.initialize(repeating: 0, count: owLo)
-                if s == 1 {
-                    copyRow(src + owLo, to: dst + owLo, count: owHi - owLo)
-                } else {
-                    for ow in owLo ..< owHi { dst[ow] = src[ow * s] }
-                }
-                (dst + owHi).initialize(repeating: 0, count: OW - owHi)
-            }
-        }
-    }
-
-    /// dst[0..<n] = src[0..<n] for the short rows of im2col, where a memmove call per row
-    /// cost more than the copy: SIMD8 blocks, the last one overlapping instead of a tail.
-    @inline(__always)
-    func copyRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count n: Int) {
-        let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
-        guard n >= 8 else {
-            for i in 0 ..< n { dst[i] = src[i] }
-            return
-        }
-        var i = 0
-        while true {
-            rd.storeBytes(of: rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
-            if i + 8 == n { return }
-            i = min(i + 8, n - 8)
-        }
-    }
-
-    /// One image, the adjoint of im2col: every column entry is added back to the pixel it came from.
-    func col2im(_ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, C: Int, H: Int, W: Int, OH: Int, OW: Int) {
-        let R = size, s = stride, p = pad, P = OH * OW
-        for row in 0 ..< C * R * R {
-            let c = row / (R * R), i = (row / R) % R, j = row % R
-            let (owLo, owHi) = insideColumns(j, W: W, OW: OW)
-            for oh in 0 ..< OH {
-                let ih = oh * s - p + i
-                guard ih >= 0, ih < H else { continue }
-                let src = col + row * P + oh * OW
-                let dst = x + c * H * W + ih * W - p + j
-                if s == 1 {
-                    for ow in owLo ..< owHi { dst[ow] += src[ow] }
-                } else {
-                    for ow in owLo ..< owHi { dst[ow * s] += src[ow] }
-                }
-            }
-        }
     }
 }

@@ -79,6 +79,15 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testWinogradConvolutionOnEvenAndOddSizes() {
+        var rng = SeededRNG(seed: 4)
+        for (h, w) in [(4, 6), (5, 7)] {
+            let conv = Conv2D(inChannels: 16, filters: 5, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+            XCTAssertTrue(conv.usesWinograd)
+            check("Winograd conv C16 K5 on \(h)×\(w)", conv, input: [2, 16, h, w])
+        }
+    }
+
     func testPooling() {
         // Max pooling has kinks where two inputs tie; random normals are far enough apart for h.
         check("maxpool 2", MaxPool(size: 2), input: [2, 3, 6, 7], seed: 5, tolerance: 2e-2)

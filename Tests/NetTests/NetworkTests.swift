@@ -133,13 +133,3 @@ final class NetworkTests: XCTestCase {
         XCTAssertGreaterThan(accuracy, 0.90)
     }
 }
-
-final class BLASKernelTests: XCTestCase {
-    func testFallbackIsReplacedOnlyWhenTheCPUHasBetter() {
-        let avx512: Set<Substring> = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
-        XCTAssertEqual(BLASKernel.better(than: "Prescott", cpuFlags: avx512), "SkylakeX")
-        XCTAssertEqual(BLASKernel.better(than: "Prescott", cpuFlags: ["sse4_2", "avx", "avx2", "fma"]), "Haswell")
-        XCTAssertNil(BLASKernel.better(than: "Prescott", cpuFlags: ["sse4_2", "avx"]))
-        XCTAssertNil(BLASKernel.better(than: "Zen", cpuFlags: avx512), "a kernel OpenBLAS chose itself stands")
-    }
-}

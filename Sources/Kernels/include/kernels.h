@@ -1,0 +1,52 @@
+// le4nn's numeric kernels: the few loops where SIMD intrinsics pay, each compiled for AVX2+FMA,
+// for AVX-512 and as portable C, and chosen at run time for the CPU at hand. Everything else of
+// le4nn is Swift; these functions only compute, they never allocate on behalf of user data sizes
+// beyond the packing buffers of gemm.c.
+#ifndef LE4NN_KERNELS_H
+#define LE4NN_KERNELS_H
+
+#include <stddef.h>
+
+/// Instruction sets a kernel can be compiled for, in increasing order.
+typedef enum {
+    LE4_ISA_PORTABLE = 0, ///< plain C, correct on any CPU
+    LE4_ISA_AVX2 = 1,     ///< AVX2 with FMA (Haswell, Zen and later)
+    LE4_ISA_AVX512 = 2,   ///< AVX-512 F (Skylake-X, Zen 4 and later)
+} le4_isa;
+
+/// The best instruction set this CPU and operating system support.
+le4_isa le4_best_isa(void);
+
+/// A short name of an instruction set: "portable", "avx2" or "avx512".
+const char *le4_isa_name(le4_isa isa);
+
+/// C = op(A)·op(B) + beta·C for row-major matrices on the calling thread, with the micro-kernel
+/// of `isa` (which must be supported: see le4_best_isa). A is M×K (K×M when trans_a), B is K×N
+/// (N×K when trans_b), C is M×N. beta 0 overwrites C without reading it.
+void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+               const float *a, size_t lda, const float *b, size_t ldb,
+               float beta, float *c, size_t ldc);
+
+// Winograd F(2×2, 3×3) convolution (Lavin and Gray, 2016) of 3×3 filters, stride 1, padding 1:
+// each 2×2 block ("tile") of the output comes from a 4×4 patch of the input through 16
+// element-wise products, instead of 36 multiplications, so the convolution becomes 16 GEMMs
+//   m[ξ] (K×T) = u[ξ] (K×C) · v[ξ] (C×T),   ξ = 0..<16,  T = tiles of all images
+// between a filter transform u = G g Gᵀ, an input transform v = Bᵀ d B and an output transform
+// y = Aᵀ m A. Tile t of image b at tile row ty, column tx is t = (b·TH + ty)·TW + tx, with
+// TH = ⌈H/2⌉, TW = ⌈W/2⌉.
+
+/// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for filters g [K][C][3][3]; with `flip`, the 180°-rotated
+/// filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
+void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u);
+
+/// v[ξ·c·ldv + ch·ldv + t] = (Bᵀ·d·B)[ξ] for the 4×4 input patch d of every tile t < n·TH·TW of
+/// the images x [n][c][h][w] (zero outside them).
+void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size_t h, size_t w,
+                           float *v, size_t ldv);
+
+/// y [n][k][h][w] from m[ξ·k·ldm + ch·ldm + t]: each tile's Aᵀ·m·A, then per channel
+/// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
+void le4_winograd_f2_output(le4_isa isa, const float *m, size_t ldm, size_t n, size_t k, size_t h,
+                            size_t w, const float *scale, const float *shift, int relu, float *y);
+
+#endif

@@ -1,0 +1,51 @@
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The instruction sets the SIMD kernels (Sources/Kernels) are compiled for.
+public enum ISA: Int, CaseIterable, Sendable {
+    case portable, avx2, avx512
+
+    /// The best this CPU supports.
+    public static let best = ISA(rawValue: Int(le4_best_isa().rawValue)) ?? .portable
+
+    /// What le4nn runs with: `best`, or a lower set named by `LE4NN_ISA` (portable, avx2, avx512),
+    /// to compare kernels on one machine. A set the CPU lacks is never chosen.
+    public static let active: ISA = {
+        guard let s = getenv("LE4NN_ISA"), let asked = ISA.allCases.first(where: { $0.name == String(cString: s) })
+        else { return best }
+        return min(asked, best)
+    }()
+
+    /// The sets this CPU can run, lowest first.
+    public static var supported: [ISA] { allCases.filter { $0 <= best } }
+
+    public var name: String { String(cString: le4_isa_name(cValue)) }
+    var cValue: le4_isa { le4_isa(rawValue: UInt32(rawValue)) }
+}
+
+extension ISA: Comparable {
+    public static func < (a: ISA, b: ISA) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// C = op(A)·op(B) + beta·C for row-major matrices, on the calling thread (Kernels/gemm.c).
+/// A is M×K (or K×M when transposed), B is K×N (or N×K), C is M×N; beta 0 never reads C.
+@inline(__always)
+public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, isa: ISA = .active) {
+    le4_sgemm(isa.cValue, transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+/// `gemm` with the rows of C split across `Threads`.
+public func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, isa: ISA = .active) {
+    Threads.parallelFor(m, minChunk: 8) { rows in
+        // Row r of op(A) starts at A[r, 0], or at A[0, r] when A is stored transposed.
+        let aRow = transA ? rows.lowerBound : rows.lowerBound * lda
+        gemm(transA: transA, transB: transB, m: rows.count, n: n, k: k, a: a + aRow, lda: lda, b: b, ldb: ldb,
+             beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc, isa: isa)
+    }
+}

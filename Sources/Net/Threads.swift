@@ -1,0 +1,39 @@
+import CMalloc
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker threads le4nn splits its loops across (batches, rows of a GEMM, channels).
+public enum Threads {
+    /// Number of worker threads, from `LE4NN_THREADS` or the machine's core count.
+    public static let count: Int = {
+        if let s = getenv("LE4NN_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }()
+
+    /// How many chunks `parallelFor` splits `n` items into.
+    public static func chunks(_ n: Int, minChunk: Int = 1) -> Int { min(count, max(1, n / max(1, minChunk))) }
+
+    /// Runs `body(range)` for index ranges that split 0..<n, in parallel.
+    /// Each index is handled the same way in any chunk, so results do not depend on the thread count.
+    public static func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        parallelFor(n, chunks: chunks(n, minChunk: minChunk)) { _, r in body(r) }
+    }
+
+    /// Runs `body(chunk, range)` for `chunks` contiguous ranges that split 0..<n, in parallel.
+    public static func parallelFor(_ n: Int, chunks: Int, _ body: (Int, Range<Int>) -> Void) {
+        if chunks <= 1 { body(0, 0 ..< n); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, n * c / chunks ..< n * (c + 1) / chunks)
+        }
+    }
+
+    /// Makes malloc serve large buffers from the heap and keep them when freed, so each minibatch
+    /// does not map and fault in fresh pages. Call once at program start. If malloc refuses a
+    /// setting, training is only slower.
+    public static func configure() {
+        _ = mallopt(M_MMAP_MAX, 0)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+    }
+}

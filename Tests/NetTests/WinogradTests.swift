@@ -1,0 +1,85 @@
+import XCTest
+import LE4Data
+@testable import Net
+
+/// Winograd F(2×2, 3×3) against direct convolution computed in Double, for every instruction set.
+final class WinogradTests: XCTestCase {
+    /// y[b, k, i, j] = Σ_c,u,v w[k, c, u, v]·x[b, c, i + u − 1, j + v − 1] (zero padding 1).
+    func direct(_ x: [Float], _ w: [Float], batch: Int, inC: Int, outC: Int, h: Int, wd: Int) -> [Double] {
+        var y = [Double](repeating: 0, count: batch * outC * h * wd)
+        for b in 0 ..< batch {
+            for k in 0 ..< outC {
+                for i in 0 ..< h {
+                    for j in 0 ..< wd {
+                        var s = 0.0
+                        for c in 0 ..< inC {
+                            for u in 0 ..< 3 {
+                                for v in 0 ..< 3 {
+                                    let (yi, xj) = (i + u - 1, j + v - 1)
+                                    guard yi >= 0, yi < h, xj >= 0, xj < wd else { continue }
+                                    s += Double(w[((k * inC + c) * 3 + u) * 3 + v]) * Double(x[((b * inC + c) * h + yi) * wd + xj])
+                                }
+                            }
+                        }
+                        y[((b * outC + k) * h + i) * wd + j] = s
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Worst |winograd − direct| relative to the largest |direct|, over every supported ISA.
+    func worstError(batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
+        var rng = SeededRNG(seed: 11)
+        let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
+        let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 3) }
+        // The input gradient is the convolution with the rotated filters, in and out swapped.
+        let wEff: [Float] = flip ? (0 ..< inC * outC * 9).map { i in
+            let (c, k, t) = (i / (outC * 9), i / 9 % outC, i % 9)
+            return w[(k * inC + c) * 9 + 8 - t]
+        } : w
+        let (cIn, cOut) = flip ? (outC, inC) : (inC, outC)
+        let want = direct(x.prefix(batch * cIn * h * wd).map { $0 }, wEff, batch: batch, inC: cIn, outC: cOut, h: h, wd: wd)
+        let scale = want.map(abs).max() ?? 1
+        let u = WinogradF2.filters(w, outC: outC, inC: inC, flip: flip)
+        var worst = 0.0
+        for isa in ISA.supported {
+            var y = [Float](repeating: .nan, count: batch * cOut * h * wd)
+            WinogradF2.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd, filters: u,
+                                scale: nil, shift: nil, relu: false, into: &y, isa: isa)
+            let e = zip(y, want).map { abs(Double($0) - $1) }.max()! / scale
+            XCTAssertLessThan(e, 1e-5, "\(isa.name) \(h)×\(wd) flip \(flip)")
+            worst = max(worst, e)
+        }
+        return worst
+    }
+
+    func testForwardAndInputGradientMatchDirectConvolution() {
+        var worst = 0.0
+        // Odd and even sizes; widths past the 64-tile span of a transform row (w = 133).
+        for (h, wd) in [(4, 4), (7, 5), (8, 8), (3, 133)] {
+            for flip in [false, true] {
+                worst = max(worst, worstError(batch: 3, inC: 16, outC: 12, h: h, wd: wd, flip: flip))
+            }
+        }
+        print("Winograd F(2×2, 3×3) against direct convolution: worst error \(String(format: "%.1e", worst)) of the largest output")
+    }
+
+    func testFusedScaleShiftAndReLU() {
+        var rng = SeededRNG(seed: 5)
+        let (inC, outC, h, wd) = (16, 3, 5, 6)
+        let x = (0 ..< inC * h * wd).map { _ in Float(rng.normal()) }
+        let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 3) }
+        let want = direct(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
+        let scale: [Float] = [2, -1, 0.5], shift: [Float] = [0.25, 0, -1]
+        var y = [Float](repeating: 0, count: outC * h * wd)
+        WinogradF2.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
+                            filters: WinogradF2.filters(w, outC: outC, inC: inC, flip: false),
+                            scale: scale, shift: shift, relu: true, into: &y)
+        for (i, v) in y.enumerated() {
+            let k = i / (h * wd)
+            XCTAssertEqual(Double(v), max(0, Double(scale[k]) * want[i] + Double(shift[k])), accuracy: 1e-4)
+        }
+    }
+}
