@@ -9,6 +9,7 @@
 #include <string.h>
 #include "kernels.h"
 #include "sgemm_ukernels.h"
+#include "transpose8x8.h"
 
 typedef struct {
     size_t mr, nr, kc, mc, nc;
@@ -42,42 +43,72 @@ static float *packing_buffer(void) {
     return buf;
 }
 
-// pa[(i / MR)·MR·kc + k·MR + i % MR] = A(i, k) for i < mc, k < kc; rows past mc are zero.
-static void pack_a(size_t mr, size_t mc, size_t kc, const float *a, size_t lda, int trans, float *pa) {
-    for (size_t p = 0; p < mc; p += mr, pa += mr * kc) {
-        size_t rows = mc - p < mr ? mc - p : mr;
-        if (rows < mr) memset(pa, 0, mr * kc * sizeof(float));
-        for (size_t i = 0; i < rows; i++) {
-            if (trans) {
-                const float *src = a + p + i;  // A(i, k) = a[k·lda + i]
-                for (size_t k = 0; k < kc; k++) pa[k * mr + i] = src[k * lda];
-            } else {
-                const float *src = a + (p + i) * lda;
-                for (size_t k = 0; k < kc; k++) pa[k * mr + i] = src[k];
-            }
-        }
+// Packing copies lines (rows of A, columns of B) of a block into a panel dst[k·width + i],
+// i < width (MR or NR), k < kc, with zeros for i ≥ lines. A line runs either across the
+// source's rows (copy) or along one row (transpose).
+
+// dst[k·width + i] = src[k·ld + i]
+static void panel_copy(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst) {
+    // Loops rather than memcpy/memset: the lines are 4 to 32 floats, shorter than a call.
+    for (size_t k = 0; k < kc; k++, dst += width, src += ld) {
+        for (size_t i = 0; i < lines; i++) dst[i] = src[i];
+        for (size_t i = lines; i < width; i++) dst[i] = 0;
     }
 }
 
-// pb[(j / NR)·NR·kc + k·NR + j % NR] = B(k, j) for k < kc, j < nc; columns past nc are zero.
-static void pack_b(size_t nr, size_t nc, size_t kc, const float *b, size_t ldb, int trans, float *pb) {
-    for (size_t p = 0; p < nc; p += nr, pb += nr * kc) {
-        size_t cols = nc - p < nr ? nc - p : nr;
-        if (trans) {  // B(k, j) = b[j·ldb + k]
-            if (cols < nr) memset(pb, 0, nr * kc * sizeof(float));
-            for (size_t j = 0; j < cols; j++) {
-                const float *src = b + (p + j) * ldb;
-                for (size_t k = 0; k < kc; k++) pb[k * nr + j] = src[k];
-            }
-        } else {
-            // Loops rather than memcpy/memset: the rows are 16 or 32 floats, shorter than a call.
-            for (size_t k = 0; k < kc; k++) {
-                const float *src = b + k * ldb + p;
-                float *dst = pb + k * nr;
-                for (size_t j = 0; j < cols; j++) dst[j] = src[j];
-                for (size_t j = cols; j < nr; j++) dst[j] = 0;
+// dst[k·width + i] = src[i·ld + k]
+static void panel_transpose_portable(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst) {
+    for (size_t k = 0; k < kc; k++)
+        for (size_t i = 0; i < width; i++) dst[k * width + i] = i < lines ? src[i * ld + k] : 0;
+}
+
+// The same in 8×8 register transposes: 8 lines × 8 steps of k at a time. Where fewer than 8
+// lanes of the panel remain (MR 6 and 12) they go through a small array: masked stores
+// (vmaskmovps) are microcoded and slow on AMD's cores.
+__attribute__((target("avx2"))) static void panel_transpose_avx2(const float *src, size_t ld, size_t lines,
+                                                                 size_t width, size_t kc, float *dst) {
+    const size_t kc8 = kc & ~(size_t)7;
+    for (size_t i0 = 0; i0 < width; i0 += 8) {
+        const size_t real = lines > i0 ? (lines - i0 < 8 ? lines - i0 : 8) : 0;
+        const size_t lanes = width - i0 < 8 ? width - i0 : 8;
+        for (size_t k0 = 0; k0 < kc8; k0 += 8) {
+            __m256 r[8];
+            for (size_t i = 0; i < 8; i++) r[i] = i < real ? _mm256_loadu_ps(src + (i0 + i) * ld + k0) : _mm256_setzero_ps();
+            le4_transpose8x8(r);
+            for (size_t k = 0; k < 8; k++) {
+                float *d = dst + (k0 + k) * width + i0;
+                if (lanes == 8) { _mm256_storeu_ps(d, r[k]); continue; }
+                float part[8];
+                _mm256_storeu_ps(part, r[k]);
+                for (size_t i = 0; i < lanes; i++) d[i] = part[i];
             }
         }
+        for (size_t k = kc8; k < kc; k++)
+            for (size_t i = 0; i < lanes; i++) dst[k * width + i0 + i] = i < real ? src[(i0 + i) * ld + k] : 0;
+    }
+}
+
+static void panel_transpose(le4_isa isa, const float *src, size_t ld, size_t lines, size_t width, size_t kc,
+                            float *dst) {
+    if (isa >= LE4_ISA_AVX2) panel_transpose_avx2(src, ld, lines, width, kc, dst);
+    else panel_transpose_portable(src, ld, lines, width, kc, dst);
+}
+
+// Rows i < mc of A(i, k) = a[i·lda + k] (a[k·lda + i] when trans) into MR-row panels.
+static void pack_a(le4_isa isa, size_t mr, size_t mc, size_t kc, const float *a, size_t lda, int trans, float *pa) {
+    for (size_t p = 0; p < mc; p += mr, pa += mr * kc) {
+        const size_t rows = mc - p < mr ? mc - p : mr;
+        if (trans) panel_copy(a + p, lda, rows, mr, kc, pa);
+        else panel_transpose(isa, a + p * lda, lda, rows, mr, kc, pa);
+    }
+}
+
+// Columns j < nc of B(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans) into NR-column panels.
+static void pack_b(le4_isa isa, size_t nr, size_t nc, size_t kc, const float *b, size_t ldb, int trans, float *pb) {
+    for (size_t p = 0; p < nc; p += nr, pb += nr * kc) {
+        const size_t cols = nc - p < nr ? nc - p : nr;
+        if (trans) panel_transpose(isa, b + p * ldb, ldb, cols, nr, kc, pb);
+        else panel_copy(b + p, ldb, cols, nr, kc, pb);
     }
 }
 
@@ -116,10 +147,10 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
         for (size_t pc = 0; pc < k; pc += cf->kc) {
             size_t kc = k - pc < cf->kc ? k - pc : cf->kc;
             int accumulate = pc > 0 || beta != 0;
-            pack_b(nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, pb);
+            pack_b(isa, nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, pb);
             for (size_t ic = 0; ic < m; ic += cf->mc) {
                 size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
-                pack_a(mr, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, pa);
+                pack_a(isa, mr, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     size_t cols = nc - jr < nr ? nc - jr : nr;
                     for (size_t ir = 0; ir < mc; ir += mr) {

@@ -1,13 +1,12 @@
 // Winograd F(2×2, 3×3) transforms (see kernels.h). The GEMMs between them are gemm.c's.
 //
-// Both tile transforms are separable: the 1-D transform along a row of tiles, then along the
-// four rows of a tile row. Along a row the patches of neighbouring tiles overlap by two pixels,
-// so the row is first split into its odd and even pixels; then every 1-D transform is a plain
-// loop over tiles that the compiler vectorizes. The bodies are written once and compiled once
-// per instruction set by the thin wrappers at the end.
+// Each image is first turned channels-last (pixel by pixel, channels contiguous), so that a tile's
+// transform is a handful of additions of whole channel vectors: the inner loops run over channels
+// and the compiler vectorizes them. (Along rows, the tiles of the small feature maps here are
+// too few, 4 to 16, for vectors.) The bodies are written once and compiled once per instruction
+// set by the thin wrappers at the end.
 #include "kernels.h"
-
-enum { SPAN = 64 };  // tiles of a row transformed together (stack arrays of SPAN + 1)
+#include "transpose8x8.h"
 
 void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u) {
     const size_t plane = k * c;
@@ -16,7 +15,7 @@ void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float 
             const float *f = g + (kk * c + cc) * 9;
             float r[9];  // the filter, rotated by 180° for the input gradient
             for (int i = 0; i < 9; i++) r[i] = flip ? f[8 - i] : f[i];
-            float t[4][3];  // G·r
+            float t[4][3];  // G·r, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
             for (int j = 0; j < 3; j++) {
                 t[0][j] = r[j];
                 t[1][j] = 0.5f * (r[j] + r[3 + j] + r[6 + j]);
@@ -33,118 +32,148 @@ void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float 
         }
 }
 
-// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
-static inline __attribute__((always_inline)) void input_tiles(const float *x, size_t n, size_t c, size_t h,
-                                                              size_t w, float *v, size_t ldv) {
-    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = c * ldv;
-    for (size_t b = 0; b < n; b++)
-        for (size_t ch = 0; ch < c; ch++) {
-            const float *img = x + (b * c + ch) * h * w;
-            for (size_t ty = 0; ty < th; ty++)
-                for (size_t t0 = 0; t0 < tw; t0 += SPAN) {
-                    const size_t cnt = tw - t0 < SPAN ? tw - t0 : SPAN;
-                    float t[4][4][SPAN];  // [patch row][Bᵀ row along x][tile]
-                    for (int r = 0; r < 4; r++) {
-                        // odd[i] = row[2(t0 + i) − 1], even[i] = row[2(t0 + i)], 0 outside the image
-                        float odd[SPAN + 1], even[SPAN + 1];
-                        const long iy = (long)(2 * ty + r) - 1;
-                        if (iy < 0 || iy >= (long)h) {
-                            for (size_t i = 0; i <= cnt; i++) odd[i] = even[i] = 0;
-                        } else {
-                            const float *row = img + iy * w;
-                            for (size_t i = 0; i <= cnt; i++) {
-                                const long xo = 2 * (long)(t0 + i) - 1, xe = xo + 1;
-                                odd[i] = xo >= 0 && xo < (long)w ? row[xo] : 0;
-                                even[i] = xe < (long)w ? row[xe] : 0;
-                            }
-                        }
-                        for (size_t i = 0; i < cnt; i++) {
-                            t[r][0][i] = odd[i] - odd[i + 1];
-                            t[r][1][i] = even[i] + odd[i + 1];
-                            t[r][2][i] = odd[i + 1] - even[i];
-                            t[r][3][i] = even[i] - even[i + 1];
-                        }
-                    }
-                    float *out = v + ch * ldv + (b * th + ty) * tw + t0;
-                    for (int j = 0; j < 4; j++)
-                        for (size_t i = 0; i < cnt; i++) {
-                            out[(0 + j) * plane + i] = t[0][j][i] - t[2][j][i];
-                            out[(4 + j) * plane + i] = t[1][j][i] + t[2][j][i];
-                            out[(8 + j) * plane + i] = t[2][j][i] - t[1][j][i];
-                            out[(12 + j) * plane + i] = t[1][j][i] - t[3][j][i];
-                        }
-                }
-        }
+// One image channels-last, plus three spare pixels: zeros for the padding of the input, and the
+// destinations of the output pixels of edge tiles that lie past the image.
+size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w) { return (h * w + 3) * c; }
+
+// dst[j·rows + i] = src[i·cols + j] for i < rows, j < cols.
+typedef void (*transpose_fn)(const float *src, size_t rows, size_t cols, float *dst);
+
+static void transpose_portable(const float *src, size_t rows, size_t cols, float *dst) {
+    for (size_t i0 = 0; i0 < rows; i0 += 8)  // 8×8 blocks stay in cache
+        for (size_t j0 = 0; j0 < cols; j0 += 8)
+            for (size_t i = i0; i < i0 + 8 && i < rows; i++)
+                for (size_t j = j0; j < j0 + 8 && j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-// Aᵀ = [1 1 1 0; 0 1 −1 −1]
-static inline __attribute__((always_inline)) void output_tiles(const float *m, size_t ldm, size_t n, size_t k,
-                                                               size_t h, size_t w, const float *scale,
-                                                               const float *shift, int relu, float *y) {
-    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = k * ldm;
-    for (size_t b = 0; b < n; b++)
-        for (size_t ch = 0; ch < k; ch++) {
-            const float a = scale ? scale[ch] : 1, s = shift ? shift[ch] : 0;
-            float *img = y + (b * k + ch) * h * w;
-            for (size_t ty = 0; ty < th; ty++)
-                for (size_t t0 = 0; t0 < tw; t0 += SPAN) {
-                    const size_t cnt = tw - t0 < SPAN ? tw - t0 : SPAN;
-                    const float *in = m + ch * ldm + (b * th + ty) * tw + t0;
-                    float r[2][4][SPAN];  // [output row][column of m][tile]
-                    for (int j = 0; j < 4; j++)
-                        for (size_t i = 0; i < cnt; i++) {
-                            const float m0 = in[j * plane + i], m1 = in[(4 + j) * plane + i];
-                            const float m2 = in[(8 + j) * plane + i], m3 = in[(12 + j) * plane + i];
-                            r[0][j][i] = m0 + m1 + m2;
-                            r[1][j][i] = m1 - m2 - m3;
-                        }
-                    for (int oy = 0; oy < 2; oy++) {
-                        if (2 * ty + oy >= h) break;
-                        float left[SPAN], right[SPAN];
-                        for (size_t i = 0; i < cnt; i++) {
-                            float l = a * (r[oy][0][i] + r[oy][1][i] + r[oy][2][i]) + s;
-                            float rt = a * (r[oy][1][i] - r[oy][2][i] - r[oy][3][i]) + s;
-                            left[i] = relu && l < 0 ? 0 : l;
-                            right[i] = relu && rt < 0 ? 0 : rt;
-                        }
-                        float *row = img + (2 * ty + oy) * w + 2 * t0;
-                        const size_t pairs = 2 * (t0 + cnt) <= w ? cnt : cnt - 1;  // odd w: last tile is half
-                        for (size_t i = 0; i < pairs; i++) { row[2 * i] = left[i]; row[2 * i + 1] = right[i]; }
-                        if (pairs < cnt) row[2 * pairs] = left[pairs];
-                    }
-                }
+// Whole 8×8 blocks in registers, the ragged edges as in the portable version.
+__attribute__((target("avx2"))) static void transpose_avx2(const float *src, size_t rows, size_t cols, float *dst) {
+    const size_t rows8 = rows & ~(size_t)7, cols8 = cols & ~(size_t)7;
+    for (size_t i0 = 0; i0 < rows8; i0 += 8)
+        for (size_t j0 = 0; j0 < cols8; j0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (i0 + i) * cols + j0);
+            le4_transpose8x8(r);
+            for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (j0 + j) * rows + i0, r[j]);
         }
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-#define LE4_WINOGRAD_VARIANT(suffix, target)                                                            \
-    target static void input_##suffix(const float *x, size_t n, size_t c, size_t h, size_t w, float *v, \
-                                      size_t ldv) {                                                     \
-        input_tiles(x, n, c, h, w, v, ldv);                                                             \
-    }                                                                                                   \
-    target static void output_##suffix(const float *m, size_t ldm, size_t n, size_t k, size_t h,        \
-                                       size_t w, const float *scale, const float *shift, int relu,      \
-                                       float *y) {                                                      \
-        output_tiles(m, ldm, n, k, h, w, scale, shift, relu, y);                                        \
+// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; v = Bᵀ·d·B, one tile, all channels.
+static inline __attribute__((always_inline)) void input_tiles(const float *x, size_t n, size_t c, size_t h, size_t w,
+                                                              float *scratch, float *v, transpose_fn transpose) {
+    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * c;
+    float *hwc = scratch, *zeros = scratch + h * w * c;
+    for (size_t ch = 0; ch < c; ch++) zeros[ch] = 0;
+    for (size_t b = 0; b < n; b++) {
+        transpose(x + b * c * h * w, c, h * w, hwc);
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                const float *d[4][4];
+                for (int r = 0; r < 4; r++)
+                    for (int s = 0; s < 4; s++) {
+                        const long iy = (long)(2 * ty) - 1 + r, ix = (long)(2 * tx) - 1 + s;
+                        d[r][s] = iy >= 0 && iy < (long)h && ix >= 0 && ix < (long)w ? hwc + (iy * w + ix) * c : zeros;
+                    }
+                float *out = v + ((b * th + ty) * tw + tx) * c;
+                for (int s = 0; s < 4; s++) {  // Bᵀ·d, column s
+                    float *o = out + s * plane;
+                    for (size_t ch = 0; ch < c; ch++) {
+                        const float d0 = d[0][s][ch], d1 = d[1][s][ch], d2 = d[2][s][ch], d3 = d[3][s][ch];
+                        o[ch] = d0 - d2;
+                        o[4 * plane + ch] = d1 + d2;
+                        o[8 * plane + ch] = d2 - d1;
+                        o[12 * plane + ch] = d1 - d3;
+                    }
+                }
+                for (int r = 0; r < 4; r++) {  // (Bᵀ·d)·B, row r, in place
+                    float *o = out + 4 * r * plane;
+                    for (size_t ch = 0; ch < c; ch++) {
+                        const float e0 = o[ch], e1 = o[plane + ch], e2 = o[2 * plane + ch], e3 = o[3 * plane + ch];
+                        o[ch] = e0 - e2;
+                        o[plane + ch] = e1 + e2;
+                        o[2 * plane + ch] = e2 - e1;
+                        o[3 * plane + ch] = e1 - e3;
+                    }
+                }
+            }
+    }
+}
+
+// Aᵀ = [1 1 1 0; 0 1 −1 −1]; y = Aᵀ·m·A for one tile, all channels, then the epilogue.
+static inline __attribute__((always_inline)) void output_tile(const float *restrict in, size_t plane, size_t k,
+                                                              const float *restrict scale,
+                                                              const float *restrict shift, int relu,
+                                                              float *restrict o00, float *restrict o01,
+                                                              float *restrict o10, float *restrict o11) {
+    for (size_t ch = 0; ch < k; ch++) {
+        float r0[4], r1[4];
+        for (int j = 0; j < 4; j++) {
+            const float m0 = in[j * plane + ch], m1 = in[(4 + j) * plane + ch];
+            const float m2 = in[(8 + j) * plane + ch], m3 = in[(12 + j) * plane + ch];
+            r0[j] = m0 + m1 + m2;
+            r1[j] = m1 - m2 - m3;
+        }
+        const float a = scale ? scale[ch] : 1, s = shift ? shift[ch] : 0;
+        float y00 = a * (r0[0] + r0[1] + r0[2]) + s, y01 = a * (r0[1] - r0[2] - r0[3]) + s;
+        float y10 = a * (r1[0] + r1[1] + r1[2]) + s, y11 = a * (r1[1] - r1[2] - r1[3]) + s;
+        if (relu) {
+            y00 = y00 > 0 ? y00 : 0; y01 = y01 > 0 ? y01 : 0;
+            y10 = y10 > 0 ? y10 : 0; y11 = y11 > 0 ? y11 : 0;
+        }
+        o00[ch] = y00; o01[ch] = y01; o10[ch] = y10; o11[ch] = y11;
+    }
+}
+
+static inline __attribute__((always_inline)) void output_tiles(const float *m, size_t n, size_t k, size_t h,
+                                                               size_t w, const float *scale, const float *shift,
+                                                               int relu, float *scratch, float *y,
+                                                               transpose_fn transpose) {
+    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * k, hw = h * w;
+    float *hwc = scratch, *spare = scratch + hw * k;  // three spare pixels: one per corner that can fall outside
+    for (size_t b = 0; b < n; b++) {
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                const int down = 2 * ty + 1 < h, right = 2 * tx + 1 < w;
+                float *o00 = hwc + ((2 * ty) * w + 2 * tx) * k;
+                output_tile(m + ((b * th + ty) * tw + tx) * k, plane, k, scale, shift, relu, o00,
+                            right ? o00 + k : spare, down ? o00 + w * k : spare + k,
+                            down && right ? o00 + (w + 1) * k : spare + 2 * k);
+            }
+        transpose(hwc, hw, k, y + b * k * hw);
+    }
+}
+
+#define LE4_WINOGRAD_VARIANT(suffix, target, transpose)                                                           \
+    target static void input_##suffix(const float *x, size_t n, size_t c, size_t h, size_t w,            \
+                                      float *scratch, float *v) {                                        \
+        input_tiles(x, n, c, h, w, scratch, v, transpose_##transpose);                                   \
+    }                                                                                                    \
+    target static void output_##suffix(const float *m, size_t n, size_t k, size_t h, size_t w,           \
+                                       const float *scale, const float *shift, int relu, float *scratch, \
+                                       float *y) {                                                       \
+        output_tiles(m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose);              \
     }
 
-LE4_WINOGRAD_VARIANT(portable, )
-LE4_WINOGRAD_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-LE4_WINOGRAD_VARIANT(avx512, __attribute__((target("avx512f"))))
+LE4_WINOGRAD_VARIANT(portable, , portable)
+LE4_WINOGRAD_VARIANT(avx2, __attribute__((target("avx2,fma"))), avx2)
+LE4_WINOGRAD_VARIANT(avx512, __attribute__((target("avx512f"))), avx2)
 
 void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size_t h, size_t w,
-                           float *v, size_t ldv) {
+                           float *scratch, float *v) {
     switch (isa) {
-    case LE4_ISA_AVX512: input_avx512(x, n, c, h, w, v, ldv); break;
-    case LE4_ISA_AVX2: input_avx2(x, n, c, h, w, v, ldv); break;
-    default: input_portable(x, n, c, h, w, v, ldv);
+    case LE4_ISA_AVX512: input_avx512(x, n, c, h, w, scratch, v); break;
+    case LE4_ISA_AVX2: input_avx2(x, n, c, h, w, scratch, v); break;
+    default: input_portable(x, n, c, h, w, scratch, v);
     }
 }
 
-void le4_winograd_f2_output(le4_isa isa, const float *m, size_t ldm, size_t n, size_t k, size_t h,
-                            size_t w, const float *scale, const float *shift, int relu, float *y) {
+void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, size_t h, size_t w,
+                            const float *scale, const float *shift, int relu, float *scratch, float *y) {
     switch (isa) {
-    case LE4_ISA_AVX512: output_avx512(m, ldm, n, k, h, w, scale, shift, relu, y); break;
-    case LE4_ISA_AVX2: output_avx2(m, ldm, n, k, h, w, scale, shift, relu, y); break;
-    default: output_portable(m, ldm, n, k, h, w, scale, shift, relu, y);
+    case LE4_ISA_AVX512: output_avx512(m, n, k, h, w, scale, shift, relu, scratch, y); break;
+    case LE4_ISA_AVX2: output_avx2(m, n, k, h, w, scale, shift, relu, scratch, y); break;
+    default: output_portable(m, n, k, h, w, scale, shift, relu, scratch, y);
     }
 }

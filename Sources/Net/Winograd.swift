@@ -1,11 +1,12 @@
 import CKernels
 
 /// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(2×2, 3×3) (Kernels/winograd.c):
-/// 16 GEMMs of transformed filters and transformed input tiles replace the 9·C-deep im2col GEMM,
-/// 2.25× fewer multiplications. Images are taken in groups of about `tilesPerGroup` tiles so that
-/// the transformed tiles of a group stay in cache between the transforms and the GEMMs.
+/// 16 GEMMs of transformed input tiles and transformed filters replace the 9·C-deep im2col GEMM,
+/// with 2.25× fewer multiplications. Images are taken in groups whose transformed tiles
+/// (16·T·(C + K) floats) fit in about `groupBytes`, so they stay in the core's L2 cache between the
+/// transforms and the GEMMs.
 enum WinogradF2 {
-    static let tilesPerGroup = 512
+    static let groupBytes = 1 << 20
 
     /// The filters W [outC, inC, 3, 3] transformed: [16, outC, inC]; with `flip`, the filters of the
     /// input gradient (rotated 180°, in and out swapped): [16, inC, outC].
@@ -23,23 +24,28 @@ enum WinogradF2 {
                          filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                          relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
         let tilesPerImage = ((height + 1) / 2) * ((width + 1) / 2)
-        let group = max(1, min(batch, tilesPerGroup / tilesPerImage))
-        let ld = group * tilesPerImage  // columns of the transformed-tile matrices
-        let imageSize = height * width
+        let group = max(1, min(batch, groupBytes / (64 * (inC + outC) * tilesPerImage)))
+        let maxTiles = group * tilesPerImage, imageSize = height * width
+        let scratchSize = max(le4_winograd_f2_scratch(inC, height, width), le4_winograd_f2_scratch(outC, height, width))
         Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { _, images in
-            var v = [Float](unsafeUninitializedCapacity: 16 * inC * ld) { _, n in n = 16 * inC * ld }
-            var m = [Float](unsafeUninitializedCapacity: 16 * outC * ld) { _, n in n = 16 * outC * ld }
+            // v: [16, T, inC] transformed input tiles, m: [16, T, outC] their products with the filters
+            var v = [Float](unsafeUninitializedCapacity: 16 * maxTiles * inC) { _, n in n = 16 * maxTiles * inC }
+            var m = [Float](unsafeUninitializedCapacity: 16 * maxTiles * outC) { _, n in n = 16 * maxTiles * outC }
+            var scratch = [Float](unsafeUninitializedCapacity: scratchSize) { _, n in n = scratchSize }
             v.withUnsafeMutableBufferPointer { vp in
                 m.withUnsafeMutableBufferPointer { mp in
-                    for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
-                        let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
-                        le4_winograd_f2_input(isa.cValue, x + first * inC * imageSize, n, inC, height, width, vp.baseAddress!, ld)
-                        for xi in 0 ..< 16 {
-                            gemm(m: outC, n: tiles, k: inC, a: u + xi * outC * inC, lda: inC,
-                                 b: vp.baseAddress! + xi * inC * ld, ldb: ld, c: mp.baseAddress! + xi * outC * ld, ldc: ld, isa: isa)
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                            let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
+                            le4_winograd_f2_input(isa.cValue, x + first * inC * imageSize, n, inC, height, width,
+                                                  sp.baseAddress!, vp.baseAddress!)
+                            for xi in 0 ..< 16 {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
+                                gemm(transB: true, m: tiles, n: outC, k: inC, a: vp.baseAddress! + xi * tiles * inC, lda: inC,
+                                     b: u + xi * outC * inC, ldb: inC, c: mp.baseAddress! + xi * tiles * outC, ldc: outC, isa: isa)
+                            }
+                            le4_winograd_f2_output(isa.cValue, mp.baseAddress!, n, outC, height, width, scale, shift,
+                                                   relu ? 1 : 0, sp.baseAddress!, y + first * outC * imageSize)
                         }
-                        le4_winograd_f2_output(isa.cValue, mp.baseAddress!, ld, n, outC, height, width, scale, shift,
-                                               relu ? 1 : 0, y + first * outC * imageSize)
                     }
                 }
             }

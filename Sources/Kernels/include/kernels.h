@@ -30,23 +30,27 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
 // Winograd F(2×2, 3×3) convolution (Lavin and Gray, 2016) of 3×3 filters, stride 1, padding 1:
 // each 2×2 block ("tile") of the output comes from a 4×4 patch of the input through 16
 // element-wise products, instead of 36 multiplications, so the convolution becomes 16 GEMMs
-//   m[ξ] (K×T) = u[ξ] (K×C) · v[ξ] (C×T),   ξ = 0..<16,  T = tiles of all images
+//   m[ξ] (T×K) = v[ξ] (T×C) · u[ξ]ᵀ,   u[ξ]: K×C,   ξ = 0..<16,  T = tiles of a group of images
 // between a filter transform u = G g Gᵀ, an input transform v = Bᵀ d B and an output transform
 // y = Aᵀ m A. Tile t of image b at tile row ty, column tx is t = (b·TH + ty)·TW + tx, with
-// TH = ⌈H/2⌉, TW = ⌈W/2⌉.
+// TH = ⌈H/2⌉, TW = ⌈W/2⌉. Transformed tiles keep their channels contiguous (v[ξ][t][c]), so the
+// transforms are vector operations across channels.
 
 /// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for filters g [K][C][3][3]; with `flip`, the 180°-rotated
 /// filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
 void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u);
 
-/// v[ξ·c·ldv + ch·ldv + t] = (Bᵀ·d·B)[ξ] for the 4×4 input patch d of every tile t < n·TH·TW of
+/// Floats of scratch the transforms need for images of c channels, h×w: one image, channels last.
+size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w);
+
+/// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the 4×4 input patch d of every tile t < T = n·TH·TW of
 /// the images x [n][c][h][w] (zero outside them).
 void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size_t h, size_t w,
-                           float *v, size_t ldv);
+                           float *scratch, float *v);
 
-/// y [n][k][h][w] from m[ξ·k·ldm + ch·ldm + t]: each tile's Aᵀ·m·A, then per channel
+/// y [n][k][h][w] from m[(ξ·T + t)·k + ch]: each tile's Aᵀ·m·A, then per channel
 /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
-void le4_winograd_f2_output(le4_isa isa, const float *m, size_t ldm, size_t n, size_t k, size_t h,
-                            size_t w, const float *scale, const float *shift, int relu, float *y);
+void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, size_t h, size_t w,
+                            const float *scale, const float *shift, int relu, float *scratch, float *y);
 
 #endif
