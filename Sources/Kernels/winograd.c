@@ -32,6 +32,28 @@ void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float 
         }
 }
 
+void le4_winograd_f2_filter_grad(size_t k, size_t c, const float *du, float *dg) {
+    const size_t plane = k * c;
+    for (size_t kk = 0; kk < k; kk++)
+        for (size_t cc = 0; cc < c; cc++) {
+            const float *in = du + kk * c + cc;
+            float t[4][3];  // du·G, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+            for (int i = 0; i < 4; i++) {
+                const float d0 = in[4 * i * plane], d1 = in[(4 * i + 1) * plane];
+                const float d2 = in[(4 * i + 2) * plane], d3 = in[(4 * i + 3) * plane];
+                t[i][0] = d0 + 0.5f * (d1 + d2);
+                t[i][1] = 0.5f * (d1 - d2);
+                t[i][2] = 0.5f * (d1 + d2) + d3;
+            }
+            float *out = dg + (kk * c + cc) * 9;
+            for (int j = 0; j < 3; j++) {  // Gᵀ·(du·G)
+                out[j] = t[0][j] + 0.5f * (t[1][j] + t[2][j]);
+                out[3 + j] = 0.5f * (t[1][j] - t[2][j]);
+                out[6 + j] = 0.5f * (t[1][j] + t[2][j]) + t[3][j];
+            }
+        }
+}
+
 // One image channels-last, plus three spare pixels: zeros for the padding of the input, and the
 // destinations of the output pixels of edge tiles that lie past the image.
 size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w) { return (h * w + 3) * c; }
@@ -60,7 +82,28 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
         for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; v = Bᵀ·d·B, one tile, all channels.
+// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; v = Bᵀ·d·B for one tile, all channels, in one
+// pass: each of the 16 outputs is stored once.
+static inline __attribute__((always_inline)) void input_tile(const float *d[4][4], size_t c, size_t plane,
+                                                             float *restrict out) {
+    for (size_t ch = 0; ch < c; ch++) {
+        float t[4][4];  // Bᵀ·d
+        for (int s = 0; s < 4; s++) {
+            const float d0 = d[0][s][ch], d1 = d[1][s][ch], d2 = d[2][s][ch], d3 = d[3][s][ch];
+            t[0][s] = d0 - d2;
+            t[1][s] = d1 + d2;
+            t[2][s] = d2 - d1;
+            t[3][s] = d1 - d3;
+        }
+        for (int a = 0; a < 4; a++) {  // (Bᵀ·d)·B
+            out[4 * a * plane + ch] = t[a][0] - t[a][2];
+            out[(4 * a + 1) * plane + ch] = t[a][1] + t[a][2];
+            out[(4 * a + 2) * plane + ch] = t[a][2] - t[a][1];
+            out[(4 * a + 3) * plane + ch] = t[a][1] - t[a][3];
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void input_tiles(const float *x, size_t n, size_t c, size_t h, size_t w,
                                                               float *scratch, float *v, transpose_fn transpose) {
     const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * c;
@@ -76,27 +119,7 @@ static inline __attribute__((always_inline)) void input_tiles(const float *x, si
                         const long iy = (long)(2 * ty) - 1 + r, ix = (long)(2 * tx) - 1 + s;
                         d[r][s] = iy >= 0 && iy < (long)h && ix >= 0 && ix < (long)w ? hwc + (iy * w + ix) * c : zeros;
                     }
-                float *out = v + ((b * th + ty) * tw + tx) * c;
-                for (int s = 0; s < 4; s++) {  // Bᵀ·d, column s
-                    float *o = out + s * plane;
-                    for (size_t ch = 0; ch < c; ch++) {
-                        const float d0 = d[0][s][ch], d1 = d[1][s][ch], d2 = d[2][s][ch], d3 = d[3][s][ch];
-                        o[ch] = d0 - d2;
-                        o[4 * plane + ch] = d1 + d2;
-                        o[8 * plane + ch] = d2 - d1;
-                        o[12 * plane + ch] = d1 - d3;
-                    }
-                }
-                for (int r = 0; r < 4; r++) {  // (Bᵀ·d)·B, row r, in place
-                    float *o = out + 4 * r * plane;
-                    for (size_t ch = 0; ch < c; ch++) {
-                        const float e0 = o[ch], e1 = o[plane + ch], e2 = o[2 * plane + ch], e3 = o[3 * plane + ch];
-                        o[ch] = e0 - e2;
-                        o[plane + ch] = e1 + e2;
-                        o[2 * plane + ch] = e2 - e1;
-                        o[3 * plane + ch] = e1 - e3;
-                    }
-                }
+                input_tile(d, c, plane, v + ((b * th + ty) * tw + tx) * c);
             }
     }
 }
@@ -145,6 +168,38 @@ static inline __attribute__((always_inline)) void output_tiles(const float *m, s
     }
 }
 
+// A = [1 0; 1 1; 1 −1; 0 −1]; w = A·e·Aᵀ for the 2×2 gradient block e of one tile, all channels.
+static inline __attribute__((always_inline)) void output_grad_tiles(const float *dy, size_t n, size_t k, size_t h,
+                                                                    size_t w, float *scratch, float *out,
+                                                                    transpose_fn transpose) {
+    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * k;
+    float *hwc = scratch, *zeros = scratch + h * w * k;
+    for (size_t ch = 0; ch < k; ch++) zeros[ch] = 0;
+    for (size_t b = 0; b < n; b++) {
+        transpose(dy + b * k * h * w, k, h * w, hwc);
+        for (size_t ty = 0; ty < th; ty++)
+            for (size_t tx = 0; tx < tw; tx++) {
+                const int down = 2 * ty + 1 < h, right = 2 * tx + 1 < w;
+                const float *restrict e00 = hwc + ((2 * ty) * w + 2 * tx) * k;
+                const float *restrict e01 = right ? e00 + k : zeros;
+                const float *restrict e10 = down ? e00 + w * k : zeros;
+                const float *restrict e11 = down && right ? e00 + (w + 1) * k : zeros;
+                float *restrict o = out + ((b * th + ty) * tw + tx) * k;
+                for (size_t ch = 0; ch < k; ch++) {
+                    // rows of e·Aᵀ: (p, p + q, p − q, −q) for each row (p, q) of e
+                    const float r0[4] = {e00[ch], e00[ch] + e01[ch], e00[ch] - e01[ch], -e01[ch]};
+                    const float r1[4] = {e10[ch], e10[ch] + e11[ch], e10[ch] - e11[ch], -e11[ch]};
+                    for (int j = 0; j < 4; j++) {  // A·(e·Aᵀ), column j
+                        o[j * plane + ch] = r0[j];
+                        o[(4 + j) * plane + ch] = r0[j] + r1[j];
+                        o[(8 + j) * plane + ch] = r0[j] - r1[j];
+                        o[(12 + j) * plane + ch] = -r1[j];
+                    }
+                }
+            }
+    }
+}
+
 #define LE4_WINOGRAD_VARIANT(suffix, target, transpose)                                                           \
     target static void input_##suffix(const float *x, size_t n, size_t c, size_t h, size_t w,            \
                                       float *scratch, float *v) {                                        \
@@ -154,6 +209,10 @@ static inline __attribute__((always_inline)) void output_tiles(const float *m, s
                                        const float *scale, const float *shift, int relu, float *scratch, \
                                        float *y) {                                                       \
         output_tiles(m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose);              \
+    }                                                                                                    \
+    target static void output_grad_##suffix(const float *dy, size_t n, size_t k, size_t h, size_t w,     \
+                                            float *scratch, float *out) {                                \
+        output_grad_tiles(dy, n, k, h, w, scratch, out, transpose_##transpose);                          \
     }
 
 LE4_WINOGRAD_VARIANT(portable, , portable)
@@ -175,5 +234,14 @@ void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, siz
     case LE4_ISA_AVX512: output_avx512(m, n, k, h, w, scale, shift, relu, scratch, y); break;
     case LE4_ISA_AVX2: output_avx2(m, n, k, h, w, scale, shift, relu, scratch, y); break;
     default: output_portable(m, n, k, h, w, scale, shift, relu, scratch, y);
+    }
+}
+
+void le4_winograd_f2_output_grad(le4_isa isa, const float *dy, size_t n, size_t k, size_t h, size_t w,
+                                 float *scratch, float *out) {
+    switch (isa) {
+    case LE4_ISA_AVX512: output_grad_avx512(dy, n, k, h, w, scratch, out); break;
+    case LE4_ISA_AVX2: output_grad_avx2(dy, n, k, h, w, scratch, out); break;
+    default: output_grad_portable(dy, n, k, h, w, scratch, out);
     }
 }

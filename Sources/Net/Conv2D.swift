@@ -2,9 +2,8 @@ import LE4Data
 
 /// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the
 /// rows of W. 3×3 filters with stride 1 and padding 1 on inputs of 16 or more channels run by
-/// Winograd F(2×2, 3×3) (Winograd.swift) forward and for the input gradient; every other shape,
-/// and the weight gradient, by im2col and one GEMM per image, where im2col makes each output
-/// pixel a column of `col`.
+/// Winograd F(2×2, 3×3) (Winograd.swift), forward and both gradients; every other shape by im2col
+/// and one GEMM per image, where im2col makes each output pixel a column of `col`.
 public final class Conv2D: Layer {
     public let inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int
     /// W: [K, C·R·R], b: [K]
@@ -112,17 +111,38 @@ public final class Conv2D: Layer {
     }
 
     // dy: [B, K, OH, OW] → dx: [B, C, H, W];  dW = Σ_b dy_b·col_bᵀ, dcol_b = Wᵀ·dy_b, db = Σ dy
-    // By Winograd, dx is the convolution of dy with the rotated, transposed filters, and col_b is
-    // made again here from the kept input, one image at a time per thread.
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
         let (B, C, H, Wd) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (K, OH, OW) = (dy.shape[1], dy.shape[2], dy.shape[3])
+        let P = OH * OW
+        b.grad.withUnsafeMutableBufferPointer { gb in
+            dy.data.withUnsafeBufferPointer { d in
+                for k in 0 ..< K {
+                    var s: Float = 0
+                    for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) }
+                    gb[k] = s
+                }
+            }
+        }
+        guard usesWinograd else { return im2colBackward(dy, needInputGrad: needInputGrad) }
+        // By Winograd: dW from the transformed input and output-gradient tiles; dx is the
+        // convolution of dy with the rotated filters, in and out swapped.
+        WinogradF2.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, into: &W.grad)
+        guard needInputGrad else { return Tensor(zeros: [0]) }
+        let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: true)
+        return Tensor(uninitialized: inputShape) { dx in
+            WinogradF2.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
+                                scale: nil, shift: nil, relu: false, into: dx.baseAddress!)
+        }
+    }
+
+    private func im2colBackward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
+        let (B, C, H, Wd) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let (K, OH, OW) = (dy.shape[1], dy.shape[2], dy.shape[3])
         let P = OH * OW, CRR = C * size * size
-        let chunks = Threads.chunks(B), winograd = usesWinograd
+        let chunks = Threads.chunks(B)
         if partialW.count != chunks * K * CRR { partialW = [Float](repeating: 0, count: chunks * K * CRR) }
-        if winograd { col = [Float](unsafeUninitializedCapacity: chunks * CRR * P) { _, n in n = chunks * CRR * P } }
-        defer { if winograd { col = [] } }
-        var dx = needInputGrad && !winograd ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
+        var dx = needInputGrad ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
         dy.data.withUnsafeBufferPointer { d in
             col.withUnsafeMutableBufferPointer { cp in
                 W.value.withUnsafeBufferPointer { wp in
@@ -131,15 +151,10 @@ public final class Conv2D: Layer {
                             Threads.parallelFor(B, chunks: chunks) { chunk, images in
                                 let gw = pw.baseAddress! + chunk * K * CRR
                                 for (n, bi) in images.enumerated() {
-                                    let cb = cp.baseAddress! + (winograd ? chunk : bi) * CRR * P, db = d.baseAddress! + bi * K * P
-                                    if winograd {
-                                        input.data.withUnsafeBufferPointer { xp in
-                                            im2col(xp.baseAddress! + bi * C * H * Wd, cb, C: C, H: H, W: Wd, OH: OH, OW: OW)
-                                        }
-                                    }
+                                    let cb = cp.baseAddress! + bi * CRR * P, db = d.baseAddress! + bi * K * P
                                     gemm(transB: true, m: K, n: CRR, k: P, a: db, lda: P, b: cb, ldb: P,
                                          beta: n == 0 ? 0 : 1, c: gw, ldc: CRR)
-                                    guard needInputGrad, !winograd else { continue }
+                                    guard needInputGrad else { continue }
                                     // dcol_b overwrites col_b, which is no longer needed.
                                     gemm(transA: true, m: CRR, n: P, k: K, a: wp.baseAddress!, lda: CRR, b: db, ldb: P, c: cb, ldc: P)
                                     col2im(UnsafePointer(cb), dxp.baseAddress! + bi * C * H * Wd, C: C, H: H, W: Wd, OH: OH, OW: OW)
@@ -152,20 +167,6 @@ public final class Conv2D: Layer {
                         }
                     }
                 }
-            }
-            b.grad.withUnsafeMutableBufferPointer { gb in
-                for k in 0 ..< K {
-                    var s: Float = 0
-                    for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) }
-                    gb[k] = s
-                }
-            }
-        }
-        if needInputGrad && winograd {
-            let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: true)
-            dx = Tensor(uninitialized: inputShape) { dxp in
-                WinogradF2.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
-                                    scale: nil, shift: nil, relu: false, into: dxp.baseAddress!)
             }
         }
         return dx

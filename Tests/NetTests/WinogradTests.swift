@@ -82,4 +82,35 @@ final class WinogradTests: XCTestCase {
             XCTAssertEqual(Double(v), max(0, Double(scale[k]) * want[i] + Double(shift[k])), accuracy: 1e-4)
         }
     }
+
+    func testFilterGradientMatchesDirectCorrelation() {
+        var rng = SeededRNG(seed: 13)
+        var worst = 0.0
+        for (batch, inC, outC, h, wd) in [(3, 16, 12, 5, 7), (2, 8, 20, 8, 8), (1, 4, 3, 3, 133)] {
+            let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
+            let dy = (0 ..< batch * outC * h * wd).map { _ in Float(rng.normal()) }
+            // dW[k, c, u, v] = Σ_b,i,j dy[b, k, i, j]·x[b, c, i + u − 1, j + v − 1]
+            var want = [Double](repeating: 0, count: outC * inC * 9)
+            for b in 0 ..< batch { for k in 0 ..< outC { for c in 0 ..< inC { for u in 0 ..< 3 { for v in 0 ..< 3 {
+                var s = 0.0
+                for i in 0 ..< h {
+                    for j in 0 ..< wd {
+                        let (yi, xj) = (i + u - 1, j + v - 1)
+                        guard yi >= 0, yi < h, xj >= 0, xj < wd else { continue }
+                        s += Double(dy[((b * outC + k) * h + i) * wd + j]) * Double(x[((b * inC + c) * h + yi) * wd + xj])
+                    }
+                }
+                want[((k * inC + c) * 3 + u) * 3 + v] += s
+            } } } } }
+            let scale = want.map(abs).max()!
+            for isa in ISA.supported {
+                var dW = [Float](repeating: .nan, count: outC * inC * 9)
+                WinogradF2.filterGradient(x, dy, batch: batch, inC: inC, outC: outC, height: h, width: wd, into: &dW, isa: isa)
+                let e = zip(dW, want).map { abs(Double($0) - $1) }.max()! / scale
+                XCTAssertLessThan(e, 1e-5, "\(isa.name) \(h)×\(wd)")
+                worst = max(worst, e)
+            }
+        }
+        print("Winograd filter gradient against direct correlation: worst error \(String(format: "%.1e", worst)) of the largest entry")
+    }
 }

@@ -40,6 +40,10 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
 /// filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
 void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u);
 
+/// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G,
+/// du [16][K][C], dg [K][C][3][3]. (The forward pass is linear in u = G·g·Gᵀ.)
+void le4_winograd_f2_filter_grad(size_t k, size_t c, const float *du, float *dg);
+
 /// Floats of scratch the transforms need for images of c channels, h×w: one image, channels last.
 size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w);
 
@@ -52,5 +56,10 @@ void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size
 /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
 void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, size_t h, size_t w,
                             const float *scale, const float *shift, int relu, float *scratch, float *y);
+
+/// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the 2×2 block e of output gradients dy [n][k][h][w] of
+/// every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
+void le4_winograd_f2_output_grad(le4_isa isa, const float *dy, size_t n, size_t k, size_t h, size_t w,
+                                 float *scratch, float *out);
 
 #endif
