@@ -1,62 +1,85 @@
-// Winograd F(2×2, 3×3) transforms (see kernels.h). The GEMMs between them are gemm.c's.
+// Winograd convolution transforms, F(2×2, 3×3) and F(4×4, 3×3) (see kernels.h). The GEMMs
+// between them are gemm.c's.
 //
 // Each image is first turned channels-last (pixel by pixel, channels contiguous), so that a tile's
-// transform is a handful of additions of whole channel vectors: the inner loops run over channels
-// and the compiler vectorizes them. (Along rows, the tiles of the small feature maps here are
-// too few, 4 to 16, for vectors.) The bodies are written once and compiled once per instruction
-// set by the thin wrappers at the end.
+// transform is a few multiply-adds of whole channel vectors: the inner loops run over channels and
+// the compiler vectorizes them. (Along rows, the tiles of the small feature maps here are too few,
+// 2 to 16, for vectors.) The bodies are written once for any tile size m, with the transform
+// matrices as constants, and compiled per tile size and instruction set by the wrappers at the
+// end; the zero entries of the matrices drop out at compile time.
 #include "kernels.h"
 #include "transpose8x8.h"
 
-void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u) {
+// The transforms of F(m×m, 3×3): input tile α = m + 2, output tile m.
+typedef struct {
+    int m, a;
+    float bt[6][6];  // Bᵀ, α×α
+    float g[6][3];   // G, α×3
+    float at[4][6];  // Aᵀ, m×α
+} transforms;
+
+static const transforms F2 = {
+    2, 4,
+    {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+    {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}},
+    {{1, 1, 1, 0}, {0, 1, -1, -1}},
+};
+
+// Interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray's choice).
+static const transforms F4 = {
+    4, 6,
+    {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+     {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+    {{1.f / 4, 0, 0}, {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
+     {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}},
+    {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
+};
+
+static const transforms *of_tile(size_t m) { return m == 4 ? &F4 : &F2; }
+
+size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
+
+void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip, float *u) {
+    const transforms *T = of_tile(m);
+    const int a = T->a;
     const size_t plane = k * c;
     for (size_t kk = 0; kk < k; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *f = g + (kk * c + cc) * 9;
             float r[9];  // the filter, rotated by 180° for the input gradient
             for (int i = 0; i < 9; i++) r[i] = flip ? f[8 - i] : f[i];
-            float t[4][3];  // G·r, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
-            for (int j = 0; j < 3; j++) {
-                t[0][j] = r[j];
-                t[1][j] = 0.5f * (r[j] + r[3 + j] + r[6 + j]);
-                t[2][j] = 0.5f * (r[j] - r[3 + j] + r[6 + j]);
-                t[3][j] = r[6 + j];
-            }
             float *out = u + (flip ? cc * k + kk : kk * c + cc);
-            for (int i = 0; i < 4; i++) {  // (G·r)·Gᵀ
-                out[(4 * i + 0) * plane] = t[i][0];
-                out[(4 * i + 1) * plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                out[(4 * i + 2) * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                out[(4 * i + 3) * plane] = t[i][2];
-            }
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++) {  // (G·r·Gᵀ)[i][j]
+                    float s = 0;
+                    for (int p = 0; p < 3; p++)
+                        for (int q = 0; q < 3; q++) s += T->g[i][p] * r[3 * p + q] * T->g[j][q];
+                    out[(size_t)(i * a + j) * plane] = s;
+                }
         }
 }
 
-void le4_winograd_f2_filter_grad(size_t k, size_t c, const float *du, float *dg) {
+void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, float *dg) {
+    const transforms *T = of_tile(m);
+    const int a = T->a;
     const size_t plane = k * c;
     for (size_t kk = 0; kk < k; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *in = du + kk * c + cc;
-            float t[4][3];  // du·G, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
-            for (int i = 0; i < 4; i++) {
-                const float d0 = in[4 * i * plane], d1 = in[(4 * i + 1) * plane];
-                const float d2 = in[(4 * i + 2) * plane], d3 = in[(4 * i + 3) * plane];
-                t[i][0] = d0 + 0.5f * (d1 + d2);
-                t[i][1] = 0.5f * (d1 - d2);
-                t[i][2] = 0.5f * (d1 + d2) + d3;
-            }
             float *out = dg + (kk * c + cc) * 9;
-            for (int j = 0; j < 3; j++) {  // Gᵀ·(du·G)
-                out[j] = t[0][j] + 0.5f * (t[1][j] + t[2][j]);
-                out[3 + j] = 0.5f * (t[1][j] - t[2][j]);
-                out[6 + j] = 0.5f * (t[1][j] + t[2][j]) + t[3][j];
-            }
+            for (int p = 0; p < 3; p++)
+                for (int q = 0; q < 3; q++) {  // (Gᵀ·du·G)[p][q]
+                    float s = 0;
+                    for (int i = 0; i < a; i++)
+                        for (int j = 0; j < a; j++) s += T->g[i][p] * in[(size_t)(i * a + j) * plane] * T->g[j][q];
+                    out[3 * p + q] = s;
+                }
         }
 }
 
-// One image channels-last, plus three spare pixels: zeros for the padding of the input, and the
-// destinations of the output pixels of edge tiles that lie past the image.
-size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w) { return (h * w + 3) * c; }
+// One image channels-last, plus spare pixels: zeros for the padding of the input, and the
+// destinations of the output pixels of edge tiles that lie past the image (one each).
+size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w) { return (h * w + m * m) * c; }
 
 // dst[j·rows + i] = src[i·cols + j] for i < rows, j < cols.
 typedef void (*transpose_fn)(const float *src, size_t rows, size_t cols, float *dst);
@@ -82,166 +105,217 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
         for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; v = Bᵀ·d·B for one tile, all channels, in one
-// pass: each of the 16 outputs is stored once.
-static inline __attribute__((always_inline)) void input_tile(const float *d[4][4], size_t c, size_t plane,
-                                                             float *restrict out) {
-    for (size_t ch = 0; ch < c; ch++) {
-        float t[4][4];  // Bᵀ·d
-        for (int s = 0; s < 4; s++) {
-            const float d0 = d[0][s][ch], d1 = d[1][s][ch], d2 = d[2][s][ch], d3 = d[3][s][ch];
-            t[0][s] = d0 - d2;
-            t[1][s] = d1 + d2;
-            t[2][s] = d2 - d1;
-            t[3][s] = d1 - d3;
-        }
-        for (int a = 0; a < 4; a++) {  // (Bᵀ·d)·B
-            out[4 * a * plane + ch] = t[a][0] - t[a][2];
-            out[(4 * a + 1) * plane + ch] = t[a][1] + t[a][2];
-            out[(4 * a + 2) * plane + ch] = t[a][2] - t[a][1];
-            out[(4 * a + 3) * plane + ch] = t[a][1] - t[a][3];
-        }
-    }
-}
+// The tile transforms work on 16 channels at a time as one vector value (a clang/GCC vector type:
+// one zmm, two ymm or four xmm registers, as the target has), and on the last c mod 16 channels one
+// by one: each transform is written once as a macro over the element type. (Written as plain loops
+// over channels, the 36-point transforms of F(4×4) were left scalar by the auto-vectorizer.)
+typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
+#define LOAD(type, p) (*(const type *)(p))
+#define STORE(type, p, v) (*(type *)(p) = (v))
 
-static inline __attribute__((always_inline)) void input_tiles(const float *x, size_t n, size_t c, size_t h, size_t w,
-                                                              float *scratch, float *v, transpose_fn transpose) {
-    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * c;
+// v = Bᵀ·d·B for one tile at channel ch (d: α×α pointers to channel vectors); each of the α²
+// outputs is stored once.
+#define INPUT_TILE(name, type)                                                                                   \
+    static inline __attribute__((always_inline)) void name(const transforms *T, const float *d[6][6], size_t ch, \
+                                                           size_t plane, float *out) {                           \
+        const int a = T->a;                                                                                      \
+        type t[6][6]; /* Bᵀ·d */                                                                                 \
+        for (int i = 0; i < a; i++)                                                                              \
+            for (int s = 0; s < a; s++) {                                                                        \
+                type acc = {0};                                                                                  \
+                for (int r = 0; r < a; r++)                                                                      \
+                    if (T->bt[i][r] != 0) acc += T->bt[i][r] * LOAD(type, d[r][s] + ch);                         \
+                t[i][s] = acc;                                                                                   \
+            }                                                                                                    \
+        for (int i = 0; i < a; i++)                                                                              \
+            for (int j = 0; j < a; j++) { /* (Bᵀ·d)·B */                                                         \
+                type acc = {0};                                                                                  \
+                for (int s = 0; s < a; s++)                                                                      \
+                    if (T->bt[j][s] != 0) acc += t[i][s] * T->bt[j][s];                                          \
+                STORE(type, out + (size_t)(i * a + j) * plane + ch, acc);                                        \
+            }                                                                                                    \
+    }
+INPUT_TILE(input_tile_v, vfloat)
+INPUT_TILE(input_tile_s, float)
+
+static inline __attribute__((always_inline)) void input_tiles(const transforms *T, const float *x, size_t n,
+                                                              size_t c, size_t h, size_t w, float *scratch,
+                                                              float *v, transpose_fn transpose) {
+    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * c;
     float *hwc = scratch, *zeros = scratch + h * w * c;
     for (size_t ch = 0; ch < c; ch++) zeros[ch] = 0;
     for (size_t b = 0; b < n; b++) {
         transpose(x + b * c * h * w, c, h * w, hwc);
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const float *d[4][4];
-                for (int r = 0; r < 4; r++)
-                    for (int s = 0; s < 4; s++) {
-                        const long iy = (long)(2 * ty) - 1 + r, ix = (long)(2 * tx) - 1 + s;
+                const float *d[6][6];
+                for (int r = 0; r < T->a; r++)
+                    for (int s = 0; s < T->a; s++) {
+                        const long iy = (long)(m * ty) - 1 + r, ix = (long)(m * tx) - 1 + s;
                         d[r][s] = iy >= 0 && iy < (long)h && ix >= 0 && ix < (long)w ? hwc + (iy * w + ix) * c : zeros;
                     }
-                input_tile(d, c, plane, v + ((b * th + ty) * tw + tx) * c);
+                float *out = v + ((b * th + ty) * tw + tx) * c;
+                size_t ch = 0;
+                for (; ch + 16 <= c; ch += 16) input_tile_v(T, d, ch, plane, out);
+                for (; ch < c; ch++) input_tile_s(T, d, ch, plane, out);
             }
     }
 }
 
-// Aᵀ = [1 1 1 0; 0 1 −1 −1]; y = Aᵀ·m·A for one tile, all channels, then the epilogue.
-static inline __attribute__((always_inline)) void output_tile(const float *restrict in, size_t plane, size_t k,
-                                                              const float *restrict scale,
-                                                              const float *restrict shift, int relu,
-                                                              float *restrict o00, float *restrict o01,
-                                                              float *restrict o10, float *restrict o11) {
-    for (size_t ch = 0; ch < k; ch++) {
-        float r0[4], r1[4];
-        for (int j = 0; j < 4; j++) {
-            const float m0 = in[j * plane + ch], m1 = in[(4 + j) * plane + ch];
-            const float m2 = in[(8 + j) * plane + ch], m3 = in[(12 + j) * plane + ch];
-            r0[j] = m0 + m1 + m2;
-            r1[j] = m1 - m2 - m3;
-        }
-        const float a = scale ? scale[ch] : 1, s = shift ? shift[ch] : 0;
-        float y00 = a * (r0[0] + r0[1] + r0[2]) + s, y01 = a * (r0[1] - r0[2] - r0[3]) + s;
-        float y10 = a * (r1[0] + r1[1] + r1[2]) + s, y11 = a * (r1[1] - r1[2] - r1[3]) + s;
-        if (relu) {
-            y00 = y00 > 0 ? y00 : 0; y01 = y01 > 0 ? y01 : 0;
-            y10 = y10 > 0 ? y10 : 0; y11 = y11 > 0 ? y11 : 0;
-        }
-        o00[ch] = y00; o01[ch] = y01; o10[ch] = y10; o11[ch] = y11;
+// y = Aᵀ·M·A for one tile at channel ch, then the epilogue; o[i][j] receives output pixel (i, j).
+#define OUTPUT_TILE(name, type)                                                                                  \
+    static inline __attribute__((always_inline)) void name(const transforms *T, const float *in, size_t plane,   \
+                                                           size_t ch, const float *scale, const float *shift,    \
+                                                           int relu, float *o[4][4]) {                           \
+        const int a = T->a, m = T->m;                                                                            \
+        type t[4][6]; /* Aᵀ·M */                                                                                 \
+        for (int i = 0; i < m; i++)                                                                              \
+            for (int j = 0; j < a; j++) {                                                                        \
+                type acc = {0};                                                                                  \
+                for (int r = 0; r < a; r++)                                                                      \
+                    if (T->at[i][r] != 0) acc += T->at[i][r] * LOAD(type, in + (size_t)(r * a + j) * plane + ch); \
+                t[i][j] = acc;                                                                                   \
+            }                                                                                                    \
+        type sc, sh;                                                                                             \
+        for (size_t l = 0; l < sizeof(type) / sizeof(float); l++) {                                              \
+            ((float *)&sc)[l] = scale ? scale[ch + l] : 1;                                                       \
+            ((float *)&sh)[l] = shift ? shift[ch + l] : 0;                                                       \
+        }                                                                                                        \
+        const type zero = {0};                                                                                   \
+        for (int i = 0; i < m; i++)                                                                              \
+            for (int j = 0; j < m; j++) { /* (Aᵀ·M)·A */                                                         \
+                type acc = {0};                                                                                  \
+                for (int s = 0; s < a; s++)                                                                      \
+                    if (T->at[j][s] != 0) acc += t[i][s] * T->at[j][s];                                          \
+                type y = sc * acc + sh;                                                                          \
+                if (relu) y = __builtin_elementwise_max(y, zero);                                                \
+                STORE(type, o[i][j] + ch, y);                                                                    \
+            }                                                                                                    \
     }
-}
+OUTPUT_TILE(output_tile_v, vfloat)
+OUTPUT_TILE(output_tile_s, float)
 
-static inline __attribute__((always_inline)) void output_tiles(const float *m, size_t n, size_t k, size_t h,
-                                                               size_t w, const float *scale, const float *shift,
-                                                               int relu, float *scratch, float *y,
-                                                               transpose_fn transpose) {
-    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * k, hw = h * w;
-    float *hwc = scratch, *spare = scratch + hw * k;  // three spare pixels: one per corner that can fall outside
+static inline __attribute__((always_inline)) void output_tiles(const transforms *T, const float *mm, size_t n,
+                                                               size_t k, size_t h, size_t w, const float *scale,
+                                                               const float *shift, int relu, float *scratch,
+                                                               float *y, transpose_fn transpose) {
+    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * k;
+    float *hwc = scratch, *spare = scratch + h * w * k;
     for (size_t b = 0; b < n; b++) {
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const int down = 2 * ty + 1 < h, right = 2 * tx + 1 < w;
-                float *o00 = hwc + ((2 * ty) * w + 2 * tx) * k;
-                output_tile(m + ((b * th + ty) * tw + tx) * k, plane, k, scale, shift, relu, o00,
-                            right ? o00 + k : spare, down ? o00 + w * k : spare + k,
-                            down && right ? o00 + (w + 1) * k : spare + 2 * k);
+                float *o[4][4];
+                for (size_t i = 0; i < m; i++)
+                    for (size_t j = 0; j < m; j++) {
+                        const size_t oy = m * ty + i, ox = m * tx + j;
+                        o[i][j] = oy < h && ox < w ? hwc + (oy * w + ox) * k : spare + (i * m + j) * k;
+                    }
+                const float *in = mm + ((b * th + ty) * tw + tx) * k;
+                size_t ch = 0;
+                for (; ch + 16 <= k; ch += 16) output_tile_v(T, in, plane, ch, scale, shift, relu, o);
+                for (; ch < k; ch++) output_tile_s(T, in, plane, ch, scale, shift, relu, o);
             }
-        transpose(hwc, hw, k, y + b * k * hw);
+        transpose(hwc, h * w, k, y + b * k * h * w);
     }
 }
 
-// A = [1 0; 1 1; 1 −1; 0 −1]; w = A·e·Aᵀ for the 2×2 gradient block e of one tile, all channels.
-static inline __attribute__((always_inline)) void output_grad_tiles(const float *dy, size_t n, size_t k, size_t h,
-                                                                    size_t w, float *scratch, float *out,
-                                                                    transpose_fn transpose) {
-    const size_t th = (h + 1) / 2, tw = (w + 1) / 2, plane = n * th * tw * k;
+// w = A·e·Aᵀ for the m×m gradient block e of one tile (pointers to channel vectors) at channel ch.
+#define OUTPUT_GRAD_TILE(name, type)                                                                             \
+    static inline __attribute__((always_inline)) void name(const transforms *T, const float *e[4][4], size_t ch, \
+                                                           size_t plane, float *out) {                           \
+        const int a = T->a, m = T->m;                                                                            \
+        type t[4][6]; /* e·Aᵀ */                                                                                 \
+        for (int i = 0; i < m; i++)                                                                              \
+            for (int j = 0; j < a; j++) {                                                                        \
+                type acc = {0};                                                                                  \
+                for (int s = 0; s < m; s++)                                                                      \
+                    if (T->at[s][j] != 0) acc += LOAD(type, e[i][s] + ch) * T->at[s][j];                         \
+                t[i][j] = acc;                                                                                   \
+            }                                                                                                    \
+        for (int i = 0; i < a; i++)                                                                              \
+            for (int j = 0; j < a; j++) { /* A·(e·Aᵀ) */                                                         \
+                type acc = {0};                                                                                  \
+                for (int r = 0; r < m; r++)                                                                      \
+                    if (T->at[r][i] != 0) acc += T->at[r][i] * t[r][j];                                          \
+                STORE(type, out + (size_t)(i * a + j) * plane + ch, acc);                                        \
+            }                                                                                                    \
+    }
+OUTPUT_GRAD_TILE(output_grad_tile_v, vfloat)
+OUTPUT_GRAD_TILE(output_grad_tile_s, float)
+
+static inline __attribute__((always_inline)) void output_grad_tiles(const transforms *T, const float *dy, size_t n,
+                                                                    size_t k, size_t h, size_t w, float *scratch,
+                                                                    float *out, transpose_fn transpose) {
+    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * k;
     float *hwc = scratch, *zeros = scratch + h * w * k;
     for (size_t ch = 0; ch < k; ch++) zeros[ch] = 0;
     for (size_t b = 0; b < n; b++) {
         transpose(dy + b * k * h * w, k, h * w, hwc);
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const int down = 2 * ty + 1 < h, right = 2 * tx + 1 < w;
-                const float *restrict e00 = hwc + ((2 * ty) * w + 2 * tx) * k;
-                const float *restrict e01 = right ? e00 + k : zeros;
-                const float *restrict e10 = down ? e00 + w * k : zeros;
-                const float *restrict e11 = down && right ? e00 + (w + 1) * k : zeros;
-                float *restrict o = out + ((b * th + ty) * tw + tx) * k;
-                for (size_t ch = 0; ch < k; ch++) {
-                    // rows of e·Aᵀ: (p, p + q, p − q, −q) for each row (p, q) of e
-                    const float r0[4] = {e00[ch], e00[ch] + e01[ch], e00[ch] - e01[ch], -e01[ch]};
-                    const float r1[4] = {e10[ch], e10[ch] + e11[ch], e10[ch] - e11[ch], -e11[ch]};
-                    for (int j = 0; j < 4; j++) {  // A·(e·Aᵀ), column j
-                        o[j * plane + ch] = r0[j];
-                        o[(4 + j) * plane + ch] = r0[j] + r1[j];
-                        o[(8 + j) * plane + ch] = r0[j] - r1[j];
-                        o[(12 + j) * plane + ch] = -r1[j];
+                const float *e[4][4];
+                for (size_t i = 0; i < m; i++)
+                    for (size_t j = 0; j < m; j++) {
+                        const size_t oy = m * ty + i, ox = m * tx + j;
+                        e[i][j] = oy < h && ox < w ? hwc + (oy * w + ox) * k : zeros;
                     }
-                }
+                float *o = out + ((b * th + ty) * tw + tx) * k;
+                size_t ch = 0;
+                for (; ch + 16 <= k; ch += 16) output_grad_tile_v(T, e, ch, plane, o);
+                for (; ch < k; ch++) output_grad_tile_s(T, e, ch, plane, o);
             }
     }
 }
 
-#define LE4_WINOGRAD_VARIANT(suffix, target, transpose)                                                           \
-    target static void input_##suffix(const float *x, size_t n, size_t c, size_t h, size_t w,            \
-                                      float *scratch, float *v) {                                        \
-        input_tiles(x, n, c, h, w, scratch, v, transpose_##transpose);                                   \
+// One function per tile size and instruction set, so that each body is compiled with constant
+// transforms and the target's vectors.
+#define LE4_WINOGRAD_VARIANT(name, F, target, transpose)                                                  \
+    target static void input_##name(const float *x, size_t n, size_t c, size_t h, size_t w,              \
+                                    float *scratch, float *v) {                                          \
+        input_tiles(&F, x, n, c, h, w, scratch, v, transpose_##transpose);                               \
     }                                                                                                    \
-    target static void output_##suffix(const float *m, size_t n, size_t k, size_t h, size_t w,           \
-                                       const float *scale, const float *shift, int relu, float *scratch, \
-                                       float *y) {                                                       \
-        output_tiles(m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose);              \
+    target static void output_##name(const float *m, size_t n, size_t k, size_t h, size_t w,             \
+                                     const float *scale, const float *shift, int relu, float *scratch,   \
+                                     float *y) {                                                         \
+        output_tiles(&F, m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose);          \
     }                                                                                                    \
-    target static void output_grad_##suffix(const float *dy, size_t n, size_t k, size_t h, size_t w,     \
-                                            float *scratch, float *out) {                                \
-        output_grad_tiles(dy, n, k, h, w, scratch, out, transpose_##transpose);                          \
+    target static void output_grad_##name(const float *dy, size_t n, size_t k, size_t h, size_t w,       \
+                                          float *scratch, float *out) {                                  \
+        output_grad_tiles(&F, dy, n, k, h, w, scratch, out, transpose_##transpose);                      \
     }
 
-LE4_WINOGRAD_VARIANT(portable, , portable)
-LE4_WINOGRAD_VARIANT(avx2, __attribute__((target("avx2,fma"))), avx2)
-LE4_WINOGRAD_VARIANT(avx512, __attribute__((target("avx512f"))), avx2)
+LE4_WINOGRAD_VARIANT(f2_portable, F2, , portable)
+LE4_WINOGRAD_VARIANT(f2_avx2, F2, __attribute__((target("avx2,fma"))), avx2)
+LE4_WINOGRAD_VARIANT(f2_avx512, F2, __attribute__((target("avx512f"))), avx2)
+LE4_WINOGRAD_VARIANT(f4_portable, F4, , portable)
+LE4_WINOGRAD_VARIANT(f4_avx2, F4, __attribute__((target("avx2,fma"))), avx2)
+LE4_WINOGRAD_VARIANT(f4_avx512, F4, __attribute__((target("avx512f"))), avx2)
 
-void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size_t h, size_t w,
-                           float *scratch, float *v) {
-    switch (isa) {
-    case LE4_ISA_AVX512: input_avx512(x, n, c, h, w, scratch, v); break;
-    case LE4_ISA_AVX2: input_avx2(x, n, c, h, w, scratch, v); break;
-    default: input_portable(x, n, c, h, w, scratch, v);
-    }
+// Picks the variant for tile size m and the instruction set.
+#define LE4_WINOGRAD_DISPATCH(fn, m, isa, ...)                                                           \
+    do {                                                                                                 \
+        if (m == 4) {                                                                                    \
+            if (isa == LE4_ISA_AVX512) fn##_f4_avx512(__VA_ARGS__);                                      \
+            else if (isa == LE4_ISA_AVX2) fn##_f4_avx2(__VA_ARGS__);                                     \
+            else fn##_f4_portable(__VA_ARGS__);                                                          \
+        } else {                                                                                         \
+            if (isa == LE4_ISA_AVX512) fn##_f2_avx512(__VA_ARGS__);                                      \
+            else if (isa == LE4_ISA_AVX2) fn##_f2_avx2(__VA_ARGS__);                                     \
+            else fn##_f2_portable(__VA_ARGS__);                                                          \
+        }                                                                                                \
+    } while (0)
+
+void le4_winograd_input(le4_isa isa, size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
+                        float *scratch, float *v) {
+    LE4_WINOGRAD_DISPATCH(input, m, isa, x, n, c, h, w, scratch, v);
 }
 
-void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, size_t h, size_t w,
-                            const float *scale, const float *shift, int relu, float *scratch, float *y) {
-    switch (isa) {
-    case LE4_ISA_AVX512: output_avx512(m, n, k, h, w, scale, shift, relu, scratch, y); break;
-    case LE4_ISA_AVX2: output_avx2(m, n, k, h, w, scale, shift, relu, scratch, y); break;
-    default: output_portable(m, n, k, h, w, scale, shift, relu, scratch, y);
-    }
+void le4_winograd_output(le4_isa isa, size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
+                         const float *scale, const float *shift, int relu, float *scratch, float *y) {
+    LE4_WINOGRAD_DISPATCH(output, m, isa, mm, n, k, h, w, scale, shift, relu, scratch, y);
 }
 
-void le4_winograd_f2_output_grad(le4_isa isa, const float *dy, size_t n, size_t k, size_t h, size_t w,
-                                 float *scratch, float *out) {
-    switch (isa) {
-    case LE4_ISA_AVX512: output_grad_avx512(dy, n, k, h, w, scratch, out); break;
-    case LE4_ISA_AVX2: output_grad_avx2(dy, n, k, h, w, scratch, out); break;
-    default: output_grad_portable(dy, n, k, h, w, scratch, out);
-    }
+void le4_winograd_output_grad(le4_isa isa, size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
+                              float *scratch, float *out) {
+    LE4_WINOGRAD_DISPATCH(output_grad, m, isa, dy, n, k, h, w, scratch, out);
 }

@@ -13,7 +13,7 @@ public final class ReLU: Layer {
         let out = Tensor(uninitialized: x.shape) { y in
             x.data.withUnsafeBufferPointer { xp in
                 Threads.parallelFor(xp.count, minChunk: 1 << 15) { r in
-                    ReLU.zeroWhereNotPositive(xp.baseAddress! + r.lowerBound, of: xp.baseAddress! + r.lowerBound,
+                    zeroWhereNotPositive(xp.baseAddress! + r.lowerBound, of: xp.baseAddress! + r.lowerBound,
                                               into: y.baseAddress! + r.lowerBound, count: r.count)
                 }
             }
@@ -27,30 +27,12 @@ public final class ReLU: Layer {
             dy.data.withUnsafeBufferPointer { d in
                 y.data.withUnsafeBufferPointer { yp in
                     Threads.parallelFor(d.count, minChunk: 1 << 15) { r in
-                        ReLU.zeroWhereNotPositive(d.baseAddress! + r.lowerBound, of: yp.baseAddress! + r.lowerBound,
+                        zeroWhereNotPositive(d.baseAddress! + r.lowerBound, of: yp.baseAddress! + r.lowerBound,
                                                   into: dx.baseAddress! + r.lowerBound, count: r.count)
                     }
                 }
             }
         }
-    }
-
-    /// out[i] = v[i] where key[i] > 0, else 0: the forward pass (v = key = x) and the backward
-    /// pass (v = dy, key = y) alike. Written with SIMD8 selects: the scalar form compiles to a
-    /// branch per element, which random signs mispredict half the time.
-    @inline(__always)
-    static func zeroWhereNotPositive(_ v: UnsafePointer<Float>, of key: UnsafePointer<Float>,
-                                     into out: UnsafeMutablePointer<Float>, count n: Int) {
-        let rv = UnsafeRawPointer(v), rk = UnsafeRawPointer(key), ro = UnsafeMutableRawPointer(out)
-        let zero = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            let k = rk.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let x = rv.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            ro.storeBytes(of: zero.replacing(with: x, where: k .> zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n { out[i] = key[i] > 0 ? v[i] : 0; i += 1 }
     }
 }
 

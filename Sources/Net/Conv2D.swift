@@ -2,8 +2,8 @@ import LE4Data
 
 /// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the
 /// rows of W. 3×3 filters with stride 1 and padding 1 on inputs of 16 or more channels run by
-/// Winograd F(2×2, 3×3) (Winograd.swift), forward and both gradients; every other shape by im2col
-/// and one GEMM per image, where im2col makes each output pixel a column of `col`.
+/// Winograd (Winograd.swift), forward and both gradients; every other shape by im2col and one GEMM
+/// per image, where im2col makes each output pixel a column of `col`.
 public final class Conv2D: Layer {
     public let inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int
     /// W: [K, C·R·R], b: [K]
@@ -37,6 +37,12 @@ public final class Conv2D: Layer {
     /// channels keeps im2col).
     public var usesWinograd: Bool { size == 3 && stride == 1 && pad == 1 && inChannels >= 16 }
 
+    /// The Winograd tiles for an input of `height`×`width`: F(4×4, 3×3) where the image holds
+    /// whole 4×4 tiles with little waste, else F(2×2, 3×3).
+    func winograd(height: Int, width: Int) -> Winograd { Winograd(tile: winogradTile ?? Winograd.requestedTile ?? (height >= 8 && width >= 8 ? 4 : 2)) }
+    /// Forces one tile size (tests, measurements); nil chooses by image size.
+    var winogradTile: Int? = nil
+
     public func outputShape(_ input: [Int]) -> [Int] {
         [filters, (input[1] + 2 * pad - size) / stride + 1, (input[2] + 2 * pad - size) / stride + 1]
     }
@@ -65,10 +71,11 @@ public final class Conv2D: Layer {
             // y = scale·(W⊛x) + (scale·bias + shift), then ReLU: the bias joins BN's shift.
             let scale = epilogue?.scale
             let shift = epilogue.map { e in (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] } } ?? b.value
-            let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: false)
+            let engine = winograd(height: H, width: Wd)
+            let u = engine.filters(W.value, outC: K, inC: C, flip: false)
             return Tensor(uninitialized: [B, K, OH, OW]) { y in
-                WinogradF2.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: u,
-                                    scale: scale, shift: shift, relu: epilogue?.relu ?? false, into: y.baseAddress!)
+                engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: u,
+                                scale: scale, shift: shift, relu: epilogue?.relu ?? false, into: y.baseAddress!)
             }
         }
         let P = OH * OW, CRR = C * size * size
@@ -100,7 +107,7 @@ public final class Conv2D: Layer {
                                     // y = scale·(W·col + bias) + shift, then max(y, 0)
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
                                     for k in 0 ..< K { affine(yb + k * P, scale[k], nil, 0, scale[k] * bias[k] + shift[k], into: yb + k * P, P) }
-                                    if relu { ReLU.zeroWhereNotPositive(yb, of: yb, into: yb, count: K * P) }
+                                    if relu { zeroWhereNotPositive(yb, of: yb, into: yb, count: K * P) }
                                 }
                             }
                         }
@@ -127,12 +134,13 @@ public final class Conv2D: Layer {
         guard usesWinograd else { return im2colBackward(dy, needInputGrad: needInputGrad) }
         // By Winograd: dW from the transformed input and output-gradient tiles; dx is the
         // convolution of dy with the rotated filters, in and out swapped.
-        WinogradF2.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, into: &W.grad)
+        let engine = winograd(height: H, width: Wd)
+        engine.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, into: &W.grad)
         guard needInputGrad else { return Tensor(zeros: [0]) }
-        let u = WinogradF2.filters(W.value, outC: K, inC: C, flip: true)
+        let u = engine.filters(W.value, outC: K, inC: C, flip: true)
         return Tensor(uninitialized: inputShape) { dx in
-            WinogradF2.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
-                                scale: nil, shift: nil, relu: false, into: dx.baseAddress!)
+            engine.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
+                            scale: nil, shift: nil, relu: false, into: dx.baseAddress!)
         }
     }
 

@@ -1,6 +1,7 @@
-// Float sums do not vectorize on their own (the compiler keeps their order), so the
-// reductions of BatchNorm and the bias gradients use eight independent SIMD lanes. The
-// element-wise `affine` is written in SIMD8 too: the scalar loop stayed scalar.
+// The element-wise kernels the layers share, in Swift SIMD: float sums do not vectorize on their
+// own (the compiler keeps their order), so the reductions of BatchNorm and the bias gradients use
+// eight independent SIMD lanes; `affine` and the ReLU select are written in SIMD8 too, as their
+// scalar loops stayed scalar.
 
 /// Σ x[i] for i in 0..<n.
 @inline(__always)
@@ -65,4 +66,22 @@ func affine(_ u: UnsafePointer<Float>, _ a: Float, _ v: UnsafePointer<Float>?, _
         }
         while i < n { out[i] = a * u[i] + c; i += 1 }
     }
+}
+
+/// out[i] = v[i] where key[i] > 0, else 0: the forward pass (v = key = x) and the backward
+/// pass (v = dy, key = y) alike. Written with SIMD8 selects: the scalar form compiles to a
+/// branch per element, which random signs mispredict half the time.
+@inline(__always)
+func zeroWhereNotPositive(_ v: UnsafePointer<Float>, of key: UnsafePointer<Float>,
+                          into out: UnsafeMutablePointer<Float>, count n: Int) {
+    let rv = UnsafeRawPointer(v), rk = UnsafeRawPointer(key), ro = UnsafeMutableRawPointer(out)
+    let zero = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let k = rk.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let x = rv.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        ro.storeBytes(of: zero.replacing(with: x, where: k .> zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { out[i] = key[i] > 0 ? v[i] : 0; i += 1 }
 }

@@ -1,57 +1,72 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(2×2, 3×3) (Kernels/winograd.c):
-/// 16 GEMMs of transformed input tiles and transformed filters replace the 9·C-deep im2col GEMM,
-/// with 2.25× fewer multiplications; likewise the filter gradient, as the exact gradient of that
-/// computation (it is linear in the transformed filters). Images are taken in groups whose transformed tiles
-/// (16·T·(C + K) floats) fit in about `groupBytes`, so they stay in the core's L2 cache between the
-/// transforms and the GEMMs.
-enum WinogradF2 {
+/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2 or 4
+/// (Kernels/winograd.c): α² GEMMs (α = m + 2) of transformed input tiles and transformed filters
+/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2) or 4× (m = 4) fewer multiplications;
+/// likewise the filter gradient, as the exact gradient of that computation (it is linear in the
+/// transformed filters). Images are taken in groups whose transformed tiles (α²·T·(C + K)
+/// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs.
+struct Winograd {
     static let groupBytes = 1 << 21
+    /// A tile size asked for by `LE4NN_WINOGRAD` (2 or 4), to compare them on one machine.
+    static let requestedTile: Int? = {
+        guard let s = getenv("LE4NN_WINOGRAD"), let m = Int(String(cString: s)), m == 2 || m == 4 else { return nil }
+        return m
+    }()
+    /// The output tile size m.
+    let tile: Int
+    /// α², the number of GEMMs.
+    var points: Int { le4_winograd_points(tile) }
 
-    /// The filters W [outC, inC, 3, 3] transformed: [16, outC, inC]; with `flip`, the filters of the
-    /// input gradient (rotated 180°, in and out swapped): [16, inC, outC].
-    static func filters(_ w: [Float], outC: Int, inC: Int, flip: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: 16 * outC * inC) { u, n in
-            le4_winograd_f2_filter(outC, inC, w, flip ? 1 : 0, u.baseAddress!)
-            n = 16 * outC * inC
+    /// The filters W [outC, inC, 3, 3] transformed: [α², outC, inC]; with `flip`, the filters of
+    /// the input gradient (rotated 180°, in and out swapped): [α², inC, outC].
+    func filters(_ w: [Float], outC: Int, inC: Int, flip: Bool) -> [Float] {
+        [Float](unsafeUninitializedCapacity: points * outC * inC) { u, n in
+            le4_winograd_filter(tile, outC, inC, w, flip ? 1 : 0, u.baseAddress!)
+            n = points * outC * inC
         }
     }
 
-    /// Images per group for convolutions from `inC` to `outC` channels on H×W images.
-    static func groupSize(batch: Int, inC: Int, outC: Int, tilesPerImage: Int) -> Int {
-        max(1, min(batch, groupBytes / (64 * (inC + outC) * tilesPerImage)))
+    /// How a batch of H×W images is cut: tiles per image, images per group, scratch floats.
+    func plan(batch: Int, inC: Int, outC: Int, height: Int, width: Int) -> (tiles: Int, group: Int, scratch: Int) {
+        let tiles = ((height + tile - 1) / tile) * ((width + tile - 1) / tile)
+        let group = max(1, min(batch, Winograd.groupBytes / (4 * points * (inC + outC) * tiles)))
+        let scratch = max(le4_winograd_scratch(tile, inC, height, width), le4_winograd_scratch(tile, outC, height, width))
+        return (tiles, group, scratch)
     }
 
     /// An uninitialized buffer of `count` floats.
     static func buffer(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }
 
-    // x: [B, inC, H, W] → y: [B, outC, H, W]; u: [16, outC, inC]
+    // x: [B, inC, H, W] → y: [B, outC, H, W]; u: [α², outC, inC]
     /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
     /// if `relu`. The batch is split across threads, each with its own transform buffers.
-    static func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
-                         filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
-                         relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
-        let tilesPerImage = ((height + 1) / 2) * ((width + 1) / 2), imageSize = height * width
-        let group = groupSize(batch: batch, inC: inC, outC: outC, tilesPerImage: tilesPerImage)
-        let scratchSize = max(le4_winograd_f2_scratch(inC, height, width), le4_winograd_f2_scratch(outC, height, width))
+    func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
+                  filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+                  relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
+        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
+        let imageSize = height * width, points = points, tile = tile
         Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { _, images in
-            // v: [16, T, inC] transformed input tiles, m: [16, T, outC] their products with the filters
-            var v = buffer(16 * group * tilesPerImage * inC), m = buffer(16 * group * tilesPerImage * outC)
-            var scratch = buffer(scratchSize)
+            // v: [α², T, inC] transformed input tiles, m: [α², T, outC] their products with the filters
+            var v = Winograd.buffer(points * group * tilesPerImage * inC)
+            var m = Winograd.buffer(points * group * tilesPerImage * outC)
+            var scratch = Winograd.buffer(scratchSize)
             for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
                 let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
-                le4_winograd_f2_input(isa.cValue, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+                le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
                 v.withUnsafeBufferPointer { vp in
                     m.withUnsafeMutableBufferPointer { mp in
-                        for xi in 0 ..< 16 {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
+                        for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
                             gemm(transB: true, m: tiles, n: outC, k: inC, a: vp.baseAddress! + xi * tiles * inC, lda: inC,
                                  b: u + xi * outC * inC, ldb: inC, c: mp.baseAddress! + xi * tiles * outC, ldc: outC, isa: isa)
                         }
                     }
                 }
-                le4_winograd_f2_output(isa.cValue, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
-                                       &scratch, y + first * outC * imageSize)
+                le4_winograd_output(isa.cValue, tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
+                                    &scratch, y + first * outC * imageSize)
             }
         }
     }
@@ -60,25 +75,25 @@ enum WinogradF2 {
     /// The filter gradient of `convolve`: du[ξ] (outC×inC) = Σ_t w[ξ][t]ᵀ·v[ξ][t], with v the
     /// transformed input tiles and w the transformed output-gradient tiles, then dW = Gᵀ·du·G.
     /// Each thread sums its images; the threads' sums are added in a fixed order.
-    static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
-                               height: Int, width: Int, into dW: UnsafeMutablePointer<Float>, isa: ISA = .active) {
-        let tilesPerImage = ((height + 1) / 2) * ((width + 1) / 2), imageSize = height * width
-        let group = groupSize(batch: batch, inC: inC, outC: outC, tilesPerImage: tilesPerImage)
-        let scratchSize = max(le4_winograd_f2_scratch(inC, height, width), le4_winograd_f2_scratch(outC, height, width))
-        let chunks = Threads.chunks(batch), uSize = 16 * outC * inC
-        var du = buffer(chunks * uSize)  // [chunk, 16, outC, inC]
+    func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
+                        height: Int, width: Int, into dW: UnsafeMutablePointer<Float>, isa: ISA = .active) {
+        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
+        let imageSize = height * width, points = points, tile = tile
+        let chunks = Threads.chunks(batch), uSize = points * outC * inC
+        var du = Winograd.buffer(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
             Threads.parallelFor(batch, chunks: chunks) { chunk, images in
-                var v = buffer(16 * group * tilesPerImage * inC), w = buffer(16 * group * tilesPerImage * outC)
-                var scratch = buffer(scratchSize)
+                var v = Winograd.buffer(points * group * tilesPerImage * inC)
+                var w = Winograd.buffer(points * group * tilesPerImage * outC)
+                var scratch = Winograd.buffer(scratchSize)
                 let sum = dup.baseAddress! + chunk * uSize
                 for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
                     let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
-                    le4_winograd_f2_input(isa.cValue, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
-                    le4_winograd_f2_output_grad(isa.cValue, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
+                    le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+                    le4_winograd_output_grad(isa.cValue, tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
                     v.withUnsafeBufferPointer { vp in
                         w.withUnsafeBufferPointer { wp in
-                            for xi in 0 ..< 16 {  // du[ξ] (outC×inC) += w[ξ]ᵀ (outC×T) · v[ξ] (T×inC)
+                            for xi in 0 ..< points {  // du[ξ] (outC×inC) += w[ξ]ᵀ (outC×T) · v[ξ] (T×inC)
                                 gemm(transA: true, m: outC, n: inC, k: tiles, a: wp.baseAddress! + xi * tiles * outC, lda: outC,
                                      b: vp.baseAddress! + xi * tiles * inC, ldb: inC, beta: first == images.lowerBound ? 0 : 1,
                                      c: sum + xi * outC * inC, ldc: inC, isa: isa)
@@ -88,7 +103,7 @@ enum WinogradF2 {
                 }
             }
             for c in 1 ..< chunks { for i in 0 ..< uSize { dup[i] += dup[c * uSize + i] } }
-            le4_winograd_f2_filter_grad(outC, inC, dup.baseAddress!, dW)
+            le4_winograd_filter_grad(tile, outC, inC, dup.baseAddress!, dW)
         }
     }
 }

@@ -81,10 +81,13 @@ final class GradientCheckTests: XCTestCase {
 
     func testWinogradConvolutionOnEvenAndOddSizes() {
         var rng = SeededRNG(seed: 4)
-        for (h, w) in [(4, 6), (5, 7)] {
-            let conv = Conv2D(inChannels: 16, filters: 5, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
-            XCTAssertTrue(conv.usesWinograd)
-            check("Winograd conv C16 K5 on \(h)×\(w)", conv, input: [2, 16, h, w])
+        for tile in [2, 4] {
+            for (h, w) in [(4, 6), (5, 7), (8, 9)] {
+                let conv = Conv2D(inChannels: 16, filters: 5, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+                conv.winogradTile = tile
+                XCTAssertTrue(conv.usesWinograd)
+                check("Winograd F\(tile) conv C16 K5 on \(h)×\(w)", conv, input: [2, 16, h, w])
+            }
         }
     }
 

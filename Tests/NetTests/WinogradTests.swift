@@ -2,7 +2,8 @@ import XCTest
 import LE4Data
 @testable import Net
 
-/// Winograd F(2×2, 3×3) against direct convolution computed in Double, for every instruction set.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against direct convolution computed in Double, for every
+/// instruction set. F(4×4) multiplies by larger constants (up to 8 and 1/24) and loses more precision.
 final class WinogradTests: XCTestCase {
     /// y[b, k, i, j] = Σ_c,u,v w[k, c, u, v]·x[b, c, i + u − 1, j + v − 1] (zero padding 1).
     func direct(_ x: [Float], _ w: [Float], batch: Int, inC: Int, outC: Int, h: Int, wd: Int) -> [Double] {
@@ -30,7 +31,7 @@ final class WinogradTests: XCTestCase {
     }
 
     /// Worst |winograd − direct| relative to the largest |direct|, over every supported ISA.
-    func worstError(batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
+    func worstError(_ winograd: Winograd, batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
         var rng = SeededRNG(seed: 11)
         let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
         let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 3) }
@@ -42,28 +43,33 @@ final class WinogradTests: XCTestCase {
         let (cIn, cOut) = flip ? (outC, inC) : (inC, outC)
         let want = direct(x.prefix(batch * cIn * h * wd).map { $0 }, wEff, batch: batch, inC: cIn, outC: cOut, h: h, wd: wd)
         let scale = want.map(abs).max() ?? 1
-        let u = WinogradF2.filters(w, outC: outC, inC: inC, flip: flip)
+        let u = winograd.filters(w, outC: outC, inC: inC, flip: flip)
         var worst = 0.0
         for isa in ISA.supported {
             var y = [Float](repeating: .nan, count: batch * cOut * h * wd)
-            WinogradF2.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd, filters: u,
-                                scale: nil, shift: nil, relu: false, into: &y, isa: isa)
+            winograd.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd, filters: u,
+                              scale: nil, shift: nil, relu: false, into: &y, isa: isa)
             let e = zip(y, want).map { abs(Double($0) - $1) }.max()! / scale
-            XCTAssertLessThan(e, 1e-5, "\(isa.name) \(h)×\(wd) flip \(flip)")
+            XCTAssertLessThan(e, tolerance(winograd), "F\(winograd.tile) \(isa.name) \(h)×\(wd) flip \(flip)")
             worst = max(worst, e)
         }
         return worst
     }
 
+    /// Worst error allowed, relative to the largest output.
+    func tolerance(_ winograd: Winograd) -> Double { winograd.tile == 2 ? 1e-5 : 1e-4 }
+
     func testForwardAndInputGradientMatchDirectConvolution() {
-        var worst = 0.0
-        // Odd and even sizes; widths past the 64-tile span of a transform row (w = 133).
-        for (h, wd) in [(4, 4), (7, 5), (8, 8), (3, 133)] {
-            for flip in [false, true] {
-                worst = max(worst, worstError(batch: 3, inC: 16, outC: 12, h: h, wd: wd, flip: flip))
+        for tile in [2, 4] {
+            var worst = 0.0
+            // Odd and even sizes, smaller than a tile, and not a whole number of tiles.
+            for (h, wd) in [(4, 4), (7, 5), (8, 8), (3, 133), (2, 3)] {
+                for flip in [false, true] {
+                    worst = max(worst, worstError(Winograd(tile: tile), batch: 3, inC: 16, outC: 12, h: h, wd: wd, flip: flip))
+                }
             }
+            print("Winograd F(\(tile)×\(tile), 3×3) against direct convolution: worst error \(String(format: "%.1e", worst)) of the largest output")
         }
-        print("Winograd F(2×2, 3×3) against direct convolution: worst error \(String(format: "%.1e", worst)) of the largest output")
     }
 
     func testFusedScaleShiftAndReLU() {
@@ -74,16 +80,23 @@ final class WinogradTests: XCTestCase {
         let want = direct(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
         let scale: [Float] = [2, -1, 0.5], shift: [Float] = [0.25, 0, -1]
         var y = [Float](repeating: 0, count: outC * h * wd)
-        WinogradF2.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
-                            filters: WinogradF2.filters(w, outC: outC, inC: inC, flip: false),
-                            scale: scale, shift: shift, relu: true, into: &y)
-        for (i, v) in y.enumerated() {
-            let k = i / (h * wd)
-            XCTAssertEqual(Double(v), max(0, Double(scale[k]) * want[i] + Double(shift[k])), accuracy: 1e-4)
+        for tile in [2, 4] {
+            let winograd = Winograd(tile: tile)
+            winograd.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
+                              filters: winograd.filters(w, outC: outC, inC: inC, flip: false),
+                              scale: scale, shift: shift, relu: true, into: &y)
+            for (i, v) in y.enumerated() {
+                let k = i / (h * wd)
+                XCTAssertEqual(Double(v), max(0, Double(scale[k]) * want[i] + Double(shift[k])), accuracy: 1e-3)
+            }
         }
     }
 
     func testFilterGradientMatchesDirectCorrelation() {
+        for tile in [2, 4] { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
+    }
+
+    func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
         var rng = SeededRNG(seed: 13)
         var worst = 0.0
         for (batch, inC, outC, h, wd) in [(3, 16, 12, 5, 7), (2, 8, 20, 8, 8), (1, 4, 3, 3, 133)] {
@@ -105,12 +118,12 @@ final class WinogradTests: XCTestCase {
             let scale = want.map(abs).max()!
             for isa in ISA.supported {
                 var dW = [Float](repeating: .nan, count: outC * inC * 9)
-                WinogradF2.filterGradient(x, dy, batch: batch, inC: inC, outC: outC, height: h, width: wd, into: &dW, isa: isa)
+                winograd.filterGradient(x, dy, batch: batch, inC: inC, outC: outC, height: h, width: wd, into: &dW, isa: isa)
                 let e = zip(dW, want).map { abs(Double($0) - $1) }.max()! / scale
-                XCTAssertLessThan(e, 1e-5, "\(isa.name) \(h)×\(wd)")
+                XCTAssertLessThan(e, tolerance(winograd), "F\(winograd.tile) \(isa.name) \(h)×\(wd)")
                 worst = max(worst, e)
             }
         }
-        print("Winograd filter gradient against direct correlation: worst error \(String(format: "%.1e", worst)) of the largest entry")
+        print("Winograd F(\(winograd.tile)×\(winograd.tile), 3×3) filter gradient against direct correlation: worst error \(String(format: "%.1e", worst)) of the largest entry")
     }
 }

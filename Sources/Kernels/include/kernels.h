@@ -27,39 +27,43 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
                const float *a, size_t lda, const float *b, size_t ldb,
                float beta, float *c, size_t ldc);
 
-// Winograd F(2×2, 3×3) convolution (Lavin and Gray, 2016) of 3×3 filters, stride 1, padding 1:
-// each 2×2 block ("tile") of the output comes from a 4×4 patch of the input through 16
-// element-wise products, instead of 36 multiplications, so the convolution becomes 16 GEMMs
-//   m[ξ] (T×K) = v[ξ] (T×C) · u[ξ]ᵀ,   u[ξ]: K×C,   ξ = 0..<16,  T = tiles of a group of images
-// between a filter transform u = G g Gᵀ, an input transform v = Bᵀ d B and an output transform
-// y = Aᵀ m A. Tile t of image b at tile row ty, column tx is t = (b·TH + ty)·TW + tx, with
-// TH = ⌈H/2⌉, TW = ⌈W/2⌉. Transformed tiles keep their channels contiguous (v[ξ][t][c]), so the
+// Winograd convolution F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
+// padding 1: each m×m block ("tile") of the output comes from an α×α patch of the input
+// (α = m + 2) through α² element-wise products instead of 9m² multiplications (2.25× fewer for
+// m = 2, 4× for m = 4), so the convolution becomes α² GEMMs
+//   M[ξ] (T×K) = V[ξ] (T×C) · U[ξ]ᵀ,   U[ξ]: K×C,   ξ < α²,  T = tiles of a group of images
+// between a filter transform U = G·g·Gᵀ, an input transform V = Bᵀ·d·B and an output transform
+// y = Aᵀ·M·A. Tile t of image b at tile row ty, column tx is t = (b·TH + ty)·TW + tx, with
+// TH = ⌈H/m⌉, TW = ⌈W/m⌉. Transformed tiles keep their channels contiguous (V[ξ][t][c]), so the
 // transforms are vector operations across channels.
+
+/// α², the number of GEMMs (16 for m = 2, 36 for m = 4).
+size_t le4_winograd_points(size_t m);
 
 /// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for filters g [K][C][3][3]; with `flip`, the 180°-rotated
 /// filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
-void le4_winograd_f2_filter(size_t k, size_t c, const float *g, int flip, float *u);
+void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip, float *u);
 
 /// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G,
-/// du [16][K][C], dg [K][C][3][3]. (The forward pass is linear in u = G·g·Gᵀ.)
-void le4_winograd_f2_filter_grad(size_t k, size_t c, const float *du, float *dg);
+/// du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in U = G·g·Gᵀ.)
+void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, float *dg);
 
-/// Floats of scratch the transforms need for images of c channels, h×w: one image, channels last.
-size_t le4_winograd_f2_scratch(size_t c, size_t h, size_t w);
+/// Floats of scratch the transforms need for images of c channels, h×w.
+size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w);
 
-/// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the 4×4 input patch d of every tile t < T = n·TH·TW of
+/// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW of
 /// the images x [n][c][h][w] (zero outside them).
-void le4_winograd_f2_input(le4_isa isa, const float *x, size_t n, size_t c, size_t h, size_t w,
-                           float *scratch, float *v);
+void le4_winograd_input(le4_isa isa, size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
+                        float *scratch, float *v);
 
-/// y [n][k][h][w] from m[(ξ·T + t)·k + ch]: each tile's Aᵀ·m·A, then per channel
+/// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
 /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
-void le4_winograd_f2_output(le4_isa isa, const float *m, size_t n, size_t k, size_t h, size_t w,
-                            const float *scale, const float *shift, int relu, float *scratch, float *y);
+void le4_winograd_output(le4_isa isa, size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
+                         const float *scale, const float *shift, int relu, float *scratch, float *y);
 
-/// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the 2×2 block e of output gradients dy [n][k][h][w] of
+/// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the m×m block e of output gradients dy [n][k][h][w] of
 /// every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
-void le4_winograd_f2_output_grad(le4_isa isa, const float *dy, size_t n, size_t k, size_t h, size_t w,
-                                 float *scratch, float *out);
+void le4_winograd_output_grad(le4_isa isa, size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
+                              float *scratch, float *out);
 
 #endif
