@@ -65,6 +65,9 @@ struct Bench: ParsableCommand {
         }
         let infer = Double(images) / Date().timeIntervalSince(start)
         print(String(format: "inference: %8.0f images/s (batches of 1000)", infer))
+        let flops = network.forwardFLOPs
+        print(String(format: "effective GFLOP/s (direct-convolution FLOPs, %.1f MFLOP per image forward, ×3 to train): train %.1f, inference %.1f",
+                     flops / 1e6, 3 * flops * train / 1e9, flops * infer / 1e9))
         print(String(format: "bench %@ batch %d: train %.0f img/s, inference %.0f img/s", net, batch, train, infer))
     }
 

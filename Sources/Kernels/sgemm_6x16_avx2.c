@@ -16,27 +16,25 @@ void le4_sgemm_6x16_avx2(size_t kc, const float *a, const float *b, float *c, si
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-    // Lane j of half h is stored when 8h + j < cols.
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols), lane);
-    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols - 8), lane);
-    for (int i = 0; i < 6; i++) {
-        if ((size_t)i >= rows) break;
-        float *ci = c + i * ldc;
-        if (cols == 16) {
+    if (rows == 6 && cols == 16) {
+        for (int i = 0; i < 6; i++) {
+            float *ci = c + i * ldc;
             if (accumulate) {
                 acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(ci));
                 acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(ci + 8));
             }
             _mm256_storeu_ps(ci, acc[i][0]);
             _mm256_storeu_ps(ci + 8, acc[i][1]);
-        } else {
-            if (accumulate) {
-                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_maskload_ps(ci, m0));
-                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_maskload_ps(ci + 8, m1));
-            }
-            _mm256_maskstore_ps(ci, m0, acc[i][0]);
-            _mm256_maskstore_ps(ci + 8, m1, acc[i][1]);
         }
+        return;
     }
+    // An edge tile goes through a small array: masked stores (vmaskmovps) are microcoded and slow
+    // on AMD's cores.
+    float tile[6][16];
+    for (int i = 0; i < 6; i++) {
+        _mm256_storeu_ps(tile[i], acc[i][0]);
+        _mm256_storeu_ps(tile[i] + 8, acc[i][1]);
+    }
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i][j] : tile[i][j];
 }

@@ -4,8 +4,8 @@
 //   acc[i][j] = Σ_k a[k·MR + i] · b[k·NR + j]     (a: MR rows of A, k-major; b: NR columns of B)
 //   c[i·ldc + j] = acc[i][j]                       when accumulate is 0,
 //   c[i·ldc + j] += acc[i][j]                      otherwise,
-// for i < rows ≤ MR and j < cols ≤ NR only: edge tiles of C are written in place, with masked
-// stores, so nothing outside C is touched. Panels are 64-byte aligned and zero-padded.
+// for i < rows ≤ MR and j < cols ≤ NR only: edge tiles of C are written in place, so nothing
+// outside C is touched. Panels are 64-byte aligned and zero-padded.
 #ifndef LE4NN_SGEMM_UKERNELS_H
 #define LE4NN_SGEMM_UKERNELS_H
 

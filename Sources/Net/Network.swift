@@ -154,6 +154,20 @@ public final class Network {
     public var buffers: [Param] { layers.flatMap(\.buffers) }
     public var parameterCount: Int { params.reduce(0) { $0 + $1.value.count } }
 
+    /// Floating-point operations of one image's forward pass through the convolutions and affine
+    /// layers, counted as direct convolution computes them (2·K·C·R·R per output pixel), whatever
+    /// algorithm runs: the yardstick of "effective GFLOP/s". A training step is about 3×.
+    public var forwardFLOPs: Double {
+        var shape = inputShape, total = 0.0
+        for layer in layers {
+            let out = layer.outputShape(shape)
+            if let c = layer as? Conv2D { total += 2 * Double(c.filters * c.inChannels * c.size * c.size * out[1] * out[2]) }
+            if let a = layer as? Affine { total += 2 * Double(a.inputs * a.outputs) }
+            shape = out
+        }
+        return total
+    }
+
     // x: [B, C, H, W] → logits: [B, classes]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { return layers.reduce(x) { $1.forward($0, training: true) } }

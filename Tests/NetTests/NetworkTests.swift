@@ -26,12 +26,29 @@ final class NetworkTests: XCTestCase {
         }
     }
 
-    func testSameSeedSameWeightsAndThreadIndependentForward() throws {
-        let a = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 7)
-        let b = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 7)
-        XCTAssertEqual(a.params.map(\.value), b.params.map(\.value))
-        let c = try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 8)
-        XCTAssertNotEqual(a.params[0].value, c.params[0].value)
+    func testSameSeedTrainsBitIdenticalModelsThroughWinogradAndIm2col() throws {
+        // conv16 on 1 channel runs by im2col; conv16 on 16 channels by Winograd (F(4×4) at 12×12,
+        // F(2×2) at 6×6 after pooling).
+        let spec = "conv16-bn-relu-conv16-bn-relu-pool-conv16-relu-fc10"
+        func trained(seed: UInt64) throws -> [[Float]] {
+            let net = try Network(spec: spec, inputShape: [1, 12, 12], classes: 10, seed: seed)
+            let trainer = Trainer(net: net, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
+            var rng = SeededRNG(seed: 99)
+            let x = Tensor(shape: [8, 1, 12, 12], data: (0 ..< 8 * 144).map { _ in Float(rng.uniform(0, 1)) })
+            let t = SoftmaxCrossEntropy.oneHot((0 ..< 8).map { UInt8($0 % 10) }, classes: 10)
+            for _ in 0 ..< 3 { trainer.trainStep(x: x, targets: t, lr: 0.05) }
+            return net.params.map(\.value)
+        }
+        XCTAssertEqual(try trained(seed: 7), try trained(seed: 7))
+        XCTAssertNotEqual(try trained(seed: 7), try trained(seed: 8))
+    }
+
+    func testForwardFLOPsCountDirectConvolutionAndAffineLayers() throws {
+        let mlp = try Network(spec: "fc100-sigmoid-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        XCTAssertEqual(mlp.forwardFLOPs, 2 * (784 * 100 + 100 * 10))
+        // conv8 3×3 on 1×6×6 (6×6 out), pool, fc10 on 8×3×3
+        let cnn = try Network(spec: "conv8-relu-pool-fc10", inputShape: [1, 6, 6], classes: 10, seed: 1)
+        XCTAssertEqual(cnn.forwardFLOPs, 2 * (8 * 9 * 36 + 72 * 10))
     }
 
     func testFusedAndSlicedInferenceMatchesLayerByLayer() throws {
