@@ -1,6 +1,6 @@
 // Packed SGEMM (the Goto/BLIS scheme): C is computed in NC-column, KC-deep, MC-row blocks; each
 // block of B and of A is first copied ("packed") into NR-column and MR-row panels laid out in the
-// order the micro-kernel reads them, so the kernel streams both from contiguous, aligned memory
+// order the micro-kernel reads them, so the kernel streams both from contiguous memory
 // and keeps one MR×NR tile of C in registers for KC steps. A B block of KC×NC stays in L2/L3, an
 // A block of MC×KC in L2, one B panel of KC×NR in L1. Single-threaded: le4nn splits work across
 // threads above this call, so each thread runs its own GEMM on its own packing buffers.
@@ -112,21 +112,53 @@ static void pack_b(le4_isa isa, size_t nr, size_t nc, size_t kc, const float *b,
     }
 }
 
+// Where block (jc, pc) of B starts in a prepacked B of depth k: blocks of NC columns follow each
+// other, each holding its KC-deep blocks in turn, every one NR-column panels of its depth.
+static size_t packed_block(const gemm_config *cf, size_t n, size_t k, size_t jc, size_t pc) {
+    const size_t nc = n - jc < cf->nc ? n - jc : cf->nc;
+    return jc * k + pc * ((nc + cf->nr - 1) / cf->nr * cf->nr);
+}
+
+// B(k, j), from the matrix or from its packed form.
+static float b_at(const gemm_config *cf, const float *b, size_t ldb, int trans_b, const float *packed,
+                  size_t n, size_t k, size_t p, size_t j) {
+    if (!packed) return trans_b ? b[j * ldb + p] : b[p * ldb + j];
+    const size_t jc = j / cf->nc * cf->nc, pc = p / cf->kc * cf->kc, kc = k - pc < cf->kc ? k - pc : cf->kc;
+    const size_t jr = (j - jc) / cf->nr * cf->nr;
+    return packed[packed_block(cf, n, k, jc, pc) + jr * kc + (p - pc) * cf->nr + (j - jc - jr)];
+}
+
 // Without packing buffers (allocation failed): correct, slow.
-static void sgemm_unpacked(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
-                           const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+static void sgemm_unpacked(const gemm_config *cf, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                           const float *a, size_t lda, const float *b, size_t ldb, const float *packed_b,
+                           float beta, float *c, size_t ldc) {
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             float s = 0;
             for (size_t p = 0; p < k; p++)
-                s += (trans_a ? a[p * lda + i] : a[i * lda + p]) * (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
-            c[i * ldc + j] = s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
+                s += (trans_a ? a[p * lda + i] : a[i * lda + p]) * b_at(cf, b, ldb, trans_b, packed_b, n, k, p, j);
+            c[i * ldc + j] = s + (beta == 0 ? 0 : c[i * ldc + j]);
         }
 }
 
-void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-               const float *a, size_t lda, const float *b, size_t ldb,
-               float beta, float *c, size_t ldc) {
+size_t le4_sgemm_packed_b_size(le4_isa isa, size_t n, size_t k) {
+    const size_t nr = configs[isa].nr;
+    return (n + nr - 1) / nr * nr * k;
+}
+
+void le4_sgemm_pack_b(le4_isa isa, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {
+    const gemm_config *cf = &configs[isa];
+    for (size_t jc = 0; jc < n; jc += cf->nc)
+        for (size_t pc = 0; pc < k; pc += cf->kc) {
+            const size_t nc = n - jc < cf->nc ? n - jc : cf->nc, kc = k - pc < cf->kc ? k - pc : cf->kc;
+            pack_b(isa, cf->nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b,
+                   packed + packed_block(cf, n, k, jc, pc));
+        }
+}
+
+// C = op(A)·op(B) + beta·C, B either given (b, ldb, trans_b) or prepacked (packed_b).
+static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                  const float *b, size_t ldb, const float *packed_b, float beta, float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     if (beta != 0 && beta != 1)
         for (size_t i = 0; i < m; i++)
@@ -136,18 +168,20 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
             for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
-    float *buf = packing_buffer();
-    if (!buf) { sgemm_unpacked(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc); return; }
     const gemm_config *cf = &configs[isa];
+    float *buf = packing_buffer();
+    if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
     const size_t mr = cf->mr, nr = cf->nr;
-    float *pa = buf, *pb = buf + cf->mc * cf->kc;
+    float *pa = buf;
 
     for (size_t jc = 0; jc < n; jc += cf->nc) {
         size_t nc = n - jc < cf->nc ? n - jc : cf->nc;
         for (size_t pc = 0; pc < k; pc += cf->kc) {
             size_t kc = k - pc < cf->kc ? k - pc : cf->kc;
             int accumulate = pc > 0 || beta != 0;
-            pack_b(isa, nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, pb);
+            const float *pb = packed_b ? packed_b + packed_block(cf, n, k, jc, pc) : buf + cf->mc * cf->kc;
+            if (!packed_b)
+                pack_b(isa, nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, buf + cf->mc * cf->kc);
             for (size_t ic = 0; ic < m; ic += cf->mc) {
                 size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
                 pack_a(isa, mr, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, pa);
@@ -162,4 +196,15 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
             }
         }
     }
+}
+
+void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+               const float *a, size_t lda, const float *b, size_t ldb,
+               float beta, float *c, size_t ldc) {
+    sgemm(isa, trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);
+}
+
+void le4_sgemm_prepacked(le4_isa isa, int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                         const float *packed_b, float beta, float *c, size_t ldc) {
+    sgemm(isa, trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);
 }

@@ -5,7 +5,7 @@
 //   c[i·ldc + j] = acc[i][j]                       when accumulate is 0,
 //   c[i·ldc + j] += acc[i][j]                      otherwise,
 // for i < rows ≤ MR and j < cols ≤ NR only: edge tiles of C are written in place, so nothing
-// outside C is touched. Panels are 64-byte aligned and zero-padded.
+// outside C is touched. Panels are zero-padded; prepacked ones need not be 64-byte aligned.
 #ifndef LE4NN_SGEMM_UKERNELS_H
 #define LE4NN_SGEMM_UKERNELS_H
 

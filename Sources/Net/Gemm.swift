@@ -49,3 +49,28 @@ public func parallelGemm(transA: Bool = false, transB: Bool = false, m: Int, n: 
              beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc, isa: isa)
     }
 }
+
+/// op(B) packed once into the layout the micro-kernels read, for several products with the same
+/// B (the Winograd filters, used by every group of images).
+public struct PackedB {
+    let data: [Float]
+    /// Columns and depth of op(B), and the kernels it was packed for.
+    public let n: Int, k: Int, isa: ISA
+
+    /// Packs op(B), K×N (B is N×K when `transB`).
+    public init(transB: Bool = false, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, isa: ISA = .active) {
+        self.n = n; self.k = k; self.isa = isa
+        let size = le4_sgemm_packed_b_size(isa.cValue, n, k)
+        data = [Float](unsafeUninitializedCapacity: size) { p, count in
+            le4_sgemm_pack_b(isa.cValue, transB ? 1 : 0, n, k, b, ldb, p.baseAddress!)
+            count = size
+        }
+    }
+}
+
+/// C = op(A)·B + beta·C with B prepacked, on the calling thread; A is M×K (K×M when transposed).
+@inline(__always)
+public func gemm(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedB,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    le4_sgemm_prepacked(b.isa.cValue, transA ? 1 : 0, m, b.n, b.k, a, lda, b.data, beta, c, ldc)
+}

@@ -49,6 +49,8 @@ struct Winograd {
                   relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
         let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
         let imageSize = height * width, points = points, tile = tile
+        // The filters of each point, packed once for the GEMMs of every group: op(B) = u[ξ]ᵀ.
+        let packed = (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
         Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { _, images in
             // v: [α², T, inC] transformed input tiles, m: [α², T, outC] their products with the filters
             var v = Winograd.buffer(points * group * tilesPerImage * inC)
@@ -60,8 +62,8 @@ struct Winograd {
                 v.withUnsafeBufferPointer { vp in
                     m.withUnsafeMutableBufferPointer { mp in
                         for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
-                            gemm(transB: true, m: tiles, n: outC, k: inC, a: vp.baseAddress! + xi * tiles * inC, lda: inC,
-                                 b: u + xi * outC * inC, ldb: inC, c: mp.baseAddress! + xi * tiles * outC, ldc: outC, isa: isa)
+                            gemm(m: tiles, a: vp.baseAddress! + xi * tiles * inC, lda: inC, b: packed[xi],
+                                 c: mp.baseAddress! + xi * tiles * outC, ldc: outC)
                         }
                     }
                 }

@@ -88,4 +88,19 @@ final class GemmTests: XCTestCase {
         parallelGemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &many, ldc: n)
         XCTAssertEqual(one, many)
     }
+
+    func testPrepackedBEqualsPackingEachTimeBitForBit() {
+        var rng = SeededRNG(seed: 9)
+        // n beyond NC (4096) and k beyond KC (256): several packed blocks.
+        for (m, n, k, transB) in [(13, 37, 29, false), (7, 50, 300, true), (5, 4100, 3, false)] {
+            let a = (0 ..< m * k).map { _ in Float(rng.uniform(-1, 1)) }, b = (0 ..< k * n).map { _ in Float(rng.uniform(-1, 1)) }
+            for isa in ISA.supported {
+                var want = [Float](repeating: 0, count: m * n), got = want
+                gemm(transB: transB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: transB ? k : n, c: &want, ldc: n, isa: isa)
+                let packed = PackedB(transB: transB, n: n, k: k, b: b, ldb: transB ? k : n, isa: isa)
+                gemm(m: m, a: a, lda: k, b: packed, c: &got, ldc: n)
+                XCTAssertEqual(got, want, "\(isa.name) \(m)×\(n)×\(k)")
+            }
+        }
+    }
 }

@@ -27,6 +27,16 @@ void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t
                const float *a, size_t lda, const float *b, size_t ldb,
                float beta, float *c, size_t ldc);
 
+/// Floats of a prepacked op(B) (K×N) for le4_sgemm_prepacked with `isa`.
+size_t le4_sgemm_packed_b_size(le4_isa isa, size_t n, size_t k);
+
+/// Packs op(B) (K×N; B is N×K when trans_b) once, for several products with the same B.
+void le4_sgemm_pack_b(le4_isa isa, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed);
+
+/// le4_sgemm with op(B) prepacked by le4_sgemm_pack_b (same isa, n and k).
+void le4_sgemm_prepacked(le4_isa isa, int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                         const float *packed_b, float beta, float *c, size_t ldc);
+
 // Winograd convolution F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
 // padding 1: each m×m block ("tile") of the output comes from an α×α patch of the input
 // (α = m + 2) through α² element-wise products instead of 9m² multiplications (2.25× fewer for
