@@ -43,7 +43,8 @@ struct Bench: ParsableCommand {
         let set = ImageSet(count: n, channels: shape[0], height: shape[1], width: shape[2],
                            pixels: (0 ..< n * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
                            labels: (0 ..< n).map { _ in UInt8(rng.int(below: 10)) }, classNames: (0 ..< 10).map(String.init))
-        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch), threads \(Threads.count), kernels \(ISA.active.name)")
+        print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch)")
+        print("CPU \(Bench.cpuModel), threads \(Threads.count), kernels \(ISA.active.name)")
         let x = Network.input(set, indices: 0 ..< batch)
         let t = SoftmaxCrossEntropy.oneHot(Array(set.labels.prefix(batch)), classes: 10)
         trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, packing buffers
@@ -71,13 +72,25 @@ struct Bench: ParsableCommand {
         print(String(format: "bench %@ batch %d: train %.0f img/s, inference %.0f img/s", net, batch, train, infer))
     }
 
+    /// The CPU's model name, family and model from /proc/cpuinfo, to print beside every time
+    /// (virtual machines often show only "AMD EPYC" as the name).
+    static var cpuModel: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        func field(_ key: String) -> String? {
+            info.split(separator: "\n").first(where: { $0.hasPrefix(key + "\t") || $0.hasPrefix(key + " ") })
+                .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?"), model \(field("model") ?? "?"))"
+    }
+
     /// C = A·B for 1024×1024 matrices, timed on one thread and on all of them.
     func benchGemm() {
         let n = 1024
         var rng = SeededRNG(seed: 3)
         let a = (0 ..< n * n).map { _ in Float(rng.uniform(-1, 1)) }, b = (0 ..< n * n).map { _ in Float(rng.uniform(-1, 1)) }
         var c = [Float](repeating: 0, count: n * n)
-        print("SGEMM \(n)×\(n)×\(n), kernels \(ISA.active.name)")
+        print("SGEMM \(n)×\(n)×\(n), CPU \(Bench.cpuModel), kernels \(ISA.active.name)")
         for threads in Set([1, Threads.count]).sorted() {
             var runs = 0
             let start = Date()
