@@ -47,9 +47,11 @@ static float *packing_buffer(void) {
 // i < width (MR or NR), k < kc, with zeros for i ≥ lines. A line runs either across the
 // source's rows (copy) or along one row (transpose).
 
-// dst[k·width + i] = src[k·ld + i]
-static void panel_copy(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst) {
-    // Loops rather than memcpy/memset: the lines are 4 to 32 floats, shorter than a call.
+// dst[k·width + i] = src[k·ld + i]. The lines are 4 to 32 floats, shorter than a library call is
+// worth: no_builtin keeps clang from turning the loops back into memmove and memset calls (they
+// were 7 % of a training profile).
+__attribute__((no_builtin)) static void panel_copy(const float *restrict src, size_t ld, size_t lines, size_t width,
+                                                   size_t kc, float *restrict dst) {
     for (size_t k = 0; k < kc; k++, dst += width, src += ld) {
         for (size_t i = 0; i < lines; i++) dst[i] = src[i];
         for (size_t i = lines; i < width; i++) dst[i] = 0;
@@ -62,9 +64,26 @@ static void panel_transpose_portable(const float *src, size_t ld, size_t lines, 
         for (size_t i = 0; i < width; i++) dst[k * width + i] = i < lines ? src[i * ld + k] : 0;
 }
 
-// The same in 8×8 register transposes: 8 lines × 8 steps of k at a time. Where fewer than 8
-// lanes of the panel remain (MR 6 and 12) they go through a small array: masked stores
-// (vmaskmovps) are microcoded and slow on AMD's cores.
+// d[0..<lanes] = the first lanes of v, for lanes 1 to 8, in 128-bit, 64-bit and 32-bit stores:
+// masked stores (vmaskmovps) are microcoded and slow on AMD's cores.
+__attribute__((target("avx2"), always_inline)) static inline void store_lanes(float *d, __m256 v, size_t lanes) {
+    if (lanes == 8) { _mm256_storeu_ps(d, v); return; }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (lanes >= 4) {
+        _mm_storeu_ps(d, part);
+        d += 4; lanes -= 4;
+        part = _mm256_extractf128_ps(v, 1);
+    }
+    if (lanes >= 2) {
+        _mm_storel_pi((__m64 *)d, part);
+        d += 2; lanes -= 2;
+        part = _mm_movehl_ps(part, part);
+    }
+    if (lanes == 1) _mm_store_ss(d, part);
+}
+
+// The same in 8×8 register transposes: 8 lines × 8 steps of k at a time; MR 6 and 12 leave
+// panels of fewer than 8 lanes.
 __attribute__((target("avx2"))) static void panel_transpose_avx2(const float *src, size_t ld, size_t lines,
                                                                  size_t width, size_t kc, float *dst) {
     const size_t kc8 = kc & ~(size_t)7;
@@ -75,13 +94,7 @@ __attribute__((target("avx2"))) static void panel_transpose_avx2(const float *sr
             __m256 r[8];
             for (size_t i = 0; i < 8; i++) r[i] = i < real ? _mm256_loadu_ps(src + (i0 + i) * ld + k0) : _mm256_setzero_ps();
             le4_transpose8x8(r);
-            for (size_t k = 0; k < 8; k++) {
-                float *d = dst + (k0 + k) * width + i0;
-                if (lanes == 8) { _mm256_storeu_ps(d, r[k]); continue; }
-                float part[8];
-                _mm256_storeu_ps(part, r[k]);
-                for (size_t i = 0; i < lanes; i++) d[i] = part[i];
-            }
+            for (size_t k = 0; k < 8; k++) store_lanes(dst + (k0 + k) * width + i0, r[k], lanes);
         }
         for (size_t k = kc8; k < kc; k++)
             for (size_t i = 0; i < lanes; i++) dst[k * width + i0 + i] = i < real ? src[(i0 + i) * ld + k] : 0;

@@ -39,6 +39,8 @@ static const transforms *of_tile(size_t m) { return m == 4 ? &F4 : &F2; }
 
 size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
 
+// Both filter transforms in two small products (G·r, then ·Gᵀ), 9α + 3α² multiply-adds per filter
+// instead of 9α².
 void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip, float *u) {
     const transforms *T = of_tile(m);
     const int a = T->a;
@@ -48,14 +50,13 @@ void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip,
             const float *f = g + (kk * c + cc) * 9;
             float r[9];  // the filter, rotated by 180° for the input gradient
             for (int i = 0; i < 9; i++) r[i] = flip ? f[8 - i] : f[i];
+            float t[6][3];  // G·r
+            for (int i = 0; i < a; i++)
+                for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q];
             float *out = u + (flip ? cc * k + kk : kk * c + cc);
             for (int i = 0; i < a; i++)
-                for (int j = 0; j < a; j++) {  // (G·r·Gᵀ)[i][j]
-                    float s = 0;
-                    for (int p = 0; p < 3; p++)
-                        for (int q = 0; q < 3; q++) s += T->g[i][p] * r[3 * p + q] * T->g[j][q];
-                    out[(size_t)(i * a + j) * plane] = s;
-                }
+                for (int j = 0; j < a; j++)  // (G·r·Gᵀ)[i][j]
+                    out[(size_t)(i * a + j) * plane] = t[i][0] * T->g[j][0] + t[i][1] * T->g[j][1] + t[i][2] * T->g[j][2];
         }
 }
 
@@ -66,12 +67,18 @@ void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, flo
     for (size_t kk = 0; kk < k; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *in = du + kk * c + cc;
+            float t[6][3];  // du·G
+            for (int i = 0; i < a; i++)
+                for (int q = 0; q < 3; q++) {
+                    float s = 0;
+                    for (int j = 0; j < a; j++) s += in[(size_t)(i * a + j) * plane] * T->g[j][q];
+                    t[i][q] = s;
+                }
             float *out = dg + (kk * c + cc) * 9;
             for (int p = 0; p < 3; p++)
                 for (int q = 0; q < 3; q++) {  // (Gᵀ·du·G)[p][q]
                     float s = 0;
-                    for (int i = 0; i < a; i++)
-                        for (int j = 0; j < a; j++) s += T->g[i][p] * in[(size_t)(i * a + j) * plane] * T->g[j][q];
+                    for (int i = 0; i < a; i++) s += T->g[i][p] * t[i][q];
                     out[3 * p + q] = s;
                 }
         }
@@ -176,12 +183,8 @@ static inline __attribute__((always_inline)) void input_tiles(const transforms *
                     if (T->at[i][r] != 0) acc += T->at[i][r] * LOAD(type, in + (size_t)(r * a + j) * plane + ch); \
                 t[i][j] = acc;                                                                                   \
             }                                                                                                    \
-        type sc, sh;                                                                                             \
-        for (size_t l = 0; l < sizeof(type) / sizeof(float); l++) {                                              \
-            ((float *)&sc)[l] = scale ? scale[ch + l] : 1;                                                       \
-            ((float *)&sh)[l] = shift ? shift[ch + l] : 0;                                                       \
-        }                                                                                                        \
         const type zero = {0};                                                                                   \
+        const type sc = scale ? LOAD(type, scale + ch) : zero + 1, sh = shift ? LOAD(type, shift + ch) : zero;  \
         for (int i = 0; i < m; i++)                                                                              \
             for (int j = 0; j < m; j++) { /* (Aᵀ·M)·A */                                                         \
                 type acc = {0};                                                                                  \
