@@ -37,9 +37,13 @@ public final class Conv2D: Layer {
     /// channels keeps im2col).
     public var usesWinograd: Bool { size == 3 && stride == 1 && pad == 1 && inChannels >= 16 }
 
-    /// The Winograd tiles for an input of `height`×`width`: F(4×4, 3×3) where the image holds
-    /// whole 4×4 tiles with little waste, else F(2×2, 3×3).
-    func winograd(height: Int, width: Int) -> Winograd { Winograd(tile: winogradTile ?? Winograd.requestedTile ?? (height >= 8 && width >= 8 ? 4 : 2)) }
+    /// The Winograd tiles for an input of `height`×`width`: F(4×4, 3×3) where whole 4×4 tiles cover
+    /// the image, else F(2×2, 3×3). (Measured on a Zen 4 EPYC, CPU time per training image: F(4×4)
+    /// 12 % faster on cifar-small's 32, 16 and 8-pixel maps; on mnist-small's 14×14 maps, which
+    /// F(4×4) pads to 16×16, 5 % slower.)
+    func winograd(height: Int, width: Int) -> Winograd {
+        Winograd(tile: winogradTile ?? Winograd.requestedTile ?? (height % 4 == 0 && width % 4 == 0 ? 4 : 2))
+    }
     /// Forces one tile size (tests, measurements); nil chooses by image size.
     var winogradTile: Int? = nil
 
