@@ -82,7 +82,9 @@ public enum FileIO {
 
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
     /// so a reader never sees a half-written file and an existing file is replaced whole or not at all.
+    /// Refuses to replace anything but a regular file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try checkReplaceable(path)
         let tmp = path + ".tmp-\(getpid())"
         guard let fh = fopen(tmp, "wb") else {
             throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
@@ -99,6 +101,24 @@ public enum FileIO {
             unlink(tmp)
             throw DataError(path, "cannot move the finished file into place: \(why)")
         }
+    }
+
+    /// Throws unless `path` is absent or a regular file: the rename in `writeAtomically` would
+    /// otherwise turn a device, FIFO, folder or symbolic link named by an option into our file.
+    public static func checkReplaceable(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // absent (or unreachable: the write will say why)
+        let kind: String
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: kind = "a folder"
+        case S_IFLNK: kind = "a symbolic link"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        case S_IFIFO: kind = "a FIFO"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw DataError(path, "is \(kind); refusing to replace it with an output file")
     }
 
     /// Writes UTF-8 text atomically.

@@ -115,6 +115,17 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
     }
 
+    func testTrainRefusesAnOutThatIsNotARegularFile() throws {
+        let fifo = dir + "/pipe.npz"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let out = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1", "--train-limit", "200",
+                           "--validation", "100", "--out", fifo], expect: 1)
+        XCTAssertTrue(out.contains("\(fifo): is a FIFO"), out)
+        var st = stat()
+        XCTAssertEqual(lstat(fifo, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the FIFO named by --out is still a FIFO")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
