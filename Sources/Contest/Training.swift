@@ -140,6 +140,12 @@ struct TrainingRun {
                                        epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left)),
                                 fraction: Double(step + 1) / Double(stepsPerEpoch))
             }
+            // Checked before anything of this epoch is saved, so the files keep the last good epoch.
+            if let bad = net.firstNonFiniteArray {
+                throw ValidationErrorText("training diverged in epoch \(epoch + 1): array '\(bad)' is no longer finite; "
+                    + "lower the learning rate (now \(s.learningRate)). Nothing of this epoch was saved"
+                    + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
+            }
             let seconds = Date().timeIntervalSince(epochStart)
             var val: Double?
             if !valIdx.isEmpty { val = accuracy(net, full, valIdx) }

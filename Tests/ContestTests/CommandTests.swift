@@ -126,6 +126,15 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the FIFO named by --out is still a FIFO")
     }
 
+    func testADivergedRunStopsWithAnErrorAndSavesNoModel() throws {
+        let out = dir + "/diverged.npz"
+        let log = try cli(["train", "--data", root, "--net", "mnist-small", "--epochs", "2", "--train-limit", "2000",
+                           "--validation", "500", "--lr", "1000", "--out", out], expect: 1)
+        XCTAssertTrue(log.contains("training diverged in epoch 1: array '0.conv32.W' is no longer finite"), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no model from a diverged epoch")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/diverged.checkpoint.npz"))
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
