@@ -92,11 +92,14 @@ struct ContestCommand: ParsableCommand {
             memberPaths.append(path)
             memberSettings.append(s)
             if let only = onlyMember, only != k + 1 { continue }
-            if let done = try? ModelFile.load(path),
-               let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
-               rec.settings == s, rec.epochsDone == s.epochs {
-                print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
-                continue
+            // A member file that exists but does not load is damaged: refuse it rather than train over it.
+            if FileManager.default.fileExists(atPath: path) {
+                let done = try loadModel(path)
+                if let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
+                   rec.settings == s, rec.epochsDone == s.epochs {
+                    print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
+                    continue
+                }
             }
             print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
             _ = try TrainingRun(settings: s, dataRoot: data.root, out: path, resume: true, label: "member \(k + 1)/\(count)").run()

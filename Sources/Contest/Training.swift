@@ -84,7 +84,7 @@ struct TrainingRun {
         guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
-            ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
+            ? try loadModel(checkpointPath, seed: s.seed) : nil
         let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
                                                      classes: classes, initializer: initializer, seed: s.seed)
         let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
@@ -171,7 +171,7 @@ struct TrainingRun {
             return record
         }
         // The final model file holds the best epoch with the complete record.
-        let best = try ModelFile.load(out)
+        let best = try loadModel(out)
         try ModelFile.save(best.network, meta: try json(record), to: out)
         say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@, model %@",
                    net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,

@@ -176,7 +176,7 @@ public enum NPZ {
         var result = [(String, NPYArray)]()
         for _ in 0 ..< entries {
             guard p + 46 <= b.count, u32(p) == 0x0201_4b50 else { throw DataError(path, "corrupt zip directory") }
-            let method = u16(p + 10), csize = u32(p + 20), usize = u32(p + 24)
+            let method = u16(p + 10), crc = UInt32(u32(p + 16)), csize = u32(p + 20), usize = u32(p + 24)
             let nameLen = u16(p + 28), extraLen = u16(p + 30), commentLen = u16(p + 32), local = u32(p + 42)
             guard p + 46 + nameLen <= b.count, local + 30 <= b.count else { throw DataError(path, "corrupt zip directory") }
             let name = String(decoding: b[p + 46 ..< p + 46 + nameLen], as: UTF8.self)
@@ -189,6 +189,12 @@ public enum NPZ {
             case 0: data = raw
             case 8: data = try FileIO.gunzip(raw, path: path + ":" + name, limit: max(usize, 1), windowBits: -15)
             default: throw DataError(path, "member \(name) uses zip method \(method); only stored and deflate are read")
+            }
+            // Changed bytes in a stored member would otherwise load as wrong weights without a word.
+            let actual = data.withUnsafeBytes { FileIO.crc32($0) }
+            guard actual == crc else {
+                throw DataError(path, "member \(name) is damaged: its data has CRC-32 \(String(actual, radix: 16)), "
+                    + "the zip directory says \(String(crc, radix: 16))")
             }
             let short = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
             result.append((short, try NPYArray.parse(data, name: path + ":" + name)))

@@ -113,6 +113,16 @@ final class CommandTests: XCTestCase {
         let again = try cli(args + ["--input", fixturesDir + "/pickle/dump_u1_3x784_p2.pkl"])
         XCTAssertEqual(again.components(separatedBy: "reusing").count - 1, 2, again)
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
+
+        // A member with changed bytes is refused by name, neither reused nor trained over.
+        let member = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+            .filter { $0.hasPrefix("member-") && !$0.contains(".checkpoint") && $0.hasSuffix(".npz") }.sorted().first)
+        var bytes = try FileIO.read(dir + "/work/" + member)
+        bytes.replaceSubrange(bytes.count / 2 ..< bytes.count / 2 + 2000, with: [UInt8](repeating: 0x41, count: 2000))
+        try FileIO.writeAtomically(bytes, to: dir + "/work/" + member)
+        let damaged = try cli(args, expect: 1)
+        XCTAssertTrue(damaged.contains("\(dir)/work/\(member): member ") && damaged.contains("is damaged"), damaged)
+        XCTAssertFalse(damaged.contains("reusing") || damaged.contains("training"), damaged)
     }
 
     func testTrainRefusesAnOutThatIsNotARegularFile() throws {
@@ -133,6 +143,15 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(log.contains("training diverged in epoch 1: array '0.conv32.W' is no longer finite"), log)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no model from a diverged epoch")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/diverged.checkpoint.npz"))
+    }
+
+    func testEvaluateRefusesAModelWithNonFiniteWeightsNamingTheArray() throws {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        net.params[0].value[3] = .nan
+        let path = dir + "/nan.npz"
+        try ModelFile.save(net, meta: "{}", to: path)
+        let out = try cli(["evaluate", "--data", root, "--model", path], expect: 1)
+        XCTAssertTrue(out.contains("\(path): array '\(net.params[0].name)' holds values that are not finite"), out)
     }
 
     func testBadInputIsAClearErrorAndWritesNothing() throws {
