@@ -65,12 +65,9 @@ struct ContestCommand: ParsableCommand {
         }
         try FileIO.makeDirectory(work)
         try FileIO.makeDirectory(submissions)
-        // Refuse an unwritable submissions folder now, not after an hour of training.
-        let probe = submissions + "/.write-test-\(getpid())"
-        guard FileManager.default.createFile(atPath: probe, contents: nil) else {
-            throw ValidationErrorText("cannot write into \(submissions)")
-        }
-        unlink(probe)
+        // Refuse unwritable submission files now, not after an hour of training.
+        let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
+        for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
         let answersSet = try input.map(readImagesToAnswer)
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
@@ -120,7 +117,6 @@ struct ContestCommand: ParsableCommand {
         let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: 10), test.labels)
         print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%", probs.count, 100 * ensembleAccuracy))
 
-        let answerPath = "\(submissions)/\(name).txt"
         let answers: [Int]
         if let set = answersSet, let inputPath = input {
             try ensemble.check(fits: set, source: inputPath)
@@ -134,7 +130,7 @@ struct ContestCommand: ParsableCommand {
             "members": report, "ensemble_mnist_test_accuracy": String(format: "%.4f", ensembleAccuracy),
         ]
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(Array(jsonData), to: "\(submissions)/\(name).json")
+        try FileIO.writeAtomically(Array(jsonData), to: sidecarPath)
         if input == nil {
             print(String(format: "wrote %@ (%d lines); as a submission for the MNIST test images it scores %.2f%%",
                          answerPath, answers.count, 100 * accuracy(answers, test.labels)))

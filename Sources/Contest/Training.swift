@@ -61,6 +61,10 @@ struct TrainingRun {
     var stopAfter: Int?
 
     var checkpointPath: String { stem + ".checkpoint.npz" }
+    var historyCSV: String { stem + ".history.csv" }
+    var historyPlot: String { stem + ".history.png" }
+    /// Every file the run writes.
+    var outputs: [String] { [out, checkpointPath, historyCSV, historyPlot] }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
 
     /// Loads the training split and holds out the validation images (the same ones for every seed).
@@ -73,6 +77,7 @@ struct TrainingRun {
     }
 
     func run() throws -> TrainRecord {
+        for path in outputs { try FileIO.checkWritable(path) }
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
         let full = try dataset.load(root: dataRoot, train: true)
         var (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)
@@ -160,7 +165,7 @@ struct TrainingRun {
             let meta = try json(record)
             if isBest { try ModelFile.save(net, meta: meta, to: out) }
             try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath)
-            try History.write(record.history, csv: stem + ".history.csv", plot: stem + ".history.png")
+            try History.write(record.history, csv: historyCSV, plot: historyPlot)
             progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  lr %.4g  %.0f img/s  %@%@",
                                    epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
                                    val.map { String(format: "%.2f%%", 100 * $0) } ?? "-", stats.learningRate,

@@ -85,22 +85,38 @@ public enum FileIO {
     /// Refuses to replace anything but a regular file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         try checkReplaceable(path)
+        let tmp = try writeTemporary(bytes, for: path)
+        guard rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw DataError(path, "cannot move the finished file into place: \(why)")
+        }
+    }
+
+    /// Checks before a long job that `path` can be written at its end: it is absent or a regular
+    /// file, its folder exists, and a test block of 64 KiB (more than an answer file) can be written
+    /// and flushed there: a read-only or full disk fails now rather than after hours of training.
+    public static func checkWritable(_ path: String) throws {
+        try checkReplaceable(path)
+        unlink(try writeTemporary([UInt8](repeating: 0, count: 1 << 16), for: path))
+    }
+
+    /// Writes `bytes` flushed to disk under `path`'s temporary name and returns that name;
+    /// on failure removes it and throws, naming `path`.
+    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
         let tmp = path + ".tmp-\(getpid())"
         guard let fh = fopen(tmp, "wb") else {
             throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
         }
         let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, fh) }
         let flushed = fflush(fh) == 0 && fsync(fileno(fh)) == 0
+        let why = String(cString: strerror(errno))
         fclose(fh)
         guard wrote == bytes.count, flushed else {
             unlink(tmp)
-            throw DataError(path, "write failed: \(String(cString: strerror(errno)))")
+            throw DataError(path, "write failed: \(why)")
         }
-        guard rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(tmp)
-            throw DataError(path, "cannot move the finished file into place: \(why)")
-        }
+        return tmp
     }
 
     /// Throws unless `path` is absent or a regular file: the rename in `writeAtomically` would

@@ -154,6 +154,22 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(out.contains("\(path): array '\(net.params[0].name)' holds values that are not finite"), out)
     }
 
+    func testUnwritableOutputsAreRefusedBeforeTraining() throws {
+        let folder = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1",
+                              "--train-limit", "200", "--validation", "100", "--out", dir], expect: 1)
+        XCTAssertTrue(folder.contains("\(dir): is a folder"), folder)
+        XCTAssertFalse(folder.contains("epoch 1/1"), "refused before training: \(folder)")
+
+        // A disk that takes no more bytes: the file size limit set to 0 (SIGXFSZ ignored, so writes fail with EFBIG).
+        let command = (["trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"", le4nn, "contest", "--data", root, "--quick",
+                        "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "200", "--work", dir + "/w",
+                        "--submissions", dir + "/subs"])
+        let (status, full) = try runProcess("/bin/sh", ["-c"] + command)
+        XCTAssertEqual(status, 1, full)
+        XCTAssertTrue(full.contains("\(dir)/subs/answer.txt: write failed"), full)
+        XCTAssertFalse(full.contains("member 1/2"), "refused before training: \(full)")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
