@@ -96,15 +96,17 @@ public enum FileIO {
     /// Checks before a long job that `path` can be written at its end: it is absent or a regular
     /// file, its folder exists, and a test block of 64 KiB (more than an answer file) can be written
     /// and flushed there: a read-only or full disk fails now rather than after hours of training.
+    /// Also removes temporaries of `path` left by killed runs.
     public static func checkWritable(_ path: String) throws {
         try checkReplaceable(path)
+        removeStaleTemporaries(of: path)
         unlink(try writeTemporary([UInt8](repeating: 0, count: 1 << 16), for: path))
     }
 
     /// Writes `bytes` flushed to disk under `path`'s temporary name and returns that name;
     /// on failure removes it and throws, naming `path`.
     private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
-        let tmp = path + ".tmp-\(getpid())"
+        let tmp = temporaryName(path, pid: getpid())
         guard let fh = fopen(tmp, "wb") else {
             throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
         }
@@ -117,6 +119,22 @@ public enum FileIO {
             throw DataError(path, "write failed: \(why)")
         }
         return tmp
+    }
+
+    /// The name `path` is written under by process `pid` until it is complete.
+    private static func temporaryName(_ path: String, pid: pid_t) -> String { path + ".tmp-\(pid)" }
+
+    /// Deletes `path`'s temporaries whose process is gone: a killed run leaves one behind
+    /// (as large as a model), and nothing else would ever remove it.
+    private static func removeStaleTemporaries(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = temporaryName((path as NSString).lastPathComponent, pid: 0).dropLast()  // "name.tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where name.hasPrefix(prefix) {
+            // ESRCH: no such process. A live writer (or one of another user, EPERM) keeps its file.
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder.isEmpty ? name : folder + "/" + name)
+        }
     }
 
     /// Throws unless `path` is absent or a regular file: the rename in `writeAtomically` would

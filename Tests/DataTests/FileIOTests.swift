@@ -17,4 +17,17 @@ final class FileIOTests: XCTestCase {
         XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the FIFO is still a FIFO")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["pipe.npz"], "no temporary left behind")
     }
+
+    func testCheckWritableRemovesTemporariesOfDeadProcessesOnly() throws {
+        let dir = temporaryDirectory()
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        for name in ["a.npz.tmp-\(dead)", "a.npz.tmp-1", "b.npz.tmp-\(dead)"] { try FileIO.writeAtomically("partial", to: dir + "/" + name) }
+        try FileIO.checkWritable(dir + "/a.npz")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["a.npz.tmp-1", "b.npz.tmp-\(dead)"],
+                       "the dead run's temporary of a.npz is gone; a live process's and another output's stay")
+    }
 }
