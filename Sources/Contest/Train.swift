@@ -39,7 +39,7 @@ struct TrainOptions: ParsableArguments {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
         _ = try Schedule(parsing: schedule)
-        let netSpec = net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
+        let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
         let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
         let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
@@ -52,6 +52,16 @@ struct TrainOptions: ParsableArguments {
                              smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed,
                              trainLimit: trainLimit)
     }
+}
+
+/// Refuses --net text that cannot be a spec before Net parses it: its errors repeat the whole spec,
+/// and thousands of layers would be slow to build. Returns the text.
+func checkNetOption(_ spec: String) throws -> String {
+    guard spec.unicodeScalars.count <= 1000, spec.unicodeScalars.allSatisfy({ (0x21 ... 0x7e).contains($0.value) }) else {
+        throw ValidationErrorText("--net \(quote(spec)) is not a network: a preset or spec is at most 1000 characters, "
+            + "printable ASCII without spaces")
+    }
+    return spec
 }
 
 extension OptimizerKind: ExpressibleByArgument {}

@@ -170,6 +170,22 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(full.contains("member 1/2"), "refused before training: \(full)")
     }
 
+    func testHostileTextInOptionsAndModelFilesGivesShortInertErrors() throws {
+        let longNet = String(repeating: "conv8-", count: 20000) + "fcx10"
+        let net = try cli(["train", "--data", root, "--net", longNet, "--out", dir + "/x.npz"], expect: 1)
+        XCTAssertTrue(net.contains("is not a network"), String(net.prefix(500)))
+        XCTAssertLessThan(net.utf8.count, 1000, String(net.prefix(500)))
+
+        // Net's error repeats a model file's architecture whole: the message is still escaped and bounded.
+        let arch = String(repeating: "\u{1B}[2J", count: 30000)
+        try NPZ.write([("arch", NPYArray(arch)), ("input_shape", NPYArray(shape: [3], values: .int64([1, 28, 28]))),
+                       ("classes", NPYArray(shape: [1], values: .int64([10])))], to: dir + "/evil.npz")
+        let model = try cli(["evaluate", "--data", root, "--model", dir + "/evil.npz"], expect: 1)
+        XCTAssertTrue(model.contains("\(dir)/evil.npz: its architecture"), String(model.prefix(500)))
+        XCTAssertLessThan(model.utf8.count, 30000, String(model.prefix(500)))
+        XCTAssertFalse(model.unicodeScalars.contains("\u{1B}"), "no terminal escape reaches the terminal")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"

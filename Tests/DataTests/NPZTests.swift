@@ -43,7 +43,7 @@ final class NPZTests: XCTestCase {
         bytes.replaceSubrange(at ..< at + 8, with: [UInt8](repeating: 0x7f, count: 8))
         try FileIO.writeAtomically(bytes, to: path)
         XCTAssertThrowsError(try NPZ.read(path)) {
-            XCTAssertTrue("\($0)".contains("\(path): member 4.conv64.W.npy is damaged: its data has CRC-32"), "\($0)")
+            XCTAssertTrue("\($0)".contains("\(path): member '4.conv64.W.npy' is damaged: its data has CRC-32"), "\($0)")
         }
     }
 
