@@ -18,7 +18,8 @@ struct ContestCommand: ParsableCommand {
 
         Members are kept in --work as member-<seed>-<settings hash>.npz. A member whose file was \
         finished with the same settings is reused, and an unfinished one resumes from its \
-        checkpoint, so an interrupted contest run simply continues when started again.
+        checkpoint, so an interrupted contest run simply continues when started again. Contests \
+        sharing --work never train a member twice: one waits for the other's member and reuses it.
 
         Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
         the same options; copy all member-*.npz files into one --work folder; run the same \
@@ -67,6 +68,10 @@ struct ContestCommand: ParsableCommand {
         try FileIO.makeDirectory(submissions)
         // Refuse unwritable submission files now, not after an hour of training.
         let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
+        guard let submissionLock = try OutputLock.take(answerPath, wait: false) else {
+            throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
+        }
+        defer { withExtendedLifetime(submissionLock) {} }
         for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
         let answersSet = try input.map(readImagesToAnswer)
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
@@ -89,6 +94,13 @@ struct ContestCommand: ParsableCommand {
             memberPaths.append(path)
             memberSettings.append(s)
             if let only = onlyMember, only != k + 1 { continue }
+            // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
+            var lock = try OutputLock.take(path, wait: false)
+            if lock == nil {
+                print("member \(k + 1)/\(count): another run is training \(path); waiting for it")
+                lock = try OutputLock.take(path, wait: true)
+            }
+            defer { withExtendedLifetime(lock) {} }
             // A member file that exists but does not load is damaged: refuse it rather than train over it.
             if FileManager.default.fileExists(atPath: path) {
                 let done = try loadModel(path)

@@ -75,7 +75,8 @@ struct Train: ParsableCommand {
         Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the \
         training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
         writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
-        a plot <out>.history.png.
+        a plot <out>.history.png. A second run with the same --out is refused while the \
+        first holds <out>.lock.
 
         The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
           le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
@@ -96,6 +97,10 @@ struct Train: ParsableCommand {
         let settings = try options.settings(dataset: data.dataset)
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileIO.makeDirectory(dir) }
+        guard let lock = try OutputLock.take(out, wait: false) else {
+            throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
+        }
+        defer { withExtendedLifetime(lock) {} }
         _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter).run()
     }
 }

@@ -181,3 +181,32 @@ public enum FileIO {
         return UInt32(crc)
     }
 }
+
+/// An advisory lock (flock) on `<output>.lock`, so that two runs never write the same output:
+/// they would mix one run's weights with the other's metadata. The kernel drops it when the
+/// holder ends, even killed, so a stale lock file never blocks anyone.
+public final class OutputLock {
+    private let fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Takes the lock of `output`, waiting for another holder when `wait`, else returning nil.
+    public static func take(_ output: String, wait: Bool) throws -> OutputLock? {
+        let path = output + ".lock"
+        try FileIO.checkReplaceable(path)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw DataError(path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            guard errno == EINTR else {
+                let why = errno
+                close(fd)
+                if why == EWOULDBLOCK { return nil }
+                throw DataError(path, "cannot lock: \(String(cString: strerror(why)))")
+            }
+        }
+        return OutputLock(fd: fd)
+    }
+
+    deinit { close(fd) }
+}
+

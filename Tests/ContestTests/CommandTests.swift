@@ -186,6 +186,38 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(model.unicodeScalars.contains("\u{1B}"), "no terminal escape reaches the terminal")
     }
 
+    func testASecondTrainOnTheSameOutIsRefusedWhileTheFirstHoldsIt() throws {
+        let out = dir + "/shared.npz"
+        let held = try XCTUnwrap(try OutputLock.take(out, wait: false), "this test takes the lock as a first run would")
+        let second = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1",
+                              "--train-limit", "200", "--validation", "100", "--out", out], expect: 1)
+        XCTAssertTrue(second.contains("\(out): another le4nn run is writing it"), second)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), second)
+        withExtendedLifetime(held) {}
+    }
+
+    func testTwoContestsSharingWorkTrainEachMemberOnce() throws {
+        func start(_ name: String) throws -> (Process, Pipe) {
+            let p = Process(), pipe = Pipe()
+            p.executableURL = URL(fileURLWithPath: le4nn)
+            p.arguments = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                           "--work", dir + "/work", "--submissions", dir + "/subs", "--name", name]
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            return (p, pipe)
+        }
+        let runs = [try start("a"), try start("b")]
+        let logs = runs.map { p, pipe -> String in
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, text)
+            return text
+        }
+        let trained = logs.joined().components(separatedBy: "] training ").count - 1
+        XCTAssertEqual(trained, 2, "two members, each trained by one run:\n\(logs.joined(separator: "\n----\n"))")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
