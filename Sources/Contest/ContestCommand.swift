@@ -78,8 +78,7 @@ struct ContestCommand: ParsableCommand {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
         }
 
-        var memberPaths = [String]()
-        var memberSettings = [TrainSettings]()
+        var runs = [TrainingRun]()
         for k in 0 ..< count {
             var o = base
             o.seed = base.seed &+ UInt64(k)
@@ -90,10 +89,15 @@ struct ContestCommand: ParsableCommand {
             let s = try o.settings(dataset: .mnist, defaultValidation: 0, defaultNet: quick ? "mnist-small" : "digits",
                                    defaultEpochs: 8)
             let hash = String(format: "%08x", fnv1a(try json(s)))
-            let path = "\(work)/member-\(s.seed)-\(hash).npz"
-            memberPaths.append(path)
-            memberSettings.append(s)
-            if let only = onlyMember, only != k + 1 { continue }
+            runs.append(TrainingRun(settings: s, dataRoot: data.root, out: "\(work)/member-\(s.seed)-\(hash).npz", resume: true,
+                                    label: "member \(k + 1)/\(count)"))
+        }
+        let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
+        let toTrain = runs.indices.filter { k in onlyMember.map { $0 == k + 1 } ?? true }
+        // Every member's files are checked before the first one trains.
+        for k in toTrain { for path in runs[k].outputs { try FileIO.checkWritable(path) } }
+        for k in toTrain {
+            let s = runs[k].settings, path = runs[k].out
             // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
             var lock = try OutputLock.take(path, wait: false)
             if lock == nil {
@@ -111,7 +115,7 @@ struct ContestCommand: ParsableCommand {
                 }
             }
             print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
-            _ = try TrainingRun(settings: s, dataRoot: data.root, out: path, resume: true, label: "member \(k + 1)/\(count)").run()
+            _ = try runs[k].run()
         }
         if onlyMember != nil { print("trained the requested member; combine the member files in one --work folder"); return }
 

@@ -186,6 +186,22 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(model.unicodeScalars.contains("\u{1B}"), "no terminal escape reaches the terminal")
     }
 
+    func testContestChecksEveryMembersFilesBeforeTrainingAny() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "500",
+                    "--work", dir + "/work", "--submissions", dir + "/subs"]
+        try cli(args)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+        let one = try XCTUnwrap(files.first { $0.hasPrefix("member-1-") && $0.hasSuffix(".history.png") }).dropLast(12)
+        let two = try XCTUnwrap(files.first { $0.hasPrefix("member-2-") && $0.hasSuffix(".history.png") }).dropLast(12)
+        for suffix in [".npz", ".checkpoint.npz"] { try FileManager.default.removeItem(atPath: "\(dir)/work/\(one)\(suffix)") }
+        let plot = "\(dir)/work/\(two).history.png"
+        try FileManager.default.removeItem(atPath: plot)
+        try FileIO.makeDirectory(plot)
+        let log = try cli(args, expect: 1)
+        XCTAssertTrue(log.contains("\(plot): is a folder"), log)
+        XCTAssertFalse(log.contains("] training"), "member 1 is not trained before member 2's problem is found: \(log)")
+    }
+
     func testASecondTrainOnTheSameOutIsRefusedWhileTheFirstHoldsIt() throws {
         let out = dir + "/shared.npz"
         let held = try XCTUnwrap(try OutputLock.take(out, wait: false), "this test takes the lock as a first run would")
