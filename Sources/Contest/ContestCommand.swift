@@ -68,11 +68,11 @@ struct ContestCommand: ParsableCommand {
         try FileIO.makeDirectory(submissions)
         // Refuse unwritable submission files now, not after an hour of training.
         let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
+        for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
         guard let submissionLock = try OutputLock.take(answerPath, wait: false) else {
             throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
         }
         defer { withExtendedLifetime(submissionLock) {} }
-        for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
         let answersSet = try input.map(readImagesToAnswer)
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
@@ -95,7 +95,7 @@ struct ContestCommand: ParsableCommand {
         let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
         let toTrain = runs.indices.filter { k in onlyMember.map { $0 == k + 1 } ?? true }
         // Every member's files are checked before the first one trains.
-        for k in toTrain { for path in runs[k].outputs { try FileIO.checkWritable(path) } }
+        for k in toTrain { try runs[k].checkOutputs() }
         for k in toTrain {
             let s = runs[k].settings, path = runs[k].out
             // Contests sharing --work train each member once: wait for a run training this one, then reuse it.

@@ -97,10 +97,12 @@ struct Train: ParsableCommand {
         let settings = try options.settings(dataset: data.dataset)
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileIO.makeDirectory(dir) }
+        let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
+        try training.checkOutputs()
         guard let lock = try OutputLock.take(out, wait: false) else {
             throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
         }
         defer { withExtendedLifetime(lock) {} }
-        _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter).run()
+        _ = try training.run()
     }
 }

@@ -76,8 +76,13 @@ struct TrainingRun {
         return (Array(order[v...]).sorted(), Array(order[..<v]).sorted())
     }
 
-    func run() throws -> TrainRecord {
+    /// Refuses outputs that could not be written (see `FileIO.checkWritable`): called before
+    /// anything is trained or locked, so an error costs no training and leaves no lock file.
+    func checkOutputs() throws {
         for path in outputs { try FileIO.checkWritable(path) }
+    }
+
+    func run() throws -> TrainRecord {
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
         let full = try dataset.load(root: dataRoot, train: true)
         var (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)

@@ -134,6 +134,7 @@ final class CommandTests: XCTestCase {
         var st = stat()
         XCTAssertEqual(lstat(fifo, &st), 0)
         XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the FIFO named by --out is still a FIFO")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["pipe.npz"], "nothing is written beside it")
     }
 
     func testADivergedRunStopsWithAnErrorAndSavesNoModel() throws {
