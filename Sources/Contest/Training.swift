@@ -125,6 +125,12 @@ struct TrainingRun {
             var rng = SeededRNG(seed: s.seed, stream: [UInt64(epoch), 0x0D]); rng.shuffle(&order)
             var lossSum = 0.0, correct = 0, seen = 0
             var lr: Float = 0
+            // Nothing of a diverged epoch is saved, so the files keep the last good one.
+            func diverged(_ what: String) -> ValidationErrorText {
+                ValidationErrorText("training diverged in epoch \(epoch + 1): \(what); lower --lr (now \(s.learningRate); "
+                    + "the \(s.schedule) schedule was at \(lr)). Nothing of this epoch was saved"
+                    + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
+            }
             for step in 0 ..< stepsPerEpoch {
                 let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
                 var x = Network.input(full, indices: batch)
@@ -139,9 +145,7 @@ struct TrainingRun {
                 }
                 lr = trainer.learningRate(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
                 let (l, c) = trainer.trainStep(x: x, targets: t, lr: lr)
-                guard l.isFinite else {
-                    throw ValidationErrorText("the loss became \(l) at epoch \(epoch + 1), step \(step + 1): lower the learning rate (now \(lr))")
-                }
+                guard l.isFinite else { throw diverged("the loss became \(l) at step \(step + 1)") }
                 lossSum += Double(l) * Double(batch.count); correct += c; seen += batch.count
                 let elapsed = Date().timeIntervalSince(epochStart)
                 let rate = Double(seen) / max(elapsed, 1e-9)
@@ -150,12 +154,8 @@ struct TrainingRun {
                                        epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left)),
                                 fraction: Double(step + 1) / Double(stepsPerEpoch))
             }
-            // Checked before anything of this epoch is saved, so the files keep the last good epoch.
-            if let bad = net.firstNonFiniteArray {
-                throw ValidationErrorText("training diverged in epoch \(epoch + 1): array '\(bad)' is no longer finite; "
-                    + "lower the learning rate (now \(s.learningRate)). Nothing of this epoch was saved"
-                    + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
-            }
+            // The loss can stay finite while weights overflow.
+            if let bad = net.firstNonFiniteArray { throw diverged("array '\(bad)' is no longer finite") }
             let seconds = Date().timeIntervalSince(epochStart)
             var val: Double?
             if !valIdx.isEmpty { val = accuracy(net, full, valIdx) }

@@ -144,6 +144,17 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(log.contains("training diverged in epoch 1: array '0.conv32.W' is no longer finite"), log)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no model from a diverged epoch")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/diverged.checkpoint.npz"))
+
+        // Good in epoch 1, diverged in epoch 2 (the rate grows 100,000-fold): epoch 1 is kept.
+        let kept = dir + "/kept.npz"
+        let second = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "2000",
+                              "--validation", "500", "--lr", "0.01", "--schedule", "step:every=1:gamma=100000", "--out", kept], expect: 1)
+        XCTAssertTrue(second.contains("training diverged in epoch 2") && second.contains("kept.checkpoint.npz holds epoch 1"), second)
+        for path in [kept, dir + "/kept.checkpoint.npz"] {
+            let model = try ModelFile.load(path)
+            XCTAssertTrue(model.meta.contains("\"epochsDone\":1"), model.meta)
+            XCTAssertTrue(model.network.params.allSatisfy { $0.value.allSatisfy(\.isFinite) }, path)
+        }
     }
 
     func testEvaluateRefusesAModelWithNonFiniteWeightsNamingTheArray() throws {
