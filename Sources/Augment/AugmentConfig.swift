@@ -1,4 +1,5 @@
 import Foundation
+import LE4Data
 
 /// A selection of data augmentations with every parameter resolved, as given on the command line
 /// (`--augment`) and stored in model metadata.
@@ -46,7 +47,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         if whole.isEmpty || whole == "none" { return }
 
         func failure(_ part: String, _ why: String) -> AugmentError {
-            AugmentError("invalid augmentation \"\(whole)\": in \"\(part)\": \(why)\n"
+            AugmentError("invalid augmentation \(quote(whole)): in \(quote(part)): \(why)\n"
                          + Self.acceptedSyntax(channels: channels, height: height, width: width))
         }
         var seen: Set<String> = []
@@ -57,18 +58,18 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
             let name = fields.removeFirst()
             if name.isEmpty { throw failure(entry, "missing augmentation name") }
             if name == "none" { throw failure(entry, "\"none\" cannot be combined with other augmentations") }
-            guard let keys = Self.keys[name] else { throw failure(entry, "unknown augmentation \"\(name)\"") }
-            if !seen.insert(name).inserted { throw failure(entry, "\"\(name)\" is selected twice") }
+            guard let keys = Self.keys[name] else { throw failure(entry, "unknown augmentation \(quote(name))") }
+            if !seen.insert(name).inserted { throw failure(entry, "\(quote(name)) is selected twice") }
 
             var values: [String: String] = [:]
             for field in fields {
                 guard let eq = field.firstIndex(of: "=") else {
-                    throw failure(entry, "\"\(field)\" is not a key=value pair")
+                    throw failure(entry, "\(quote(field)) is not a key=value pair")
                 }
                 let key = field[..<eq].trimmingCharacters(in: .whitespaces)
                 let value = field[field.index(after: eq)...].trimmingCharacters(in: .whitespaces)
                 guard keys.contains(key) else {
-                    throw failure(entry, "unknown key \"\(key)\" for \(name) (\(name) accepts "
+                    throw failure(entry, "unknown key \(quote(key)) for \(name) (\(name) accepts "
                                   + keys.joined(separator: ", ") + ")")
                 }
                 if value.isEmpty { throw failure(entry, "\(key) has no value") }
@@ -78,14 +79,14 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
             func int(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
                 guard let text = values[key] else { return fallback }
                 guard let v = Int(text), range.contains(v) else {
-                    throw failure(entry, "\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+                    throw failure(entry, "\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got \(quote(text))")
                 }
                 return v
             }
             func real(_ key: String, _ fallback: Double, _ rule: String, _ ok: (Double) -> Bool) throws -> Double {
                 guard let text = values[key] else { return fallback }
                 guard let v = Double(text), v.isFinite, ok(v) else {
-                    throw failure(entry, "\(key) must be a number \(rule), got \"\(text)\"")
+                    throw failure(entry, "\(key) must be a number \(rule), got \(quote(text))")
                 }
                 return v
             }
@@ -94,7 +95,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
                 guard let text = values[key] else { return fallback }
                 guard let v = T(rawValue: text) else {
                     throw failure(entry, "\(key) must be one of " + T.allCases.map(\.rawValue).joined(separator: ", ")
-                                  + ", got \"\(text)\"")
+                                  + ", got \(quote(text))")
                 }
                 return v
             }

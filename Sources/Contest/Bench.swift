@@ -36,7 +36,7 @@ struct Bench: ParsableCommand {
             guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--input wants C,H,W such as 3,32,32") }
             return v
         } ?? (net.hasPrefix("cifar") ? [3, 32, 32] : [1, 28, 28])
-        let network = try Network(spec: net, inputShape: shape, classes: 10, seed: 1)
+        let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
         var rng = SeededRNG(seed: 2)
         let n = max(batch, 1000)

@@ -18,7 +18,8 @@ struct ContestCommand: ParsableCommand {
 
         Members are kept in --work as member-<seed>-<settings hash>.npz. A member whose file was \
         finished with the same settings is reused, and an unfinished one resumes from its \
-        checkpoint, so an interrupted contest run simply continues when started again.
+        checkpoint, so an interrupted contest run simply continues when started again. Contests \
+        sharing --work never train a member twice: one waits for the other's member and reuses it.
 
         Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
         the same options; copy all member-*.npz files into one --work folder; run the same \
@@ -65,19 +66,19 @@ struct ContestCommand: ParsableCommand {
         }
         try FileIO.makeDirectory(work)
         try FileIO.makeDirectory(submissions)
-        // Refuse an unwritable submissions folder now, not after an hour of training.
-        let probe = submissions + "/.write-test-\(getpid())"
-        guard FileManager.default.createFile(atPath: probe, contents: nil) else {
-            throw ValidationErrorText("cannot write into \(submissions)")
+        // Refuse unwritable submission files now, not after an hour of training.
+        let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
+        for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
+        guard let submissionLock = try OutputLock.take(answerPath, wait: false) else {
+            throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
         }
-        unlink(probe)
+        defer { withExtendedLifetime(submissionLock) {} }
         let answersSet = try input.map(readImagesToAnswer)
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
         }
 
-        var memberPaths = [String]()
-        var memberSettings = [TrainSettings]()
+        var runs = [TrainingRun]()
         for k in 0 ..< count {
             var o = base
             o.seed = base.seed &+ UInt64(k)
@@ -88,18 +89,33 @@ struct ContestCommand: ParsableCommand {
             let s = try o.settings(dataset: .mnist, defaultValidation: 0, defaultNet: quick ? "mnist-small" : "digits",
                                    defaultEpochs: 8)
             let hash = String(format: "%08x", fnv1a(try json(s)))
-            let path = "\(work)/member-\(s.seed)-\(hash).npz"
-            memberPaths.append(path)
-            memberSettings.append(s)
-            if let only = onlyMember, only != k + 1 { continue }
-            if let done = try? ModelFile.load(path),
-               let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
-               rec.settings == s, rec.epochsDone == s.epochs {
-                print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
-                continue
+            runs.append(TrainingRun(settings: s, dataRoot: data.root, out: "\(work)/member-\(s.seed)-\(hash).npz", resume: true,
+                                    label: "member \(k + 1)/\(count)"))
+        }
+        let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
+        let toTrain = runs.indices.filter { k in onlyMember.map { $0 == k + 1 } ?? true }
+        // Every member's files are checked before the first one trains.
+        for k in toTrain { try runs[k].checkOutputs() }
+        for k in toTrain {
+            let s = runs[k].settings, path = runs[k].out
+            // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
+            var lock = try OutputLock.take(path, wait: false)
+            if lock == nil {
+                print("member \(k + 1)/\(count): another run is training \(path); waiting for it")
+                lock = try OutputLock.take(path, wait: true)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            // A member file that exists but does not load is damaged: refuse it rather than train over it.
+            if FileManager.default.fileExists(atPath: path) {
+                let done = try loadModel(path)
+                if let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
+                   rec.settings == s, rec.epochsDone == s.epochs {
+                    print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
+                    continue
+                }
             }
             print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
-            _ = try TrainingRun(settings: s, dataRoot: data.root, out: path, resume: true, label: "member \(k + 1)/\(count)").run()
+            _ = try runs[k].run()
         }
         if onlyMember != nil { print("trained the requested member; combine the member files in one --work folder"); return }
 
@@ -117,7 +133,6 @@ struct ContestCommand: ParsableCommand {
         let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: 10), test.labels)
         print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%", probs.count, 100 * ensembleAccuracy))
 
-        let answerPath = "\(submissions)/\(name).txt"
         let answers: [Int]
         if let set = answersSet, let inputPath = input {
             try ensemble.check(fits: set, source: inputPath)
@@ -131,7 +146,7 @@ struct ContestCommand: ParsableCommand {
             "members": report, "ensemble_mnist_test_accuracy": String(format: "%.4f", ensembleAccuracy),
         ]
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(Array(jsonData), to: "\(submissions)/\(name).json")
+        try FileIO.writeAtomically(Array(jsonData), to: sidecarPath)
         if input == nil {
             print(String(format: "wrote %@ (%d lines); as a submission for the MNIST test images it scores %.2f%%",
                          answerPath, answers.count, 100 * accuracy(answers, test.labels)))

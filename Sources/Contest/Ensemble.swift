@@ -10,7 +10,7 @@ struct Ensemble {
     init(paths: [String]) throws {
         guard !paths.isEmpty else { throw ValidationErrorText("give at least one --model") }
         self.paths = paths
-        networks = try paths.map { try ModelFile.load($0).network }
+        networks = try paths.map { try loadModel($0).network }
     }
 
     init(networks: [Network], paths: [String]) {

@@ -37,7 +37,7 @@ struct Inspect: ParsableCommand {
         }
         if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) {
             let arrays = try NPZ.read(path)
-            let list = arrays.map { name, a in a.text.map { "\(name)='\($0.prefix(80))'" } ?? "\(name)\(a.shape)" }
+            let list = arrays.map { name, a in a.text.map { "\(escaped(name))=\(quote($0, limit: 80))" } ?? "\(escaped(name))\(a.shape)" }
             return "\(path): .npz with \(arrays.count) arrays: " + list.joined(separator: ", ")
         }
         let bytes = FileIO.isGzip(raw) ? try FileIO.gunzip(raw, path: path) : raw
@@ -60,7 +60,7 @@ struct Inspect: ParsableCommand {
                 + "values \(v.min() ?? 0)…\(v.max() ?? 0)"
         case .dict(let d) where d["data"] != nil:
             let set = try CIFAR10.readBatch(path)
-            let label = d["batch_label"]?.text.map { " '\($0)'" } ?? ""
+            let label = d["batch_label"]?.text.map { " " + quote($0) } ?? ""
             return "\(path): CIFAR-10 batch\(label), \(set.count) images of 3×32×32, u1" + range(set.pixels)
                 + "\n  classes: " + histogram(set.labels)
         case .dict(let d) where d["label_names"] != nil:

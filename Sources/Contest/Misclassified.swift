@@ -79,7 +79,7 @@ struct Classify: ParsableCommand {
         guard let idx = i, idx >= 0, idx < test.count else {
             throw ValidationError("the index must be a whole number from 0 to \(test.count - 1)")
         }
-        let net = try model.map { try ModelFile.load($0).network }
+        let net = try model.map { try loadModel($0).network }
             ?? Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)
         try Ensemble(networks: [net], paths: [model ?? "course 3-layer net"]).check(fits: test, source: "MNIST test")
         let p = net.probabilities(test.subset([idx]))

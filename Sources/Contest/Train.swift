@@ -39,7 +39,7 @@ struct TrainOptions: ParsableArguments {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
         _ = try Schedule(parsing: schedule)
-        let netSpec = net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small")
+        let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
         let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
         let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
@@ -54,6 +54,16 @@ struct TrainOptions: ParsableArguments {
     }
 }
 
+/// Refuses --net text that cannot be a spec before Net parses it: its errors repeat the whole spec,
+/// and thousands of layers would be slow to build. Returns the text.
+func checkNetOption(_ spec: String) throws -> String {
+    guard spec.unicodeScalars.count <= 1000, spec.unicodeScalars.allSatisfy({ (0x21 ... 0x7e).contains($0.value) }) else {
+        throw ValidationErrorText("--net \(quote(spec)) is not a network: a preset or spec is at most 1000 characters, "
+            + "printable ASCII without spaces")
+    }
+    return spec
+}
+
 extension OptimizerKind: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
 
@@ -65,7 +75,8 @@ struct Train: ParsableCommand {
         Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the \
         training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
         writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
-        a plot <out>.history.png.
+        a plot <out>.history.png. A second run with the same --out is refused while the \
+        first holds <out>.lock.
 
         The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
           le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
@@ -86,6 +97,12 @@ struct Train: ParsableCommand {
         let settings = try options.settings(dataset: data.dataset)
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileIO.makeDirectory(dir) }
-        _ = try TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter).run()
+        let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
+        try training.checkOutputs()
+        guard let lock = try OutputLock.take(out, wait: false) else {
+            throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        _ = try training.run()
     }
 }

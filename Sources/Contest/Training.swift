@@ -61,6 +61,10 @@ struct TrainingRun {
     var stopAfter: Int?
 
     var checkpointPath: String { stem + ".checkpoint.npz" }
+    var historyCSV: String { stem + ".history.csv" }
+    var historyPlot: String { stem + ".history.png" }
+    /// Every file the run writes.
+    var outputs: [String] { [out, checkpointPath, historyCSV, historyPlot] }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
 
     /// Loads the training split and holds out the validation images (the same ones for every seed).
@@ -70,6 +74,12 @@ struct TrainingRun {
         rng.shuffle(&order)
         let v = min(validation, set.count / 2)
         return (Array(order[v...]).sorted(), Array(order[..<v]).sorted())
+    }
+
+    /// Refuses outputs that could not be written (see `FileIO.checkWritable`): called before
+    /// anything is trained or locked, so an error costs no training and leaves no lock file.
+    func checkOutputs() throws {
+        for path in outputs { try FileIO.checkWritable(path) }
     }
 
     func run() throws -> TrainRecord {
@@ -84,7 +94,7 @@ struct TrainingRun {
         guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
-            ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
+            ? try loadModel(checkpointPath, seed: s.seed) : nil
         let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
                                                      classes: classes, initializer: initializer, seed: s.seed)
         let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
@@ -115,6 +125,12 @@ struct TrainingRun {
             var rng = SeededRNG(seed: s.seed, stream: [UInt64(epoch), 0x0D]); rng.shuffle(&order)
             var lossSum = 0.0, correct = 0, seen = 0
             var lr: Float = 0
+            // Nothing of a diverged epoch is saved, so the files keep the last good one.
+            func diverged(_ what: String) -> ValidationErrorText {
+                ValidationErrorText("training diverged in epoch \(epoch + 1): \(what); lower --lr (now \(s.learningRate); "
+                    + "the \(s.schedule) schedule was at \(lr)). Nothing of this epoch was saved"
+                    + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
+            }
             for step in 0 ..< stepsPerEpoch {
                 let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
                 var x = Network.input(full, indices: batch)
@@ -129,9 +145,7 @@ struct TrainingRun {
                 }
                 lr = trainer.learningRate(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
                 let (l, c) = trainer.trainStep(x: x, targets: t, lr: lr)
-                guard l.isFinite else {
-                    throw ValidationErrorText("the loss became \(l) at epoch \(epoch + 1), step \(step + 1): lower the learning rate (now \(lr))")
-                }
+                guard l.isFinite else { throw diverged("the loss became \(l) at step \(step + 1)") }
                 lossSum += Double(l) * Double(batch.count); correct += c; seen += batch.count
                 let elapsed = Date().timeIntervalSince(epochStart)
                 let rate = Double(seen) / max(elapsed, 1e-9)
@@ -140,6 +154,8 @@ struct TrainingRun {
                                        epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left)),
                                 fraction: Double(step + 1) / Double(stepsPerEpoch))
             }
+            // The loss can stay finite while weights overflow.
+            if let bad = net.firstNonFiniteArray { throw diverged("array '\(bad)' is no longer finite") }
             let seconds = Date().timeIntervalSince(epochStart)
             var val: Double?
             if !valIdx.isEmpty { val = accuracy(net, full, valIdx) }
@@ -154,7 +170,7 @@ struct TrainingRun {
             let meta = try json(record)
             if isBest { try ModelFile.save(net, meta: meta, to: out) }
             try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath)
-            try History.write(record.history, csv: stem + ".history.csv", plot: stem + ".history.png")
+            try History.write(record.history, csv: historyCSV, plot: historyPlot)
             progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  lr %.4g  %.0f img/s  %@%@",
                                    epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
                                    val.map { String(format: "%.2f%%", 100 * $0) } ?? "-", stats.learningRate,
@@ -165,7 +181,7 @@ struct TrainingRun {
             return record
         }
         // The final model file holds the best epoch with the complete record.
-        let best = try ModelFile.load(out)
+        let best = try loadModel(out)
         try ModelFile.save(best.network, meta: try json(record), to: out)
         say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@, model %@",
                    net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,

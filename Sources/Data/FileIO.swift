@@ -82,23 +82,77 @@ public enum FileIO {
 
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
     /// so a reader never sees a half-written file and an existing file is replaced whole or not at all.
+    /// Refuses to replace anything but a regular file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        guard let fh = fopen(tmp, "wb") else {
-            throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
-        }
-        let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, fh) }
-        let flushed = fflush(fh) == 0 && fsync(fileno(fh)) == 0
-        fclose(fh)
-        guard wrote == bytes.count, flushed else {
-            unlink(tmp)
-            throw DataError(path, "write failed: \(String(cString: strerror(errno)))")
-        }
+        try checkReplaceable(path)
+        let tmp = try writeTemporary(bytes, for: path)
         guard rename(tmp, path) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(tmp)
             throw DataError(path, "cannot move the finished file into place: \(why)")
         }
+    }
+
+    /// Checks before a long job that `path` can be written at its end: it is absent or a regular
+    /// file, its folder exists, and a test block of 64 KiB (more than an answer file) can be written
+    /// and flushed there: a read-only or full disk fails now rather than after hours of training.
+    /// Also removes temporaries of `path` left by killed runs.
+    public static func checkWritable(_ path: String) throws {
+        try checkReplaceable(path)
+        removeStaleTemporaries(of: path)
+        unlink(try writeTemporary([UInt8](repeating: 0, count: 1 << 16), for: path))
+    }
+
+    /// Writes `bytes` flushed to disk under `path`'s temporary name and returns that name;
+    /// on failure removes it and throws, naming `path`.
+    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
+        let tmp = temporaryName(path, pid: getpid())
+        guard let fh = fopen(tmp, "wb") else {
+            throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
+        }
+        let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, fh) }
+        let flushed = fflush(fh) == 0 && fsync(fileno(fh)) == 0
+        let why = String(cString: strerror(errno))
+        fclose(fh)
+        guard wrote == bytes.count, flushed else {
+            unlink(tmp)
+            throw DataError(path, "write failed: \(why)")
+        }
+        return tmp
+    }
+
+    /// The name `path` is written under by process `pid` until it is complete.
+    private static func temporaryName(_ path: String, pid: pid_t) -> String { path + ".tmp-\(pid)" }
+
+    /// Deletes `path`'s temporaries whose process is gone: a killed run leaves one behind
+    /// (as large as a model), and nothing else would ever remove it.
+    private static func removeStaleTemporaries(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = temporaryName((path as NSString).lastPathComponent, pid: 0).dropLast()  // "name.tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where name.hasPrefix(prefix) {
+            // ESRCH: no such process. A live writer (or one of another user, EPERM) keeps its file.
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder.isEmpty ? name : folder + "/" + name)
+        }
+    }
+
+    /// Throws unless `path` is absent or a regular file: the rename in `writeAtomically` would
+    /// otherwise turn a device, FIFO, folder or symbolic link named by an option into our file.
+    public static func checkReplaceable(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // absent (or unreachable: the write will say why)
+        let kind: String
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: kind = "a folder"
+        case S_IFLNK: kind = "a symbolic link"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        case S_IFIFO: kind = "a FIFO"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw DataError(path, "is \(kind); refusing to replace it with an output file")
     }
 
     /// Writes UTF-8 text atomically.
@@ -127,3 +181,32 @@ public enum FileIO {
         return UInt32(crc)
     }
 }
+
+/// An advisory lock (flock) on `<output>.lock`, so that two runs never write the same output:
+/// they would mix one run's weights with the other's metadata. The kernel drops it when the
+/// holder ends, even killed, so a stale lock file never blocks anyone.
+public final class OutputLock {
+    private let fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Takes the lock of `output`, waiting for another holder when `wait`, else returning nil.
+    public static func take(_ output: String, wait: Bool) throws -> OutputLock? {
+        let path = output + ".lock"
+        try FileIO.checkReplaceable(path)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw DataError(path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+            guard errno == EINTR else {
+                let why = errno
+                close(fd)
+                if why == EWOULDBLOCK { return nil }
+                throw DataError(path, "cannot lock: \(String(cString: strerror(why)))")
+            }
+        }
+        return OutputLock(fd: fd)
+    }
+
+    deinit { close(fd) }
+}
+

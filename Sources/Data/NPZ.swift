@@ -86,14 +86,14 @@ public struct NPYArray: Equatable, Sendable {
             .map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
         var shape = [Int]()
         for t in dims {
-            guard let n = Int(t), n >= 0 else { throw DataError(name, ".npy shape '\(t)' is not a size") }
+            guard let n = Int(t), n >= 0 else { throw DataError(name, ".npy shape \(quote(t)) is not a size") }
             shape.append(n)
         }
         let n = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
         let body = b[(start + hl)...]
         func need(_ size: Int) throws {
             guard n < Int.max / 8, body.count == n * size else {
-                throw DataError(name, ".npy array \(shape) \(descr) does not match its \(body.count) data bytes")
+                throw DataError(name, ".npy array \(shape) \(quote(descr)) does not match its \(body.count) data bytes")
             }
         }
         func load<T>(_: T.Type) -> [T] {
@@ -106,7 +106,7 @@ public struct NPYArray: Equatable, Sendable {
         case "|u1", "<u1": try need(1); return NPYArray(shape: shape, values: .uint8(Array(body)))
         default:
             guard descr.hasPrefix("<U"), let len = Int(descr.dropFirst(2)), len >= 0, len <= body.count, shape.isEmpty else {
-                throw DataError(name, ".npy dtype \(descr) is not supported")
+                throw DataError(name, ".npy dtype \(quote(descr)) is not supported")
             }
             guard body.count == 4 * len else { throw DataError(name, ".npy text needs \(4 * len) bytes, has \(body.count)") }
             let codes = body.withUnsafeBytes { raw in (0 ..< len).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
@@ -176,22 +176,29 @@ public enum NPZ {
         var result = [(String, NPYArray)]()
         for _ in 0 ..< entries {
             guard p + 46 <= b.count, u32(p) == 0x0201_4b50 else { throw DataError(path, "corrupt zip directory") }
-            let method = u16(p + 10), csize = u32(p + 20), usize = u32(p + 24)
+            let method = u16(p + 10), crc = UInt32(u32(p + 16)), csize = u32(p + 20), usize = u32(p + 24)
             let nameLen = u16(p + 28), extraLen = u16(p + 30), commentLen = u16(p + 32), local = u32(p + 42)
             guard p + 46 + nameLen <= b.count, local + 30 <= b.count else { throw DataError(path, "corrupt zip directory") }
             let name = String(decoding: b[p + 46 ..< p + 46 + nameLen], as: UTF8.self)
+            let member = "member \(quote(name))"
             p += 46 + nameLen + extraLen + commentLen
             let dataStart = local + 30 + u16(local + 26) + u16(local + 28)
-            guard dataStart + csize <= b.count else { throw DataError(path, "member \(name) is truncated") }
+            guard dataStart + csize <= b.count else { throw DataError(path, "\(member) is truncated") }
             let raw = Array(b[dataStart ..< dataStart + csize])
             let data: [UInt8]
             switch method {
             case 0: data = raw
-            case 8: data = try FileIO.gunzip(raw, path: path + ":" + name, limit: max(usize, 1), windowBits: -15)
-            default: throw DataError(path, "member \(name) uses zip method \(method); only stored and deflate are read")
+            case 8: data = try FileIO.gunzip(raw, path: path + " " + member, limit: max(usize, 1), windowBits: -15)
+            default: throw DataError(path, "\(member) uses zip method \(method); only stored and deflate are read")
+            }
+            // Changed bytes in a stored member would otherwise load as wrong weights without a word.
+            let actual = data.withUnsafeBytes { FileIO.crc32($0) }
+            guard actual == crc else {
+                throw DataError(path, "\(member) is damaged: its data has CRC-32 \(String(actual, radix: 16)), "
+                    + "the zip directory says \(String(crc, radix: 16))")
             }
             let short = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            result.append((short, try NPYArray.parse(data, name: path + ":" + name)))
+            result.append((short, try NPYArray.parse(data, name: path + " " + member)))
         }
         return result
     }

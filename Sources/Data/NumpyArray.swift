@@ -20,7 +20,7 @@ public struct NumpyDType: Equatable, Sendable, CustomStringConvertible {
         } else if let f = c.first, let k = Kind(rawValue: f), let s = Int(c.dropFirst()) {
             kind = k; size = s
         } else {
-            throw NumpyError("dtype '\(code)' is not supported (u1, i1, i2, i4, i8, f4, f8 are)")
+            throw NumpyError("dtype \(quote(code)) is not supported (u1, i1, i2, i4, i8, f4, f8 are)")
         }
         let ok: Bool
         switch kind {
@@ -28,7 +28,7 @@ public struct NumpyDType: Equatable, Sendable, CustomStringConvertible {
         case .signed: ok = [1, 2, 4, 8].contains(size)
         case .float: ok = size == 4 || size == 8
         }
-        guard ok else { throw NumpyError("dtype '\(code)' is not supported (u1, i1, i2, i4, i8, f4, f8 are)") }
+        guard ok else { throw NumpyError("dtype \(quote(code)) is not supported (u1, i1, i2, i4, i8, f4, f8 are)") }
         if size == 1 { bigEndian = false }
     }
 
@@ -36,7 +36,7 @@ public struct NumpyDType: Equatable, Sendable, CustomStringConvertible {
         switch order {
         case "<", "|", "=": bigEndian = false  // this reader runs on little-endian machines
         case ">": bigEndian = size > 1
-        default: throw NumpyError("dtype byte order '\(order)' is not one of < > | =")
+        default: throw NumpyError("dtype byte order \(quote(order)) is not one of < > | =")
         }
     }
 

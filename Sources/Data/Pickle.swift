@@ -298,7 +298,7 @@ private struct Decoder {
 
     func global(_ module: String, _ name: String) throws -> PickleValue {
         guard let g = PickleValue.Global(module: module, name: name) else {
-            throw fail("global '\(module).\(name)' is not allowed (only NumPy arrays, dtypes and _codecs.encode are)")
+            throw fail("global \(quote(module + "." + name)) is not allowed (only NumPy arrays, dtypes and _codecs.encode are)")
         }
         return .global(g)
     }
@@ -419,13 +419,13 @@ private struct Decoder {
             case 0x49: // I: decimal int, or 00/01 for bools in protocol 0
                 let t = try lineText()
                 if t == "00" { try push(.bool(false)) } else if t == "01" { try push(.bool(true)) } else {
-                    guard let n = Int(t) else { throw fail("INT '\(t.prefix(40))' is not a number") }
+                    guard let n = Int(t) else { throw fail("INT \(quote(t, limit: 40)) is not a number") }
                     try push(.int(n))
                 }
             case 0x4c: // L: decimal long with optional trailing L
                 var t = try lineText()
                 if t.hasSuffix("L") { t.removeLast() }
-                guard let n = Int(t) else { throw fail("LONG '\(t.prefix(40))' does not fit in 64 bits") }
+                guard let n = Int(t) else { throw fail("LONG \(quote(t, limit: 40)) does not fit in 64 bits") }
                 try push(.int(n))
             case 0x4a: try push(.int(try int32()))  // BININT
             case 0x4b: try push(.int(try u8()))  // BININT1
@@ -440,7 +440,7 @@ private struct Decoder {
                 try push(.int(Int(Int64(bitPattern: v))))
             case 0x46: // F
                 let t = try lineText()
-                guard let x = Double(t) else { throw fail("FLOAT '\(t.prefix(40))' is not a number") }
+                guard let x = Double(t) else { throw fail("FLOAT \(quote(t, limit: 40)) is not a number") }
                 try push(.float(x))
             case 0x47: // BINFLOAT, big-endian
                 try push(.float(Double(bitPattern: try uintLE(8).byteSwapped)))
@@ -485,14 +485,14 @@ private struct Decoder {
             // memo
             case 0x70: // PUT
                 let t = try lineText()
-                guard let i = Int(t) else { throw fail("PUT index '\(t.prefix(20))' is not a number") }
+                guard let i = Int(t) else { throw fail("PUT index \(quote(t, limit: 20)) is not a number") }
                 try memoPut(i)
             case 0x71: try memoPut(try u8())  // BINPUT
             case 0x72: try memoPut(Int(try uintLE(4)))  // LONG_BINPUT
             case 0x94: try memoPut(memo.count)  // MEMOIZE
             case 0x67: // GET
                 let t = try lineText()
-                guard let i = Int(t) else { throw fail("GET index '\(t.prefix(20))' is not a number") }
+                guard let i = Int(t) else { throw fail("GET index \(quote(t, limit: 20)) is not a number") }
                 try memoGet(i)
             case 0x68: try memoGet(try u8())  // BINGET
             case 0x6a: try memoGet(Int(try uintLE(4)))  // LONG_BINGET

@@ -54,10 +54,10 @@ final class ConfigTests: XCTestCase {
 
     func testBadSelectionsAreRejectedWithHelp() {
         let bad: [(spec: String, mentions: String)] = [
-            ("crops", "unknown augmentation \"crops\""), ("crop,crop", "selected twice"),
-            ("crop:padding=3", "unknown key \"padding\""), ("crop:pad=-1", "pad must be an integer in 0...27"),
-            ("crop:pad=x", "\"x\""), ("crop:pad=28", "0...27"), ("crop:pad=2.5", "integer"),
-            ("crop:mode=mirror", "zero, reflect"), ("crop:pad", "\"pad\" is not a key=value pair"),
+            ("crops", "unknown augmentation 'crops'"), ("crop,crop", "selected twice"),
+            ("crop:padding=3", "unknown key 'padding'"), ("crop:pad=-1", "pad must be an integer in 0...27"),
+            ("crop:pad=x", "got 'x'"), ("crop:pad=28", "0...27"), ("crop:pad=2.5", "integer"),
+            ("crop:mode=mirror", "zero, reflect"), ("crop:pad", "'pad' is not a key=value pair"),
             ("crop:pad=", "pad has no value"), ("crop:pad=2:pad=3", "pad is given twice"),
             ("erasing:p=1.5", "p must be a number in [0, 1]"), ("erasing:p=-0.1", "in [0, 1]"),
             ("erasing:smin=0.5:smax=0.2", "smin (0.5) must not exceed smax (0.2)"),

@@ -113,6 +113,137 @@ final class CommandTests: XCTestCase {
         let again = try cli(args + ["--input", fixturesDir + "/pickle/dump_u1_3x784_p2.pkl"])
         XCTAssertEqual(again.components(separatedBy: "reusing").count - 1, 2, again)
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
+
+        // A member with changed bytes is refused by name, neither reused nor trained over.
+        let member = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+            .filter { $0.hasPrefix("member-") && !$0.contains(".checkpoint") && $0.hasSuffix(".npz") }.sorted().first)
+        var bytes = try FileIO.read(dir + "/work/" + member)
+        bytes.replaceSubrange(bytes.count / 2 ..< bytes.count / 2 + 2000, with: [UInt8](repeating: 0x41, count: 2000))
+        try FileIO.writeAtomically(bytes, to: dir + "/work/" + member)
+        let damaged = try cli(args, expect: 1)
+        XCTAssertTrue(damaged.contains("\(dir)/work/\(member): member ") && damaged.contains("is damaged"), damaged)
+        XCTAssertFalse(damaged.contains("reusing") || damaged.contains("training"), damaged)
+    }
+
+    func testTrainRefusesAnOutThatIsNotARegularFile() throws {
+        let fifo = dir + "/pipe.npz"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let out = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1", "--train-limit", "200",
+                           "--validation", "100", "--out", fifo], expect: 1)
+        XCTAssertTrue(out.contains("\(fifo): is a FIFO"), out)
+        var st = stat()
+        XCTAssertEqual(lstat(fifo, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "the FIFO named by --out is still a FIFO")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["pipe.npz"], "nothing is written beside it")
+    }
+
+    func testADivergedRunStopsWithAnErrorAndSavesNoModel() throws {
+        let out = dir + "/diverged.npz"
+        let log = try cli(["train", "--data", root, "--net", "mnist-small", "--epochs", "2", "--train-limit", "2000",
+                           "--validation", "500", "--lr", "1000", "--out", out], expect: 1)
+        XCTAssertTrue(log.contains("training diverged in epoch 1: array '0.conv32.W' is no longer finite"), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no model from a diverged epoch")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/diverged.checkpoint.npz"))
+
+        // Good in epoch 1, diverged in epoch 2 (the rate grows 100,000-fold): epoch 1 is kept.
+        let kept = dir + "/kept.npz"
+        let second = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "2000",
+                              "--validation", "500", "--lr", "0.01", "--schedule", "step:every=1:gamma=100000", "--out", kept], expect: 1)
+        XCTAssertTrue(second.contains("training diverged in epoch 2") && second.contains("kept.checkpoint.npz holds epoch 1"), second)
+        for path in [kept, dir + "/kept.checkpoint.npz"] {
+            let model = try ModelFile.load(path)
+            XCTAssertTrue(model.meta.contains("\"epochsDone\":1"), model.meta)
+            XCTAssertTrue(model.network.params.allSatisfy { $0.value.allSatisfy(\.isFinite) }, path)
+        }
+    }
+
+    func testEvaluateRefusesAModelWithNonFiniteWeightsNamingTheArray() throws {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        net.params[0].value[3] = .nan
+        let path = dir + "/nan.npz"
+        try ModelFile.save(net, meta: "{}", to: path)
+        let out = try cli(["evaluate", "--data", root, "--model", path], expect: 1)
+        XCTAssertTrue(out.contains("\(path): array '\(net.params[0].name)' holds values that are not finite"), out)
+    }
+
+    func testUnwritableOutputsAreRefusedBeforeTraining() throws {
+        let folder = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1",
+                              "--train-limit", "200", "--validation", "100", "--out", dir], expect: 1)
+        XCTAssertTrue(folder.contains("\(dir): is a folder"), folder)
+        XCTAssertFalse(folder.contains("epoch 1/1"), "refused before training: \(folder)")
+
+        // A disk that takes no more bytes: the file size limit set to 0 (SIGXFSZ ignored, so writes fail with EFBIG).
+        let command = (["trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"", le4nn, "contest", "--data", root, "--quick",
+                        "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "200", "--work", dir + "/w",
+                        "--submissions", dir + "/subs"])
+        let (status, full) = try runProcess("/bin/sh", ["-c"] + command)
+        XCTAssertEqual(status, 1, full)
+        XCTAssertTrue(full.contains("\(dir)/subs/answer.txt: write failed"), full)
+        XCTAssertFalse(full.contains("member 1/2"), "refused before training: \(full)")
+    }
+
+    func testHostileTextInOptionsAndModelFilesGivesShortInertErrors() throws {
+        let longNet = String(repeating: "conv8-", count: 20000) + "fcx10"
+        let net = try cli(["train", "--data", root, "--net", longNet, "--out", dir + "/x.npz"], expect: 1)
+        XCTAssertTrue(net.contains("is not a network"), String(net.prefix(500)))
+        XCTAssertLessThan(net.utf8.count, 1000, String(net.prefix(500)))
+
+        // Net's error repeats a model file's architecture whole: the message is still escaped and bounded.
+        let arch = String(repeating: "\u{1B}[2J", count: 30000)
+        try NPZ.write([("arch", NPYArray(arch)), ("input_shape", NPYArray(shape: [3], values: .int64([1, 28, 28]))),
+                       ("classes", NPYArray(shape: [1], values: .int64([10])))], to: dir + "/evil.npz")
+        let model = try cli(["evaluate", "--data", root, "--model", dir + "/evil.npz"], expect: 1)
+        XCTAssertTrue(model.contains("\(dir)/evil.npz: its architecture"), String(model.prefix(500)))
+        XCTAssertLessThan(model.utf8.count, 30000, String(model.prefix(500)))
+        XCTAssertFalse(model.unicodeScalars.contains("\u{1B}"), "no terminal escape reaches the terminal")
+    }
+
+    func testContestChecksEveryMembersFilesBeforeTrainingAny() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "500",
+                    "--work", dir + "/work", "--submissions", dir + "/subs"]
+        try cli(args)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+        let one = try XCTUnwrap(files.first { $0.hasPrefix("member-1-") && $0.hasSuffix(".history.png") }).dropLast(12)
+        let two = try XCTUnwrap(files.first { $0.hasPrefix("member-2-") && $0.hasSuffix(".history.png") }).dropLast(12)
+        for suffix in [".npz", ".checkpoint.npz"] { try FileManager.default.removeItem(atPath: "\(dir)/work/\(one)\(suffix)") }
+        let plot = "\(dir)/work/\(two).history.png"
+        try FileManager.default.removeItem(atPath: plot)
+        try FileIO.makeDirectory(plot)
+        let log = try cli(args, expect: 1)
+        XCTAssertTrue(log.contains("\(plot): is a folder"), log)
+        XCTAssertFalse(log.contains("] training"), "member 1 is not trained before member 2's problem is found: \(log)")
+    }
+
+    func testASecondTrainOnTheSameOutIsRefusedWhileTheFirstHoldsIt() throws {
+        let out = dir + "/shared.npz"
+        let held = try XCTUnwrap(try OutputLock.take(out, wait: false), "this test takes the lock as a first run would")
+        let second = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1",
+                              "--train-limit", "200", "--validation", "100", "--out", out], expect: 1)
+        XCTAssertTrue(second.contains("\(out): another le4nn run is writing it"), second)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), second)
+        withExtendedLifetime(held) {}
+    }
+
+    func testTwoContestsSharingWorkTrainEachMemberOnce() throws {
+        func start(_ name: String) throws -> (Process, Pipe) {
+            let p = Process(), pipe = Pipe()
+            p.executableURL = URL(fileURLWithPath: le4nn)
+            p.arguments = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                           "--work", dir + "/work", "--submissions", dir + "/subs", "--name", name]
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            return (p, pipe)
+        }
+        let runs = [try start("a"), try start("b")]
+        let logs = runs.map { p, pipe -> String in
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, text)
+            return text
+        }
+        let trained = logs.joined().components(separatedBy: "] training ").count - 1
+        XCTAssertEqual(trained, 2, "two members, each trained by one run:\n\(logs.joined(separator: "\n----\n"))")
     }
 
     func testBadInputIsAClearErrorAndWritesNothing() throws {

@@ -35,6 +35,18 @@ final class NPZTests: XCTestCase {
         XCTAssertEqual(z[1].1.values, .int64([7]))
     }
 
+    func testAMemberWithChangedBytesFailsItsCRCCheck() throws {
+        let path = temporaryDirectory() + "/m.npz"
+        try NPZ.write([("arch", NPYArray("fc10")), ("4.conv64.W", NPYArray(shape: [100], [Float](repeating: 0.5, count: 100)))], to: path)
+        var bytes = try FileIO.read(path)
+        let at = bytes.count / 2  // inside the second member's floats
+        bytes.replaceSubrange(at ..< at + 8, with: [UInt8](repeating: 0x7f, count: 8))
+        try FileIO.writeAtomically(bytes, to: path)
+        XCTAssertThrowsError(try NPZ.read(path)) {
+            XCTAssertTrue("\($0)".contains("\(path): member '4.conv64.W.npy' is damaged: its data has CRC-32"), "\($0)")
+        }
+    }
+
     func testNotAnNPZ() throws {
         let path = temporaryDirectory() + "/x.npz"
         try FileIO.writeAtomically("not a zip at all, but long enough to be searched for a directory", to: path)
