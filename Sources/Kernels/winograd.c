@@ -4,36 +4,76 @@
 // Each image is first turned channels-last (pixel by pixel, channels contiguous), so that a tile's
 // transform is a few multiply-adds of whole channel vectors: the inner loops run over channels and
 // the compiler vectorizes them. (Along rows, the tiles of the small feature maps here are too few,
-// 2 to 16, for vectors.) The bodies are written once for any tile size m, with the transform
-// matrices as constants, and compiled per tile size and instruction set by the wrappers at the
-// end; the zero entries of the matrices drop out at compile time.
+// 2 to 16, for vectors.) The 2-D transforms are 1-D transforms along columns, then rows; the 1-D
+// transforms are written out with their common subexpressions (as in NNPACK and ncnn: about half
+// the operations of the plain matrix product for F(4×4)). Each body is compiled per tile size and
+// instruction set by the wrappers at the end.
 #include "kernels.h"
 #include "transpose8x8.h"
 
-// The transforms of F(m×m, 3×3): input tile α = m + 2, output tile m.
+// F(m×m, 3×3): input tile α = m + 2, output tile m, and G (α×3), the filter transform.
 typedef struct {
     int m, a;
-    float bt[6][6];  // Bᵀ, α×α
-    float g[6][3];   // G, α×3
-    float at[4][6];  // Aᵀ, m×α
+    float g[6][3];
 } transforms;
 
-static const transforms F2 = {
-    2, 4,
-    {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
-    {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}},
-    {{1, 1, 1, 0}, {0, 1, -1, -1}},
-};
+static const transforms F2 = {2, 4, {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}}};
 
 // Interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray's choice).
 static const transforms F4 = {
     4, 6,
-    {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-     {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
     {{1.f / 4, 0, 0}, {-1.f / 6, -1.f / 6, -1.f / 6}, {-1.f / 6, 1.f / 6, -1.f / 6},
      {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}},
-    {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
 };
+
+// The tile transforms work on 16 channels at a time as one vector value (a clang/GCC vector type:
+// one zmm, two ymm or four xmm registers, as the target has), and on the last c mod 16 channels one
+// by one: each transform is written once as a macro over the element type. (Written as plain loops
+// over channels, the 36-point transforms of F(4×4) were left scalar by the auto-vectorizer.)
+typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
+#define LOAD(type, p) (*(const type *)(p))
+#define STORE(type, p, v) (*(type *)(p) = (v))
+
+// The 1-D transforms, for a vector type (16 channels) and for float (one channel): t = Bᵀ·d
+// (α → α), r = Aᵀ·m (α → m), w = A·e (m → α), with
+//   F(2×2): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
+//   F(4×4): Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0;
+//                 0 4 0 −5 0 1],  Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+#define TRANSFORMS_1D(type, sfx)                                                                   \
+    static inline __attribute__((always_inline)) void bt_##sfx(int m, const type *d, type *t) {   \
+        if (m == 2) {                                                                              \
+            t[0] = d[0] - d[2]; t[1] = d[1] + d[2]; t[2] = d[2] - d[1]; t[3] = d[1] - d[3];        \
+            return;                                                                                \
+        }                                                                                          \
+        const type s12 = d[1] + d[2], d12 = d[1] - d[2], d42 = d[4] - d[2], d13 = d[1] - d[3];    \
+        t[0] = 4 * d[0] - 5 * d[2] + d[4];                                                         \
+        t[1] = (d[3] + d[4]) - 4 * s12;                                                            \
+        t[2] = (d[4] - d[3]) + 4 * d12;                                                            \
+        t[3] = d42 - 2 * d13;                                                                      \
+        t[4] = d42 + 2 * d13;                                                                      \
+        t[5] = 4 * d[1] - 5 * d[3] + d[5];                                                         \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void at_##sfx(int m, const type *v, type *r) {   \
+        if (m == 2) {                                                                              \
+            r[0] = v[0] + v[1] + v[2]; r[1] = v[1] - v[2] - v[3];                                  \
+            return;                                                                                \
+        }                                                                                          \
+        const type s12 = v[1] + v[2], d12 = v[1] - v[2], s34 = v[3] + v[4], d34 = v[3] - v[4];    \
+        r[0] = v[0] + s12 + s34;                                                                   \
+        r[1] = d12 + 2 * d34;                                                                      \
+        r[2] = s12 + 4 * s34;                                                                      \
+        r[3] = d12 + 8 * d34 + v[5];                                                               \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void a_##sfx(int m, const type *e, type *w) {    \
+        if (m == 2) {                                                                              \
+            w[0] = e[0]; w[1] = e[0] + e[1]; w[2] = e[0] - e[1]; w[3] = -e[1];                     \
+            return;                                                                                \
+        }                                                                                          \
+        const type s02 = e[0] + e[2], s13 = e[1] + e[3], c = e[0] + 4 * e[2], d = 2 * e[1] + 8 * e[3]; \
+        w[0] = e[0]; w[1] = s02 + s13; w[2] = s02 - s13; w[3] = c + d; w[4] = c - d; w[5] = e[3]; \
+    }
+TRANSFORMS_1D(vfloat, v)
+TRANSFORMS_1D(float, s)
 
 static const transforms *of_tile(size_t m) { return m == 4 ? &F4 : &F2; }
 
@@ -112,38 +152,27 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
         for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-// The tile transforms work on 16 channels at a time as one vector value (a clang/GCC vector type:
-// one zmm, two ymm or four xmm registers, as the target has), and on the last c mod 16 channels one
-// by one: each transform is written once as a macro over the element type. (Written as plain loops
-// over channels, the 36-point transforms of F(4×4) were left scalar by the auto-vectorizer.)
-typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
-#define LOAD(type, p) (*(const type *)(p))
-#define STORE(type, p, v) (*(type *)(p) = (v))
-
 // v = Bᵀ·d·B for one tile at channel ch (d: α×α pointers to channel vectors); each of the α²
 // outputs is stored once.
-#define INPUT_TILE(name, type)                                                                                   \
-    static inline __attribute__((always_inline)) void name(const transforms *T, const float *d[6][6], size_t ch, \
-                                                           size_t plane, float *out) {                           \
+#define INPUT_TILE(type, sfx)                                                                                    \
+    static inline __attribute__((always_inline)) void input_tile_##sfx(const transforms *T, const float *d[6][6], \
+                                                                       size_t ch, size_t plane, float *out) {    \
         const int a = T->a;                                                                                      \
-        type t[6][6]; /* Bᵀ·d */                                                                                 \
-        for (int i = 0; i < a; i++)                                                                              \
-            for (int s = 0; s < a; s++) {                                                                        \
-                type acc = {0};                                                                                  \
-                for (int r = 0; r < a; r++)                                                                      \
-                    if (T->bt[i][r] != 0) acc += T->bt[i][r] * LOAD(type, d[r][s] + ch);                         \
-                t[i][s] = acc;                                                                                   \
-            }                                                                                                    \
-        for (int i = 0; i < a; i++)                                                                              \
-            for (int j = 0; j < a; j++) { /* (Bᵀ·d)·B */                                                         \
-                type acc = {0};                                                                                  \
-                for (int s = 0; s < a; s++)                                                                      \
-                    if (T->bt[j][s] != 0) acc += t[i][s] * T->bt[j][s];                                          \
-                STORE(type, out + (size_t)(i * a + j) * plane + ch, acc);                                        \
-            }                                                                                                    \
+        type t[6][6]; /* t[s] = Bᵀ·(column s of d) */                                                            \
+        for (int s = 0; s < a; s++) {                                                                            \
+            type col[6];                                                                                         \
+            for (int r = 0; r < a; r++) col[r] = LOAD(type, d[r][s] + ch);                                       \
+            bt_##sfx(T->m, col, t[s]);                                                                           \
+        }                                                                                                        \
+        for (int i = 0; i < a; i++) { /* row i of (Bᵀ·d)·B = Bᵀ·(row i of Bᵀ·d) */                               \
+            type row[6], v[6];                                                                                   \
+            for (int s = 0; s < a; s++) row[s] = t[s][i];                                                        \
+            bt_##sfx(T->m, row, v);                                                                              \
+            for (int j = 0; j < a; j++) STORE(type, out + (size_t)(i * a + j) * plane + ch, v[j]);               \
+        }                                                                                                        \
     }
-INPUT_TILE(input_tile_v, vfloat)
-INPUT_TILE(input_tile_s, float)
+INPUT_TILE(vfloat, v)
+INPUT_TILE(float, s)
 
 static inline __attribute__((always_inline)) void input_tiles(const transforms *T, const float *x, size_t n,
                                                               size_t c, size_t h, size_t w, float *scratch,
@@ -170,33 +199,32 @@ static inline __attribute__((always_inline)) void input_tiles(const transforms *
 }
 
 // y = Aᵀ·M·A for one tile at channel ch, then the epilogue; o[i][j] receives output pixel (i, j).
-#define OUTPUT_TILE(name, type)                                                                                  \
-    static inline __attribute__((always_inline)) void name(const transforms *T, const float *in, size_t plane,   \
-                                                           size_t ch, const float *scale, const float *shift,    \
-                                                           int relu, float *o[4][4]) {                           \
+#define OUTPUT_TILE(type, sfx)                                                                                   \
+    static inline __attribute__((always_inline)) void output_tile_##sfx(                                         \
+        const transforms *T, const float *in, size_t plane, size_t ch, const float *scale, const float *shift,   \
+        int relu, float *o[4][4]) {                                                                              \
         const int a = T->a, m = T->m;                                                                            \
-        type t[4][6]; /* Aᵀ·M */                                                                                 \
-        for (int i = 0; i < m; i++)                                                                              \
-            for (int j = 0; j < a; j++) {                                                                        \
-                type acc = {0};                                                                                  \
-                for (int r = 0; r < a; r++)                                                                      \
-                    if (T->at[i][r] != 0) acc += T->at[i][r] * LOAD(type, in + (size_t)(r * a + j) * plane + ch); \
-                t[i][j] = acc;                                                                                   \
-            }                                                                                                    \
+        type t[6][4]; /* t[j] = Aᵀ·(column j of M) */                                                            \
+        for (int j = 0; j < a; j++) {                                                                            \
+            type col[6];                                                                                         \
+            for (int r = 0; r < a; r++) col[r] = LOAD(type, in + (size_t)(r * a + j) * plane + ch);             \
+            at_##sfx(m, col, t[j]);                                                                              \
+        }                                                                                                        \
         const type zero = {0};                                                                                   \
         const type sc = scale ? LOAD(type, scale + ch) : zero + 1, sh = shift ? LOAD(type, shift + ch) : zero;  \
-        for (int i = 0; i < m; i++)                                                                              \
-            for (int j = 0; j < m; j++) { /* (Aᵀ·M)·A */                                                         \
-                type acc = {0};                                                                                  \
-                for (int s = 0; s < a; s++)                                                                      \
-                    if (T->at[j][s] != 0) acc += t[i][s] * T->at[j][s];                                          \
-                type y = sc * acc + sh;                                                                          \
-                if (relu) y = __builtin_elementwise_max(y, zero);                                                \
-                STORE(type, o[i][j] + ch, y);                                                                    \
+        for (int i = 0; i < m; i++) { /* row i of (Aᵀ·M)·A = Aᵀ·(row i of Aᵀ·M) */                               \
+            type row[6], y[4];                                                                                   \
+            for (int j = 0; j < a; j++) row[j] = t[j][i];                                                        \
+            at_##sfx(m, row, y);                                                                                 \
+            for (int j = 0; j < m; j++) {                                                                        \
+                type v = sc * y[j] + sh;                                                                         \
+                if (relu) v = __builtin_elementwise_max(v, zero);                                                \
+                STORE(type, o[i][j] + ch, v);                                                                    \
             }                                                                                                    \
+        }                                                                                                        \
     }
-OUTPUT_TILE(output_tile_v, vfloat)
-OUTPUT_TILE(output_tile_s, float)
+OUTPUT_TILE(vfloat, v)
+OUTPUT_TILE(float, s)
 
 static inline __attribute__((always_inline)) void output_tiles(const transforms *T, const float *mm, size_t n,
                                                                size_t k, size_t h, size_t w, const float *scale,
@@ -223,28 +251,25 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
 }
 
 // w = A·e·Aᵀ for the m×m gradient block e of one tile (pointers to channel vectors) at channel ch.
-#define OUTPUT_GRAD_TILE(name, type)                                                                             \
-    static inline __attribute__((always_inline)) void name(const transforms *T, const float *e[4][4], size_t ch, \
-                                                           size_t plane, float *out) {                           \
+#define OUTPUT_GRAD_TILE(type, sfx)                                                                              \
+    static inline __attribute__((always_inline)) void output_grad_tile_##sfx(                                    \
+        const transforms *T, const float *e[4][4], size_t ch, size_t plane, float *out) {                       \
         const int a = T->a, m = T->m;                                                                            \
-        type t[4][6]; /* e·Aᵀ */                                                                                 \
-        for (int i = 0; i < m; i++)                                                                              \
-            for (int j = 0; j < a; j++) {                                                                        \
-                type acc = {0};                                                                                  \
-                for (int s = 0; s < m; s++)                                                                      \
-                    if (T->at[s][j] != 0) acc += LOAD(type, e[i][s] + ch) * T->at[s][j];                         \
-                t[i][j] = acc;                                                                                   \
-            }                                                                                                    \
-        for (int i = 0; i < a; i++)                                                                              \
-            for (int j = 0; j < a; j++) { /* A·(e·Aᵀ) */                                                         \
-                type acc = {0};                                                                                  \
-                for (int r = 0; r < m; r++)                                                                      \
-                    if (T->at[r][i] != 0) acc += T->at[r][i] * t[r][j];                                          \
-                STORE(type, out + (size_t)(i * a + j) * plane + ch, acc);                                        \
-            }                                                                                                    \
+        type t[4][6]; /* t[i] = A·(row i of e): row i of e·Aᵀ */                                                 \
+        for (int i = 0; i < m; i++) {                                                                            \
+            type row[4];                                                                                         \
+            for (int s = 0; s < m; s++) row[s] = LOAD(type, e[i][s] + ch);                                      \
+            a_##sfx(m, row, t[i]);                                                                               \
+        }                                                                                                        \
+        for (int j = 0; j < a; j++) { /* column j of A·(e·Aᵀ) */                                                 \
+            type col[4], w[6];                                                                                   \
+            for (int r = 0; r < m; r++) col[r] = t[r][j];                                                        \
+            a_##sfx(m, col, w);                                                                                  \
+            for (int i = 0; i < a; i++) STORE(type, out + (size_t)(i * a + j) * plane + ch, w[i]);               \
+        }                                                                                                        \
     }
-OUTPUT_GRAD_TILE(output_grad_tile_v, vfloat)
-OUTPUT_GRAD_TILE(output_grad_tile_s, float)
+OUTPUT_GRAD_TILE(vfloat, v)
+OUTPUT_GRAD_TILE(float, s)
 
 static inline __attribute__((always_inline)) void output_grad_tiles(const transforms *T, const float *dy, size_t n,
                                                                     size_t k, size_t h, size_t w, float *scratch,
