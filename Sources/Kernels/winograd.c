@@ -81,11 +81,11 @@ size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m
 
 // Both filter transforms in two small products (G·r, then ·Gᵀ), 9α + 3α² multiply-adds per filter
 // instead of 9α².
-void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip, float *u) {
+void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u) {
     const transforms *T = of_tile(m);
     const int a = T->a;
     const size_t plane = k * c;
-    for (size_t kk = 0; kk < k; kk++)
+    for (size_t kk = k0; kk < k1; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *f = g + (kk * c + cc) * 9;
             float r[9];  // the filter, rotated by 180° for the input gradient

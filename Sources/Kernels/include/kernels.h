@@ -50,9 +50,9 @@ void le4_sgemm_prepacked(le4_isa isa, int trans_a, size_t m, size_t n, size_t k,
 /// α², the number of GEMMs (16 for m = 2, 36 for m = 4).
 size_t le4_winograd_points(size_t m);
 
-/// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for filters g [K][C][3][3]; with `flip`, the 180°-rotated
-/// filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
-void le4_winograd_filter(size_t m, size_t k, size_t c, const float *g, int flip, float *u);
+/// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for the filters k0 ≤ k < k1 of g [K][C][3][3]; with `flip`, the
+/// 180°-rotated filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
+void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u);
 
 /// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G,
 /// du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in U = G·g·Gᵀ.)
