@@ -21,13 +21,32 @@ extension Conv2D {
                 let ih = oh * s - p + i
                 guard ih >= 0, ih < H else { dst.initialize(repeating: 0, count: OW); continue }
                 let src = x + c * H * W + ih * W - p + j
-                dst.initialize(repeating: 0, count: owLo)
+                zeroEnds(of: dst, count: OW, keeping: owLo ..< owHi)
                 if s == 1 {
                     copyRow(src + owLo, to: dst + owLo, count: owHi - owLo)
                 } else {
                     for ow in owLo ..< owHi { dst[ow] = src[ow * s] }
                 }
-                (dst + owHi).initialize(repeating: 0, count: OW - owHi)
+            }
+        }
+    }
+
+    /// Zeros dst[0..<n] outside `inside`, which the caller fills afterwards. The padding at each
+    /// end of a row is a pixel or two: a run of at most 8 gets one SIMD8 store of zeros (reaching
+    /// into what the caller then overwrites) instead of a memset call, which cost 6 % of training
+    /// mnist-small.
+    @inline(__always)
+    func zeroEnds(of dst: UnsafeMutablePointer<Float>, count n: Int, keeping inside: Range<Int>) {
+        let (lo, hi) = (inside.lowerBound, inside.upperBound)
+        let rd = UnsafeMutableRawPointer(dst)
+        if lo > 0 {
+            if lo <= 8 && n >= 8 { rd.storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) } else { dst.initialize(repeating: 0, count: lo) }
+        }
+        if hi < n {
+            if n - hi <= 8 && n >= 8 {
+                rd.storeBytes(of: SIMD8<Float>(), toByteOffset: (n - 8) * 4, as: SIMD8<Float>.self)
+            } else {
+                (dst + hi).initialize(repeating: 0, count: n - hi)
             }
         }
     }

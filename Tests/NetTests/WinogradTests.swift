@@ -126,4 +126,17 @@ final class WinogradTests: XCTestCase {
         }
         print("Winograd F(\(winograd.tile)×\(winograd.tile), 3×3) filter gradient against direct correlation: worst error \(String(format: "%.1e", worst)) of the largest entry")
     }
+
+    func testIm2colConvolutionMatchesDirectOnRowsWiderThanOneVector() {
+        // 1 input channel keeps im2col; rows of 12 and 13 output pixels take the SIMD8 zero stores
+        // at both padded ends.
+        var rng = SeededRNG(seed: 17)
+        let conv = Conv2D(inChannels: 1, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+        XCTAssertFalse(conv.usesWinograd)
+        let (h, wd) = (12, 13)
+        let x = (0 ..< 2 * h * wd).map { _ in Float(rng.normal()) }
+        let y = conv.forward(Tensor(shape: [2, 1, h, wd], data: x), training: false)
+        let want = direct(x, conv.W.value, batch: 2, inC: 1, outC: 4, h: h, wd: wd)
+        for (got, w) in zip(y.data, want) { XCTAssertEqual(Double(got), w, accuracy: 1e-5) }
+    }
 }
