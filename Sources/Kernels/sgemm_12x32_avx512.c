@@ -6,11 +6,13 @@
 __attribute__((target("avx512f")))
 void le4_sgemm_12x32_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                             size_t rows, size_t cols, int accumulate) {
+    // Every loop over i is unrolled in full so that acc lives in registers (otherwise clang keeps
+    // it on the stack and zeroes it with a memset call per tile).
     __m512 acc[12][2];
-    for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (size_t k = 0; k < kc; k++, a += 12, b += 32) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        for (int i = 0; i < 12; i++) {
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
@@ -19,8 +21,8 @@ void le4_sgemm_12x32_avx512(size_t kc, const float *a, const float *b, float *c,
     // Bit j of mask h is set when 16h + j < cols.
     const __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
     const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    for (int i = 0; i < 12; i++) {
-        if ((size_t)i >= rows) break;
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) {
+        if ((size_t)i >= rows) continue;
         float *ci = c + i * ldc;
         if (accumulate) {
             acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(m0, ci));

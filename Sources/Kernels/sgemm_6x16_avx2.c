@@ -6,18 +6,19 @@
 __attribute__((target("avx2,fma")))
 void le4_sgemm_6x16_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                          size_t rows, size_t cols, int accumulate) {
+    // Every loop over i is unrolled in full so that acc lives in registers.
     __m256 acc[6][2];
-    for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (size_t k = 0; k < kc; k++, a += 6, b += 16) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (int i = 0; i < 6; i++) {
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
             __m256 ai = _mm256_broadcast_ss(a + i);
             acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
     if (rows == 6 && cols == 16) {
-        for (int i = 0; i < 6; i++) {
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
             float *ci = c + i * ldc;
             if (accumulate) {
                 acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(ci));
@@ -31,7 +32,7 @@ void le4_sgemm_6x16_avx2(size_t kc, const float *a, const float *b, float *c, si
     // An edge tile goes through a small array: masked stores (vmaskmovps) are microcoded and slow
     // on AMD's cores.
     float tile[6][16];
-    for (int i = 0; i < 6; i++) {
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
         _mm256_storeu_ps(tile[i], acc[i][0]);
         _mm256_storeu_ps(tile[i] + 8, acc[i][1]);
     }
