@@ -67,6 +67,18 @@ public final class Network {
         var layers = [Layer]()
         let tokens = spec.split(separator: "-").map(String.init)
         guard !tokens.isEmpty else { throw NetError("empty network spec\n" + Network.grammar) }
+        guard tokens.count <= Network.maxLayers else {
+            throw NetError("a network has at most \(Network.maxLayers) layers; this spec has \(tokens.count)")
+        }
+        // The whole network's weights and one image's activations are bounded before anything is
+        // allocated: a few bytes of spec (or of a model file's architecture) can name gigabytes.
+        var weights = 0.0, activations = 0.0
+        func addWeights(_ n: Double, _ bad: (String) -> NetError) throws {
+            weights += n
+            guard weights <= Network.maxWeights else {
+                throw bad("the network would have \(Int(weights)) weights, more than the limit of 2^28 (1 GiB)")
+            }
+        }
         for (i, tok) in tokens.enumerated() {
             // Sizes are bounded so that a typo cannot overflow a shape or exhaust memory.
             func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
@@ -97,14 +109,14 @@ public final class Network {
                 layer = Dropout(ratio: r, seed: seed &+ UInt64(i))
             } else if tok.hasPrefix("fc") {
                 guard let n = number(after: "fc"), n > 0 else { throw bad("expected fc<N>") }
-                guard Double(shape.reduce(1, *)) * Double(n) <= Network.maxWeights else { throw bad("more than 2^28 weights") }
+                try addWeights(Double(shape.reduce(1, *)) * Double(n), bad)
                 if shape.count > 1 { layers.append(Flatten()); shape = [shape.reduce(1, *)] }
                 layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng)
             } else if tok.hasPrefix("conv") {
                 let (k, r, s, p) = try Network.parseConv(tok).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
                 guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
                 let pad = p ?? r / 2
-                guard Double(shape[0]) * Double(r * r) * Double(k) <= Network.maxWeights else { throw bad("more than 2^28 weights") }
+                try addWeights(Double(shape[0]) * Double(r * r) * Double(k), bad)
                 guard shape[1] + 2 * pad >= r, shape[2] + 2 * pad >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
                 layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng)
             } else {
@@ -112,6 +124,10 @@ public final class Network {
             }
             shape = layer.outputShape(shape)
             guard shape.allSatisfy({ $0 >= 1 }) else { throw bad("gives output \(shape): no pixels left") }
+            activations += Double(shape.reduce(1, *))
+            guard activations <= Network.maxActivationsPerImage else {
+                throw bad("one image's activations would reach \(Int(activations)) floats, more than the limit of 2^26 (256 MiB)")
+            }
             layers.append(layer)
         }
         guard shape == [classes], layers.last is Affine else {
@@ -121,6 +137,7 @@ public final class Network {
         self.classes = classes
         self.layers = layers
         self.spec = spec
+        activationsPerImage = Int(activations)
         for (i, l) in layers.enumerated() { for p in l.params + l.buffers { p.name = "\(i).\(l.spec).\(p.name)" } }
     }
 
@@ -147,8 +164,39 @@ public final class Network {
         return (k, r, s, p)
     }
 
-    /// The most weights one layer may have (1 GiB of Float).
-    static let maxWeights = Double(1 << 28)
+    /// The most weights a network may have (1 GiB of Float), layers it may have, and floats of
+    /// activations (layer outputs) one image may take (256 MiB).
+    static let maxWeights = Double(1 << 28), maxLayers = 1000, maxActivationsPerImage = Double(1 << 26)
+
+    /// Floats of layer outputs one image takes on its way through the network.
+    public let activationsPerImage: Int
+
+    /// About how many bytes training at `batch` takes: each layer's output, the copy it keeps for
+    /// backward and its gradient, per image; each parameter's value, gradient and two optimizer
+    /// states. Callers compare it with the machine's memory before allocating.
+    public func trainingBytes(batch: Int) -> Double {
+        4 * (3 * Double(batch) * Double(activationsPerImage) + 4 * Double(parameterCount))
+    }
+
+    /// Throws when training at `batch` would need more than 80 % of the memory this process may
+    /// use (the machine's, or less under `ulimit -v`): said before allocating, instead of the
+    /// process being killed midway.
+    public func checkMemory(batch: Int) throws {
+        let need = trainingBytes(batch: batch), have = Network.usableMemory
+        guard need <= 0.8 * have else {
+            let gb = { (b: Double) in String(Int((b / 1e9).rounded(.up))) }
+            throw NetError("training \(quote(spec)) at batch \(batch) needs about \(gb(need)) GB of memory; "
+                           + "this process may use \(gb(have)) GB: choose a smaller --batch or network")
+        }
+    }
+
+    /// Physical memory, or the address-space limit if lower.
+    static var usableMemory: Double {
+        var memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max { memory = min(memory, Double(limit.rlim_cur)) }
+        return memory
+    }
 
     public var params: [Param] { layers.flatMap(\.params) }
     public var buffers: [Param] { layers.flatMap(\.buffers) }
