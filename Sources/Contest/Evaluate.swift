@@ -66,13 +66,14 @@ struct Predict: ParsableCommand {
 
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Contest dump or IDX images file.") var input: String
-    @Option(help: "Answer file to write.") var out: String
+    @Option(help: "Answer file to write (its folder is created if missing).") var out: String
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)
         let set = try readImagesToAnswer(input)
         try ensemble.check(fits: set, source: input)
         let predicted = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: ensemble.networks[0].classes)
+        try FileIO.makeParentDirectory(of: out)
         try writeAnswers(predicted, to: out)
         print("wrote \(predicted.count) answers to \(out)")
     }

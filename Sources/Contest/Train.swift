@@ -95,8 +95,7 @@ struct Train: ParsableCommand {
     func run() throws {
         if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
         let settings = try options.settings(dataset: data.dataset)
-        let dir = (out as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileIO.makeDirectory(dir) }
+        try FileIO.makeParentDirectory(of: out)
         let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
         try training.checkOutputs()
         guard let lock = try OutputLock.take(out, wait: false) else {

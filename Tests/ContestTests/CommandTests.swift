@@ -246,6 +246,24 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(trained, 2, "two members, each trained by one run:\n\(logs.joined(separator: "\n----\n"))")
     }
 
+    /// An untrained model file, written without training: for commands whose answers do not matter.
+    func untrainedModel(_ name: String, meta: String = "{}") throws -> String {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        let path = "\(dir)/\(name).npz"
+        try ModelFile.save(net, meta: meta, to: path)
+        return path
+    }
+
+    func testEveryCommandWritingAFileCreatesItsFolder() throws {
+        let model = try untrainedModel("u")
+        let answers = "\(dir)/new/answers/p.txt"
+        try cli(["predict", "--model", model, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl", "--out", answers])
+        XCTAssertEqual(try lines(answers).count, 3)
+        let preview = "\(dir)/new/preview/a.png"
+        try cli(["augment-preview", "--data", root, "--augment", "crop", "--count", "2", "--rows", "1", "--out", preview])
+        XCTAssertGreaterThan(try PNG.read(preview).width, 0)
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
