@@ -73,7 +73,7 @@ struct ContestCommand: ParsableCommand {
             throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
         }
         defer { withExtendedLifetime(submissionLock) {} }
-        let answersSet = try input.map(readImagesToAnswer)
+        let answersSet = try input.map { try readImagesToAnswer($0).images }
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
         }

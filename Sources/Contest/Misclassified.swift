@@ -23,8 +23,9 @@ struct Misclassified: ParsableCommand {
     func run() throws {
         guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
         let ensemble = try Ensemble(paths: models)
-        let set = try data.dataset.load(root: data.root, train: split == .train)
-        try ensemble.check(fits: set, source: "\(data.dataset) \(split)")
+        let dataset = try ensemble.dataset(chosen: data.chosenDataset)
+        let set = try dataset.load(root: data.root, train: split == .train)
+        try ensemble.check(fits: set, source: "\(dataset) \(split)")
         try FileIO.makeDirectory(out)
         let C = set.classNames.count
         let probs = Ensemble.mean(ensemble.memberProbabilities(set))
@@ -79,9 +80,16 @@ struct Classify: ParsableCommand {
         guard let idx = i, idx >= 0, idx < test.count else {
             throw ValidationError("the index must be a whole number from 0 to \(test.count - 1)")
         }
-        let net = try model.map { try loadModel($0).network }
-            ?? Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)
-        try Ensemble(networks: [net], paths: [model ?? "course 3-layer net"]).check(fits: test, source: "MNIST test")
+        let ensemble = try model.map { try Ensemble(paths: [$0]) } ?? Ensemble(
+            networks: [try Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)],
+            paths: ["course 3-layer net"])
+        let dataset = try ensemble.dataset(chosen: data.chosenDataset)
+        guard dataset == .mnist else {
+            throw ValidationErrorText("classify answers MNIST test images: "
+                + (ensemble.trainedOn.map { "\($0.path) was trained on \($0.dataset)" } ?? "drop --dataset \(dataset)"))
+        }
+        try ensemble.check(fits: test, source: "MNIST test")
+        let net = ensemble.networks[0]
         let p = net.probabilities(test.subset([idx]))
         let guess = predictions(p, classes: 10)[0]
         print(guess)

@@ -5,9 +5,14 @@ import LE4Data
 struct DataOptions: ParsableArguments {
     @Option(help: "Data folder holding mnist/, fashion-mnist/, cifar-10-batches-py/ (default: $LE4NN_DATA; Fashion-MNIST is also found in /usr/share/datasets).")
     var data: String?
-    @Option(help: "Dataset: mnist, fashion or cifar10.") var dataset: Dataset = .mnist
+    @Option(name: .customLong("dataset"),
+            help: "Dataset (default: mnist; with --model, the one the models were trained on).")
+    var chosenDataset: Dataset?
 
     var root: String? { Dataset.root(data) }
+    /// The dataset of a command without models: --dataset, else MNIST. Commands with models
+    /// ask their `Ensemble` instead, which knows what the models were trained on.
+    var dataset: Dataset { chosenDataset ?? .mnist }
 }
 
 extension Dataset: ExpressibleByArgument {}

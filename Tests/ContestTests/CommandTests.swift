@@ -264,6 +264,30 @@ final class CommandTests: XCTestCase {
         XCTAssertGreaterThan(try PNG.read(preview).width, 0)
     }
 
+    func testModelsRunOnTheDatasetTheyWereTrainedOnAndMixturesAreRefused() throws {
+        let fashion = try untrainedModel("fashion", meta: #"{"settings":{"dataset":"fashion"}}"#)
+        let digits = try untrainedModel("digits", meta: #"{"settings":{"dataset":"mnist"}}"#)
+        // A data root whose Fashion-MNIST is MNIST's files: enough to see which dataset is loaded.
+        let fakeRoot = dir + "/data"
+        try FileIO.makeDirectory(fakeRoot + "/fashion-mnist")
+        for name in try FileManager.default.contentsOfDirectory(atPath: root + "/mnist") {
+            try FileManager.default.createSymbolicLink(atPath: "\(fakeRoot)/fashion-mnist/\(name)", withDestinationPath: "\(root)/mnist/\(name)")
+        }
+        let report = try cli(["evaluate", "--data", fakeRoot, "--model", fashion])
+        XCTAssertTrue(report.contains("\(fashion) on fashion test") && report.contains("T-shirt/top"), report)
+
+        let contradicted = try cli(["evaluate", "--data", root, "--dataset", "mnist", "--model", fashion], expect: 1)
+        XCTAssertTrue(contradicted.contains("\(fashion) was trained on fashion, not mnist"), contradicted)
+        let mixed = try cli(["evaluate", "--data", root, "--model", digits, "--model", fashion], expect: 1)
+        XCTAssertTrue(mixed.contains("\(digits) was trained on mnist but \(fashion) on fashion"), mixed)
+
+        let answers = dir + "/answers.txt"
+        let predicted = try cli(["predict", "--model", fashion, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl",
+                                 "--out", answers])
+        XCTAssertTrue(predicted.contains("warning: \(fashion) was trained on fashion, not MNIST"), predicted)
+        XCTAssertEqual(try lines(answers).count, 3, "a warning, not a refusal")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
@@ -274,7 +298,8 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(evil.contains("'os.system' is not allowed"), evil)
         let aug = try cli(["train", "--data", root, "--augment", "crop,twirl", "--out", dir + "/x.npz"], expect: 1)
         XCTAssertTrue(aug.contains("twirl") && aug.contains("cutout"), "lists what is accepted: \(aug)")
-        let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", model], expect: 1)
+        // A model recording no dataset, so that --dataset is obeyed and the shapes are compared.
+        let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", try untrainedModel("unrecorded")], expect: 1)
         XCTAssertTrue(unfit.contains("expects images of 1×28×28") && unfit.contains("3×32×32"), unfit)
         try FileIO.writeAtomically("a file, not a folder", to: dir + "/plain")
         let unwritable = try cli(["contest", "--data", root, "--quick", "--submissions", dir + "/plain/subs", "--work", dir + "/w"], expect: 1)
