@@ -76,7 +76,9 @@ struct Train: ParsableCommand {
         training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
         writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
         a plot <out>.history.png. A second run with the same --out is refused while the \
-        first holds <out>.lock.
+        first holds <out>.lock. Ctrl-C stops after the current batch; the files keep the last \
+        finished epoch. When <out>.checkpoint.npz exists, give --resume to continue that run \
+        or --fresh to start over.
 
         The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
           le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
@@ -90,10 +92,12 @@ struct Train: ParsableCommand {
     @OptionGroup var options: TrainOptions
     @Option(help: "Model file to write (.npz).") var out: String
     @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
+    @Flag(help: "Start over although <out>.checkpoint.npz exists, replacing the earlier run's files.") var fresh = false
     @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
 
     func run() throws {
         if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
+        if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
         let settings = try options.settings(dataset: data.dataset)
         try FileIO.makeParentDirectory(of: out)
         let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
@@ -102,6 +106,22 @@ struct Train: ParsableCommand {
             throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
         }
         defer { withExtendedLifetime(lock) {} }
-        _ = try training.run()
+        // Starting over silently would overwrite the earlier run's model and checkpoint.
+        if !resume && !fresh && FileManager.default.fileExists(atPath: training.checkpointPath) {
+            throw ValidationErrorText("\(training.checkpointPath) holds an earlier run with this --out: continue it with "
+                + "--resume, or start over with --fresh (replaces \(out))")
+        }
+        Interrupt.catchStopSignals()
+        do {
+            _ = try training.run()
+        } catch let stop as Interrupted {
+            let what = stop.epochsDone == 0
+                ? "interrupted in epoch 1, before any epoch was saved; start again with: "
+                    + commandLine(removing: "--resume", adding: "--fresh")
+                : "interrupted after epoch \(stop.epochsDone) of \(settings.epochs); continue with: "
+                    + commandLine(removing: "--fresh", adding: "--resume")
+            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n").utf8))
+            throw ExitCode(stop.exitStatus)
+        }
     }
 }

@@ -132,6 +132,7 @@ struct TrainingRun {
                     + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
             }
             for step in 0 ..< stepsPerEpoch {
+                try Interrupt.check(epochsDone: record.epochsDone)
                 let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
                 var x = Network.input(full, indices: batch)
                 var t = SoftmaxCrossEntropy.oneHot(batch.map { full.labels[$0] }, classes: classes)

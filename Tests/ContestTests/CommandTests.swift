@@ -224,6 +224,45 @@ final class CommandTests: XCTestCase {
         withExtendedLifetime(held) {}
     }
 
+    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
+        let out = dir + "/stopped.npz"
+        let p = Process(), pipe = Pipe()
+        p.executableURL = URL(fileURLWithPath: le4nn)
+        p.arguments = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
+                       "--train-limit", "2000", "--validation", "500", "--out", out]
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        var log = ""
+        while !log.contains("epoch 1/50  loss") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGINT)
+        log += String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "ends by itself, not killed by the signal: \(log)")
+        XCTAssertEqual(p.terminationStatus, 130, log)
+        let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted after epoch ") }, log)
+        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + p.arguments!.joined(separator: " ") + " --resume"), String(said))
+        let epoch = said.split(separator: " ")[3]
+        XCTAssertTrue(try ModelFile.load(dir + "/stopped.checkpoint.npz").meta.contains("\"epochsDone\":\(epoch),"),
+                      "the checkpoint holds the epoch the message names")
+    }
+
+    func testTrainRefusesToStartOverAnEarlierRunUnlessResumeOrFresh() throws {
+        let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "500",
+                    "--validation", "100", "--out", dir + "/again.npz"]
+        try cli(args + ["--stop-after", "1"])
+        let refused = try cli(args, expect: 1)
+        XCTAssertTrue(refused.contains("\(dir)/again.checkpoint.npz holds an earlier run with this --out: continue it with --resume, "
+                                       + "or start over with --fresh"), refused)
+        XCTAssertFalse(refused.contains("epoch 1/2"), refused)
+        let fresh = try cli(args + ["--fresh"])
+        XCTAssertTrue(fresh.contains("epoch 1/2  loss") && !fresh.contains("resuming"), "starts over: \(fresh)")
+    }
+
     func testTwoContestsSharingWorkTrainEachMemberOnce() throws {
         func start(_ name: String) throws -> (Process, Pipe) {
             let p = Process(), pipe = Pipe()
