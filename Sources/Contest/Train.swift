@@ -24,7 +24,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
-    @Option(help: "Training images held out for validation; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
+    @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
     var validation: Int?
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
@@ -38,6 +38,18 @@ struct TrainOptions: ParsableArguments {
         guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
+        // Out-of-range values train nothing useful (lr 0), diverge (negative decay) or invert the
+        // targets (smoothing ≥ 1): refused with the valid range.
+        func check(_ value: Float?, _ option: String, _ range: String, _ ok: (Float) -> Bool) throws {
+            if let v = value, !(v.isFinite && ok(v)) { throw ValidationError("--\(option) must be \(range), got \(v)") }
+        }
+        try check(lr, "lr", "a number > 0", { $0 > 0 })
+        try check(beta1, "beta1", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(beta2, "beta2", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(eps, "eps", "a number > 0", { $0 > 0 })
+        try check(weightDecay, "weight-decay", "a number ≥ 0", { $0 >= 0 })
+        try check(l1, "l1", "a number ≥ 0", { $0 >= 0 })
+        try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         _ = try Schedule(parsing: schedule)
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)

@@ -327,6 +327,53 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try lines(answers).count, 3, "a warning, not a refusal")
     }
 
+    func testHelpShowsDefaultsAsTypedAndOnlyChoicesThatApply() throws {
+        XCTAssertTrue(try cli(["export", "--help"]).contains("(default: 0..99)"))
+        let contest = try cli(["contest", "--help"])
+        XCTAssertFalse(contest.contains("--dataset") || contest.contains("cifar10)"), "the contest is digits only: \(contest)")
+        let classify = try cli(["classify", "--help"])
+        XCTAssertFalse(classify.contains("--dataset"), "classify answers MNIST test images only: \(classify)")
+    }
+
+    func testVersionIsPrinted() throws {
+        let version = try cli(["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertNotNil(version.range(of: #"^[0-9]+\.[0-9]+\.[0-9]+$"#, options: .regularExpression), version)
+    }
+
+    func testClassifyAnswersEveryLineOfStandardInput() throws {
+        let (status, out) = try runProcess("/bin/sh", ["-c", "printf '1\\n2\\n\\n3\\n' | \"$0\" classify --data \"$1\"", le4nn, root])
+        XCTAssertEqual(status, 0, out)
+        for i in 1 ... 3 { XCTAssertTrue(out.contains("image \(i): predicted"), out) }
+        XCTAssertEqual(out.split(separator: "\n").filter { $0.count == 1 }.count, 3, "one answer a line: \(out)")
+        let (bad, said) = try runProcess("/bin/sh", ["-c", "printf '1\\nx\\n' | \"$0\" classify --data \"$1\"", le4nn, root])
+        XCTAssertEqual(bad, 1, said)
+        XCTAssertTrue(said.contains("standard input, line 2: 'x' is not an index"), said)
+    }
+
+    func testOutOfRangeHyperparametersAreRefusedWithTheValidRange() throws {
+        let base = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1", "--train-limit", "200",
+                    "--out", dir + "/h.npz"]
+        let cases: [([String], Int32, String)] = [
+            (["--lr", "0"], 64, "--lr must be a number > 0, got 0"), (["--lr=-0.1"], 64, "--lr must be a number > 0"),
+            (["--lr", "nan"], 64, "--lr must be a number > 0"),
+            (["--smoothing", "1.5"], 64, "--smoothing must be in [0, 1)"), (["--weight-decay=-1"], 64, "--weight-decay must be a number ≥ 0"),
+            (["--beta1", "1"], 64, "--beta1 must be in [0, 1)"),
+            (["--validation", "100000"], 1, "--validation 100000 holds out more than half of the 60000 mnist training images: give 0 to 30000"),
+        ]
+        for (args, status, message) in cases {
+            let out = try cli(base + args, expect: status)
+            XCTAssertTrue(out.contains(message), "\(args): \(out)")
+            XCTAssertFalse(out.contains("epoch 1/1"), "refused before training: \(out)")
+        }
+    }
+
+    func testWithoutDataTheErrorSaysHowToGiveIt() throws {
+        let (status, out) = try runProcess("/usr/bin/env", ["-u", "LE4NN_DATA", le4nn, "export", "--out", dir + "/e"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("no mnist data found: give --data DIR (the folder holding mnist/) or set LE4NN_DATA"), out)
+        XCTAssertFalse(out.contains("looked in"), "nothing was looked in: \(out)")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
