@@ -58,7 +58,10 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
             let name = fields.removeFirst()
             if name.isEmpty { throw failure(entry, "missing augmentation name") }
             if name == "none" { throw failure(entry, "\"none\" cannot be combined with other augmentations") }
-            guard let keys = Self.keys[name] else { throw failure(entry, "unknown augmentation \(quote(name))") }
+            guard let keys = Self.keys[name] else {
+                let hint = Self.closestName(to: name).map { "; did you mean \($0)?" } ?? ""
+                throw failure(entry, "unknown augmentation \(quote(name))\(hint)")
+            }
             if !seen.insert(name).inserted { throw failure(entry, "\(quote(name)) is selected twice") }
 
             var values: [String: String] = [:]
@@ -139,6 +142,26 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         RandomCrop.name: RandomCrop.keys, HorizontalFlip.name: HorizontalFlip.keys,
         RandomErasing.name: RandomErasing.keys, Cutout.name: Cutout.keys, Mixup.name: Mixup.keys,
     ]
+
+    /// The augmentation name a misspelt `name` most likely means: the nearest within two edits
+    /// (insertions, deletions, substitutions), e.g. `erasing` for `erasng`; nil when none is that near.
+    static func closestName(to name: String) -> String? {
+        let typed = Array(name.unicodeScalars)
+        guard typed.count <= 20 else { return nil }
+        func distance(_ b: [Unicode.Scalar]) -> Int {
+            var previous = Array(0 ... b.count)
+            for (i, x) in typed.enumerated() {
+                var current = [i + 1]
+                for (j, y) in b.enumerated() {
+                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        return keys.keys.map { ($0, distance(Array($0.unicodeScalars))) }.filter { $0.1 <= 2 }
+            .min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+    }
 
     /// What `init(parsing:…)` accepts for images of this shape, with the defaults spelled out
     /// (used in every parse error; suitable for `--help`).

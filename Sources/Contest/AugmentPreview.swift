@@ -22,7 +22,7 @@ struct AugmentPreview: ParsableCommand {
     @Option(help: "Images per row.") var count: Int = 10
     @Option(help: "Rows of augmented versions.") var rows: Int = 4
     @Option(help: "Seed.") var seed: UInt64 = 1
-    @Option(help: "PNG file to write.") var out: String
+    @Option(help: "PNG file to write (its folder is created if missing).") var out: String
 
     func run() throws {
         guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
@@ -49,6 +49,7 @@ struct AugmentPreview: ParsableCommand {
                           caption: config.usesMixup ? "\(top - i * classes) \(Int((100 * row[top]).rounded()))%" : "")
             }
         }
+        try FileIO.makeParentDirectory(of: out)
         try PNG.write(sheet.render(), to: out)
         print("wrote \(out): \(count) originals and \(rows) rows of \(config)")
     }

@@ -33,7 +33,7 @@ struct ContestCommand: ParsableCommand {
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
         """)
 
-    @OptionGroup var data: DataOptions
+    @OptionGroup var data: DataFolderOptions
     @OptionGroup var options: TrainOptions
     @Option(help: "Number of ensemble members.") var members: Int = 5
     @Option(help: "Augmentation sets for the members, separated by ';', used in turn (default: --augment for all).")
@@ -48,7 +48,6 @@ struct ContestCommand: ParsableCommand {
     @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, 1–2 minutes.") var quick = false
 
     func run() throws {
-        guard data.dataset == .mnist else { throw ValidationError("the contest is MNIST digits: use --dataset mnist") }
         guard members > 0 else { throw ValidationError("--members must be positive") }
         var base = options
         var count = members
@@ -73,7 +72,7 @@ struct ContestCommand: ParsableCommand {
             throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
         }
         defer { withExtendedLifetime(submissionLock) {} }
-        let answersSet = try input.map(readImagesToAnswer)
+        let answersSet = try input.map { try readImagesToAnswer($0).images }
         if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
         }

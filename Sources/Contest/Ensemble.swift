@@ -6,16 +6,42 @@ import Net
 struct Ensemble {
     var paths: [String]
     var networks: [Network]
+    /// The dataset each model's metadata records it was trained on (nil when it records none).
+    var datasets: [Dataset?]
 
+    /// Loads the models, refusing models trained on different datasets: their classes differ
+    /// (a Fashion "Trouser" is class 1, as is the digit 1), so their mean would mean nothing.
     init(paths: [String]) throws {
         guard !paths.isEmpty else { throw ValidationErrorText("give at least one --model") }
         self.paths = paths
-        networks = try paths.map { try loadModel($0).network }
+        let contents = try paths.map { try loadModel($0) }
+        networks = contents.map(\.network)
+        datasets = contents.map { recordedDataset(meta: $0.meta) }
+        if let (p, d) = trainedOn, let (q, e) = zip(paths, datasets).first(where: { $1 != nil && $1 != d }) {
+            throw ValidationErrorText("\(p) was trained on \(d) but \(q) on \(e!): the models of an ensemble must share "
+                + "one dataset")
+        }
     }
 
     init(networks: [Network], paths: [String]) {
         self.networks = networks
         self.paths = paths
+        datasets = paths.map { _ in nil }
+    }
+
+    /// The first model recording its dataset, and that dataset.
+    var trainedOn: (path: String, dataset: Dataset)? {
+        zip(paths, datasets).lazy.compactMap { p, d in d.map { (p, $0) } }.first
+    }
+
+    /// The dataset to run the models on: the one they were trained on, else `chosen` (--dataset),
+    /// else MNIST. A `chosen` dataset other than the models' is refused, naming both.
+    func dataset(chosen: Dataset?) throws -> Dataset {
+        guard let (p, d) = trainedOn else { return chosen ?? .mnist }
+        if let c = chosen, c != d {
+            throw ValidationErrorText("\(p) was trained on \(d), not \(c): drop --dataset \(c) to use \(d), or give models trained on \(c)")
+        }
+        return d
     }
 
     /// Refuses data the models were not built for, naming the model and both shapes.
@@ -52,6 +78,16 @@ struct Ensemble {
     }
 }
 
+/// The dataset a model file's `meta` records (`settings.dataset`, as `train` and `contest` write
+/// it); nil for a model without that record or naming an unknown dataset.
+func recordedDataset(meta: String) -> Dataset? {
+    struct Record: Decodable {
+        struct Settings: Decodable { var dataset: String }
+        var settings: Settings
+    }
+    return (try? JSONDecoder().decode(Record.self, from: Foundation.Data(meta.utf8))).flatMap { Dataset(rawValue: $0.settings.dataset) }
+}
+
 /// Arg-max class of each row of probabilities [N, classes].
 func predictions(_ p: [Float], classes: Int) -> [Int] {
     (0 ..< p.count / classes).map { i in
@@ -86,15 +122,15 @@ func shifted(_ set: ImageSet, dx: Int, dy: Int) -> ImageSet {
     return out
 }
 
-/// Reads images to answer: a contest dump (pickle) or an IDX images file.
-func readImagesToAnswer(_ path: String) throws -> ImageSet {
+/// Reads images to answer: a contest dump (pickle; `isContestDump`) or an IDX images file.
+func readImagesToAnswer(_ path: String) throws -> (images: ImageSet, isContestDump: Bool) {
     let head = try FileIO.readMaybeGzip(path, limit: 1 << 31).prefix(4)
     if head.first == 0x80 || head.first == 0x63 {  // pickle: PROTO, or GLOBAL at protocol 0/1
-        return try ContestDump.read(path)
+        return (try ContestDump.read(path), true)
     }
     let im = try IDX.readImages(path)
-    return ImageSet(count: im.count, channels: 1, height: im.height, width: im.width, pixels: im.pixels, labels: [],
-                    classNames: [])
+    return (ImageSet(count: im.count, channels: 1, height: im.height, width: im.width, pixels: im.pixels, labels: [],
+                     classNames: []), false)
 }
 
 /// Writes one predicted class per line, nothing else, in input order (atomically).

@@ -9,7 +9,8 @@ struct Evaluate: ParsableCommand {
         discussion: """
         Several --model options form an ensemble (the mean of their softmax outputs); each \
         member's accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), \
-        reported separately.
+        reported separately. The models are run on the dataset they were trained on, which \
+        their files record; --dataset is needed only for models that do not.
 
           le4nn evaluate --data ../shared/data --model runs/a.npz \\
               --model runs/b.npz --tta
@@ -22,13 +23,14 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)
-        let set = try data.dataset.load(root: data.root, train: split == .train)
-        try ensemble.check(fits: set, source: "\(data.dataset) \(split)")
-        report(ensemble, set, tta: false)
-        if tta { report(ensemble, set, tta: true) }
+        let dataset = try ensemble.dataset(chosen: data.chosenDataset)
+        let set = try dataset.load(root: data.root, train: split == .train)
+        try ensemble.check(fits: set, source: "\(dataset) \(split)")
+        report(ensemble, set, dataset, tta: false)
+        if tta { report(ensemble, set, dataset, tta: true) }
     }
 
-    func report(_ e: Ensemble, _ set: ImageSet, tta: Bool) {
+    func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool) {
         let tag = tta ? " with TTA" : ""
         let members = e.memberProbabilities(set, tta: tta)
         let C = set.classNames.count
@@ -41,7 +43,7 @@ struct Evaluate: ParsableCommand {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: C), count: C)
         for (p, t) in zip(predicted, set.labels) { confusion[Int(t)][p] += 1 }
         let what = members.count > 1 ? "ensemble of \(members.count)" : e.paths[0]
-        print(String(format: "%@ on %@ %@%@: accuracy %.2f%% (%d/%d)", what, data.dataset.rawValue, split.rawValue, tag,
+        print(String(format: "%@ on %@ %@%@: accuracy %.2f%% (%d/%d)", what, dataset.rawValue, split.rawValue, tag,
                      100 * accuracy(predicted, set.labels), zip(predicted, set.labels).filter { $0 == Int($1) }.count, set.count))
         print("per class: " + (0 ..< C).map { c in
             String(format: "%@ %.1f%%", set.classNames[c], 100 * Double(confusion[c][c]) / Double(max(1, confusion[c].reduce(0, +))))
@@ -66,13 +68,17 @@ struct Predict: ParsableCommand {
 
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Contest dump or IDX images file.") var input: String
-    @Option(help: "Answer file to write.") var out: String
+    @Option(help: "Answer file to write (its folder is created if missing).") var out: String
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)
-        let set = try readImagesToAnswer(input)
+        let (set, isContestDump) = try readImagesToAnswer(input)
         try ensemble.check(fits: set, source: input)
+        if isContestDump, let (p, d) = ensemble.trainedOn, d != .mnist {
+            printWarning("\(p) was trained on \(d), not MNIST: its answers to the contest dump \(input) are \(d) classes, not digits")
+        }
         let predicted = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: ensemble.networks[0].classes)
+        try FileIO.makeParentDirectory(of: out)
         try writeAnswers(predicted, to: out)
         print("wrote \(predicted.count) answers to \(out)")
     }

@@ -81,3 +81,8 @@ struct Inspect: ParsableCommand {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
 }
+
+/// Writes one warning line to standard error: the command goes on, but its result may not be what was meant.
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+}

@@ -2,6 +2,9 @@ import ArgumentParser
 
 /// The `le4nn` command: each job of the user is a subcommand.
 struct LE4NN: ParsableCommand {
+    /// The version `le4nn --version` prints.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "le4nn",
         abstract: "Train convolutional networks from scratch on the CPU and answer the le4nn digit contest.",
@@ -17,5 +20,6 @@ struct LE4NN: ParsableCommand {
           le4nn augment-preview --data ../shared/data --augment crop,cutout --out a.png
           le4nn train --data ../shared/data --augment crop,cutout --out runs/a.npz
         """,
+        version: version,
         subcommands: [ContestCommand.self, Train.self, Evaluate.self, Predict.self, Misclassified.self, Classify.self, AugmentPreview.self, Inspect.self, Export.self, Bench.self])
 }

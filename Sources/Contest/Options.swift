@@ -1,13 +1,25 @@
 import ArgumentParser
 import LE4Data
 
-/// Where the data is and which dataset to use.
-struct DataOptions: ParsableArguments {
+/// Where the data is: for commands that always use MNIST (`contest`, `classify`).
+struct DataFolderOptions: ParsableArguments {
     @Option(help: "Data folder holding mnist/, fashion-mnist/, cifar-10-batches-py/ (default: $LE4NN_DATA; Fashion-MNIST is also found in /usr/share/datasets).")
     var data: String?
-    @Option(help: "Dataset: mnist, fashion or cifar10.") var dataset: Dataset = .mnist
 
     var root: String? { Dataset.root(data) }
+}
+
+/// Where the data is and which dataset to use.
+struct DataOptions: ParsableArguments {
+    @OptionGroup var folder: DataFolderOptions
+    @Option(name: .customLong("dataset"),
+            help: "Dataset (default: mnist; with --model, the one the models were trained on).")
+    var chosenDataset: Dataset?
+
+    var root: String? { folder.root }
+    /// The dataset of a command without models: --dataset, else MNIST. Commands with models
+    /// ask their `Ensemble` instead, which knows what the models were trained on.
+    var dataset: Dataset { chosenDataset ?? .mnist }
 }
 
 extension Dataset: ExpressibleByArgument {}
@@ -18,9 +30,13 @@ enum Split: String, ExpressibleByArgument, CustomStringConvertible {
 }
 
 /// A list of indices written as ranges and single values: `0..99`, `3,5,8`, `0..9,42`.
-struct IndexList: ExpressibleByArgument {
+struct IndexList: ExpressibleByArgument, CustomStringConvertible {
     var ranges: [ClosedRange<Int>]
     var values: [Int] { ranges.flatMap { Array($0) } }
+    /// The spelling it is parsed from, e.g. `0..9,42` (shown as the default in `--help`).
+    var description: String {
+        ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)..\($0.upperBound)" }.joined(separator: ",")
+    }
 
     init(ranges: [ClosedRange<Int>]) { self.ranges = ranges }
 

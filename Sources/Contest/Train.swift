@@ -24,7 +24,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
-    @Option(help: "Training images held out for validation; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
+    @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
     var validation: Int?
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
@@ -38,6 +38,18 @@ struct TrainOptions: ParsableArguments {
         guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
+        // Out-of-range values train nothing useful (lr 0), diverge (negative decay) or invert the
+        // targets (smoothing ≥ 1): refused with the valid range.
+        func check(_ value: Float?, _ option: String, _ range: String, _ ok: (Float) -> Bool) throws {
+            if let v = value, !(v.isFinite && ok(v)) { throw ValidationError("--\(option) must be \(range), got \(v)") }
+        }
+        try check(lr, "lr", "a number > 0", { $0 > 0 })
+        try check(beta1, "beta1", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(beta2, "beta2", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(eps, "eps", "a number > 0", { $0 > 0 })
+        try check(weightDecay, "weight-decay", "a number ≥ 0", { $0 >= 0 })
+        try check(l1, "l1", "a number ≥ 0", { $0 >= 0 })
+        try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         _ = try Schedule(parsing: schedule)
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
@@ -76,7 +88,9 @@ struct Train: ParsableCommand {
         training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
         writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
         a plot <out>.history.png. A second run with the same --out is refused while the \
-        first holds <out>.lock.
+        first holds <out>.lock. Ctrl-C stops after the current batch; the files keep the last \
+        finished epoch. When <out>.checkpoint.npz exists, give --resume to continue that run \
+        or --fresh to start over.
 
         The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
           le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
@@ -90,19 +104,36 @@ struct Train: ParsableCommand {
     @OptionGroup var options: TrainOptions
     @Option(help: "Model file to write (.npz).") var out: String
     @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
+    @Flag(help: "Start over although <out>.checkpoint.npz exists, replacing the earlier run's files.") var fresh = false
     @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
 
     func run() throws {
         if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
+        if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
         let settings = try options.settings(dataset: data.dataset)
-        let dir = (out as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileIO.makeDirectory(dir) }
+        try FileIO.makeParentDirectory(of: out)
         let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
         try training.checkOutputs()
         guard let lock = try OutputLock.take(out, wait: false) else {
             throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
         }
         defer { withExtendedLifetime(lock) {} }
-        _ = try training.run()
+        // Starting over silently would overwrite the earlier run's model and checkpoint.
+        if !resume && !fresh && FileManager.default.fileExists(atPath: training.checkpointPath) {
+            throw ValidationErrorText("\(training.checkpointPath) holds an earlier run with this --out: continue it with "
+                + "--resume, or start over with --fresh (replaces \(out))")
+        }
+        Interrupt.catchStopSignals()
+        do {
+            _ = try training.run()
+        } catch let stop as Interrupted {
+            let what = stop.epochsDone == 0
+                ? "interrupted in epoch 1, before any epoch was saved; start again with: "
+                    + commandLine(removing: "--resume", adding: "--fresh")
+                : "interrupted after epoch \(stop.epochsDone) of \(settings.epochs); continue with: "
+                    + commandLine(removing: "--fresh", adding: "--resume")
+            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n").utf8))
+            throw ExitCode(stop.exitStatus)
+        }
     }
 }

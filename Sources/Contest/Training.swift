@@ -85,6 +85,10 @@ struct TrainingRun {
     func run() throws -> TrainRecord {
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
         let full = try dataset.load(root: dataRoot, train: true)
+        guard settings.validation <= full.count / 2 else {
+            throw ValidationErrorText("--validation \(settings.validation) holds out more than half of the \(full.count) "
+                + "\(dataset) training images: give 0 to \(full.count / 2)")
+        }
         var (trainIdx, valIdx) = TrainingRun.split(full, validation: settings.validation)
         if let n = settings.trainLimit { trainIdx = Array(trainIdx.prefix(n)) }
         let classes = full.classNames.count
@@ -132,6 +136,7 @@ struct TrainingRun {
                     + (record.epochsDone > 0 ? "; \(checkpointPath) holds epoch \(record.epochsDone)" : ""))
             }
             for step in 0 ..< stepsPerEpoch {
+                try Interrupt.check(epochsDone: record.epochsDone)
                 let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
                 var x = Network.input(full, indices: batch)
                 var t = SoftmaxCrossEntropy.oneHot(batch.map { full.labels[$0] }, classes: classes)

@@ -36,8 +36,8 @@ public enum Dataset: String, CaseIterable, Sendable {
             let marker = dir + "/" + markerFile
             if fm.fileExists(atPath: marker) || fm.fileExists(atPath: marker + ".gz") { return dir }
         }
-        let hint = root == nil ? " (give --data DIR or set LE4NN_DATA)" : ""
-        throw DataError("", "no \(rawValue) data found\(hint); looked in: \(tried.joined(separator: ", "))")
+        let hint = root == nil ? ": give --data DIR (the folder holding \(subfolders[0])/) or set LE4NN_DATA" : ""
+        throw DataError("", "no \(rawValue) data found\(hint)" + (tried.isEmpty ? "" : "; looked in: \(tried.joined(separator: ", "))"))
     }
 
     /// Loads the training or test split.

@@ -169,6 +169,13 @@ public enum FileIO {
         }
     }
 
+    /// Creates the folder that will hold the file `path` (and its parents), so that every
+    /// command writing a file accepts a new folder in its output path, as `--out runs/a.npz` does.
+    public static func makeParentDirectory(of path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try makeDirectory(folder) }
+    }
+
     /// CRC-32 as zip and gzip use it.
     public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: uLong = CZlib.crc32(0, nil, 0)

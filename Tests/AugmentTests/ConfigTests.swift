@@ -85,6 +85,12 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    func testAMisspeltNameGetsTheNearestAsASuggestion() {
+        XCTAssertThrowsError(try parse("crop,erasng")) { XCTAssertTrue("\($0)".contains("did you mean erasing?"), "\($0)") }
+        XCTAssertThrowsError(try parse("cutuot")) { XCTAssertTrue("\($0)".contains("did you mean cutout?"), "\($0)") }
+        XCTAssertThrowsError(try parse("twirl")) { XCTAssertFalse("\($0)".contains("did you mean"), "nothing is that near: \($0)") }
+    }
+
     func testAcceptedSyntaxFollowsGeometry() {
         let text = AugmentConfig.acceptedSyntax(channels: 3, height: 32, width: 32)
         XCTAssert(text.contains("crop:pad=4:mode=zero") && text.contains("cutout:size=16:fill=zero"), text)

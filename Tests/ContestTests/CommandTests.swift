@@ -224,6 +224,45 @@ final class CommandTests: XCTestCase {
         withExtendedLifetime(held) {}
     }
 
+    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
+        let out = dir + "/stopped.npz"
+        let p = Process(), pipe = Pipe()
+        p.executableURL = URL(fileURLWithPath: le4nn)
+        p.arguments = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
+                       "--train-limit", "2000", "--validation", "500", "--out", out]
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        var log = ""
+        while !log.contains("epoch 1/50  loss") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGINT)
+        log += String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "ends by itself, not killed by the signal: \(log)")
+        XCTAssertEqual(p.terminationStatus, 130, log)
+        let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted after epoch ") }, log)
+        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + p.arguments!.joined(separator: " ") + " --resume"), String(said))
+        let epoch = said.split(separator: " ")[3]
+        XCTAssertTrue(try ModelFile.load(dir + "/stopped.checkpoint.npz").meta.contains("\"epochsDone\":\(epoch),"),
+                      "the checkpoint holds the epoch the message names")
+    }
+
+    func testTrainRefusesToStartOverAnEarlierRunUnlessResumeOrFresh() throws {
+        let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "500",
+                    "--validation", "100", "--out", dir + "/again.npz"]
+        try cli(args + ["--stop-after", "1"])
+        let refused = try cli(args, expect: 1)
+        XCTAssertTrue(refused.contains("\(dir)/again.checkpoint.npz holds an earlier run with this --out: continue it with --resume, "
+                                       + "or start over with --fresh"), refused)
+        XCTAssertFalse(refused.contains("epoch 1/2"), refused)
+        let fresh = try cli(args + ["--fresh"])
+        XCTAssertTrue(fresh.contains("epoch 1/2  loss") && !fresh.contains("resuming"), "starts over: \(fresh)")
+    }
+
     func testTwoContestsSharingWorkTrainEachMemberOnce() throws {
         func start(_ name: String) throws -> (Process, Pipe) {
             let p = Process(), pipe = Pipe()
@@ -246,6 +285,95 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(trained, 2, "two members, each trained by one run:\n\(logs.joined(separator: "\n----\n"))")
     }
 
+    /// An untrained model file, written without training: for commands whose answers do not matter.
+    func untrainedModel(_ name: String, meta: String = "{}") throws -> String {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        let path = "\(dir)/\(name).npz"
+        try ModelFile.save(net, meta: meta, to: path)
+        return path
+    }
+
+    func testEveryCommandWritingAFileCreatesItsFolder() throws {
+        let model = try untrainedModel("u")
+        let answers = "\(dir)/new/answers/p.txt"
+        try cli(["predict", "--model", model, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl", "--out", answers])
+        XCTAssertEqual(try lines(answers).count, 3)
+        let preview = "\(dir)/new/preview/a.png"
+        try cli(["augment-preview", "--data", root, "--augment", "crop", "--count", "2", "--rows", "1", "--out", preview])
+        XCTAssertGreaterThan(try PNG.read(preview).width, 0)
+    }
+
+    func testModelsRunOnTheDatasetTheyWereTrainedOnAndMixturesAreRefused() throws {
+        let fashion = try untrainedModel("fashion", meta: #"{"settings":{"dataset":"fashion"}}"#)
+        let digits = try untrainedModel("digits", meta: #"{"settings":{"dataset":"mnist"}}"#)
+        // A data root whose Fashion-MNIST is MNIST's files: enough to see which dataset is loaded.
+        let fakeRoot = dir + "/data"
+        try FileIO.makeDirectory(fakeRoot + "/fashion-mnist")
+        for name in try FileManager.default.contentsOfDirectory(atPath: root + "/mnist") {
+            try FileManager.default.createSymbolicLink(atPath: "\(fakeRoot)/fashion-mnist/\(name)", withDestinationPath: "\(root)/mnist/\(name)")
+        }
+        let report = try cli(["evaluate", "--data", fakeRoot, "--model", fashion])
+        XCTAssertTrue(report.contains("\(fashion) on fashion test") && report.contains("T-shirt/top"), report)
+
+        let contradicted = try cli(["evaluate", "--data", root, "--dataset", "mnist", "--model", fashion], expect: 1)
+        XCTAssertTrue(contradicted.contains("\(fashion) was trained on fashion, not mnist"), contradicted)
+        let mixed = try cli(["evaluate", "--data", root, "--model", digits, "--model", fashion], expect: 1)
+        XCTAssertTrue(mixed.contains("\(digits) was trained on mnist but \(fashion) on fashion"), mixed)
+
+        let answers = dir + "/answers.txt"
+        let predicted = try cli(["predict", "--model", fashion, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl",
+                                 "--out", answers])
+        XCTAssertTrue(predicted.contains("warning: \(fashion) was trained on fashion, not MNIST"), predicted)
+        XCTAssertEqual(try lines(answers).count, 3, "a warning, not a refusal")
+    }
+
+    func testHelpShowsDefaultsAsTypedAndOnlyChoicesThatApply() throws {
+        XCTAssertTrue(try cli(["export", "--help"]).contains("(default: 0..99)"))
+        let contest = try cli(["contest", "--help"])
+        XCTAssertFalse(contest.contains("--dataset") || contest.contains("cifar10)"), "the contest is digits only: \(contest)")
+        let classify = try cli(["classify", "--help"])
+        XCTAssertFalse(classify.contains("--dataset"), "classify answers MNIST test images only: \(classify)")
+    }
+
+    func testVersionIsPrinted() throws {
+        let version = try cli(["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertNotNil(version.range(of: #"^[0-9]+\.[0-9]+\.[0-9]+$"#, options: .regularExpression), version)
+    }
+
+    func testClassifyAnswersEveryLineOfStandardInput() throws {
+        let (status, out) = try runProcess("/bin/sh", ["-c", "printf '1\\n2\\n\\n3\\n' | \"$0\" classify --data \"$1\"", le4nn, root])
+        XCTAssertEqual(status, 0, out)
+        for i in 1 ... 3 { XCTAssertTrue(out.contains("image \(i): predicted"), out) }
+        XCTAssertEqual(out.split(separator: "\n").filter { $0.count == 1 }.count, 3, "one answer a line: \(out)")
+        let (bad, said) = try runProcess("/bin/sh", ["-c", "printf '1\\nx\\n' | \"$0\" classify --data \"$1\"", le4nn, root])
+        XCTAssertEqual(bad, 1, said)
+        XCTAssertTrue(said.contains("standard input, line 2: 'x' is not an index"), said)
+    }
+
+    func testOutOfRangeHyperparametersAreRefusedWithTheValidRange() throws {
+        let base = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1", "--train-limit", "200",
+                    "--out", dir + "/h.npz"]
+        let cases: [([String], Int32, String)] = [
+            (["--lr", "0"], 64, "--lr must be a number > 0, got 0"), (["--lr=-0.1"], 64, "--lr must be a number > 0"),
+            (["--lr", "nan"], 64, "--lr must be a number > 0"),
+            (["--smoothing", "1.5"], 64, "--smoothing must be in [0, 1)"), (["--weight-decay=-1"], 64, "--weight-decay must be a number ≥ 0"),
+            (["--beta1", "1"], 64, "--beta1 must be in [0, 1)"),
+            (["--validation", "100000"], 1, "--validation 100000 holds out more than half of the 60000 mnist training images: give 0 to 30000"),
+        ]
+        for (args, status, message) in cases {
+            let out = try cli(base + args, expect: status)
+            XCTAssertTrue(out.contains(message), "\(args): \(out)")
+            XCTAssertFalse(out.contains("epoch 1/1"), "refused before training: \(out)")
+        }
+    }
+
+    func testWithoutDataTheErrorSaysHowToGiveIt() throws {
+        let (status, out) = try runProcess("/usr/bin/env", ["-u", "LE4NN_DATA", le4nn, "export", "--out", dir + "/e"])
+        XCTAssertEqual(status, 1, out)
+        XCTAssertTrue(out.contains("no mnist data found: give --data DIR (the folder holding mnist/) or set LE4NN_DATA"), out)
+        XCTAssertFalse(out.contains("looked in"), "nothing was looked in: \(out)")
+    }
+
     func testBadInputIsAClearErrorAndWritesNothing() throws {
         let model = try trainSmall("bad")
         let answers = "\(dir)/none.txt"
@@ -256,7 +384,8 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(evil.contains("'os.system' is not allowed"), evil)
         let aug = try cli(["train", "--data", root, "--augment", "crop,twirl", "--out", dir + "/x.npz"], expect: 1)
         XCTAssertTrue(aug.contains("twirl") && aug.contains("cutout"), "lists what is accepted: \(aug)")
-        let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", model], expect: 1)
+        // A model recording no dataset, so that --dataset is obeyed and the shapes are compared.
+        let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", try untrainedModel("unrecorded")], expect: 1)
         XCTAssertTrue(unfit.contains("expects images of 1×28×28") && unfit.contains("3×32×32"), unfit)
         try FileIO.writeAtomically("a file, not a folder", to: dir + "/plain")
         let unwritable = try cli(["contest", "--data", root, "--quick", "--submissions", dir + "/plain/subs", "--work", dir + "/w"], expect: 1)
