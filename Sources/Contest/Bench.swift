@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
             return v
         } ?? (net.hasPrefix("cifar") ? [3, 32, 32] : [1, 28, 28])
         let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
-        try network.checkMemory(batch: max(batch, 1000))  // inference runs batches of 1000
+        try network.checkMemory(batch: batch)
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
         var rng = SeededRNG(seed: 2)
         let n = max(batch, 1000)

@@ -101,6 +101,7 @@ struct TrainingRun {
             ? try loadModel(checkpointPath, seed: s.seed) : nil
         let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
                                                      classes: classes, initializer: initializer, seed: s.seed)
+        try net.checkMemory(batch: s.batch)
         let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
                                         weightDecay: s.weightDecay, l1: s.l1)
         let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)

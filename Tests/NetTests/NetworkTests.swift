@@ -17,7 +17,7 @@ final class NetworkTests: XCTestCase {
 
     func testBadSpecsSayWhatIsWrongAndTeachTheGrammar() {
         for (spec, expected) in [("conv32-bogus-fc10", "unknown layer"), ("conv32-fc7", "must be fc10"),
-                                 ("conv32p4611686018427387904-fc10", "expected conv"), ("conv32x4000-fc10", "2^28 weights"),
+                                 ("conv32p4611686018427387904-fc10", "expected conv"), ("conv32x4000-fc10", "limit of 2^28"),
                                  ("fc99999999999-fc10", "expected fc"),
                                  ("drop1.5-fc10", "0 ≤ r < 1"), ("fc10-conv3", "needs an image input"), ("", "empty")] {
             XCTAssertThrowsError(try Network(spec: spec, inputShape: [1, 28, 28], classes: 10, seed: 1)) { e in
@@ -41,6 +41,21 @@ final class NetworkTests: XCTestCase {
         }
         XCTAssertEqual(try trained(seed: 7), try trained(seed: 7))
         XCTAssertNotEqual(try trained(seed: 7), try trained(seed: 8))
+    }
+
+    func testWholeNetworkIsBoundedBeforeAnythingIsAllocated() throws {
+        // Three layers each under the per-layer size, together over 2^28 weights.
+        XCTAssertThrowsError(try Network(spec: "fc16384-fc16384-fc16384-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("2^28"), "\($0)")
+        }
+        let many = Array(repeating: "relu", count: 1001).joined(separator: "-") + "-fc10"
+        XCTAssertThrowsError(try Network(spec: many, inputShape: [1, 28, 28], classes: 10, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("at most 1000 layers"), "\($0)")
+        }
+        // 65536 maps of 28×28 fit one image's bound but not a batch in memory.
+        let wide = try Network(spec: "conv65536-gap-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
+        XCTAssertThrowsError(try wide.checkMemory(batch: 100_000)) { XCTAssertTrue("\($0)".contains("smaller --batch"), "\($0)") }
+        XCTAssertNoThrow(try Network(spec: "mnist-small", inputShape: [1, 28, 28], classes: 10, seed: 1).checkMemory(batch: 100))
     }
 
     func testForwardFLOPsCountDirectConvolutionAndAffineLayers() throws {
