@@ -160,6 +160,10 @@ public enum NPZ {
         return out
     }
 
+    /// The most bytes the members of one archive may unpack to (le4nn's models are megabytes; the
+    /// largest network Net builds, 2^28 weights, is 1 GiB).
+    public static let maxTotalBytes = 2 << 30
+
     /// Reads every `.npy` member of an `.npz` archive, in archive order, names without `.npy`.
     public static func read(_ path: String) throws -> [(String, NPYArray)] {
         let b = try FileIO.read(path)
@@ -171,33 +175,48 @@ public enum NPZ {
                   .first(where: { u32($0) == 0x0605_4b50 }) else {
             throw DataError(path, "not an .npz model file (no zip directory found)")
         }
-        let entries = u16(eocd + 10)
-        var p = u32(eocd + 16)
-        var result = [(String, NPYArray)]()
-        for _ in 0 ..< entries {
+        // The directory first: every member's place and sizes are checked before anything is
+        // inflated, so overlapping members or inflated sizes cannot multiply a small file into
+        // gigabytes of memory.
+        struct Entry { var name: String, method: Int, crc: UInt32, data: Range<Int>, size: Int }
+        var entries = [Entry]()
+        var p = u32(eocd + 16), total = 0
+        for _ in 0 ..< u16(eocd + 10) {
             guard p + 46 <= b.count, u32(p) == 0x0201_4b50 else { throw DataError(path, "corrupt zip directory") }
             let method = u16(p + 10), crc = UInt32(u32(p + 16)), csize = u32(p + 20), usize = u32(p + 24)
             let nameLen = u16(p + 28), extraLen = u16(p + 30), commentLen = u16(p + 32), local = u32(p + 42)
             guard p + 46 + nameLen <= b.count, local + 30 <= b.count else { throw DataError(path, "corrupt zip directory") }
             let name = String(decoding: b[p + 46 ..< p + 46 + nameLen], as: UTF8.self)
-            let member = "member \(quote(name))"
             p += 46 + nameLen + extraLen + commentLen
             let dataStart = local + 30 + u16(local + 26) + u16(local + 28)
-            guard dataStart + csize <= b.count else { throw DataError(path, "\(member) is truncated") }
-            let raw = Array(b[dataStart ..< dataStart + csize])
+            guard dataStart + csize <= b.count else { throw DataError(path, "member \(quote(name)) is truncated") }
+            let data = dataStart ..< dataStart + csize
+            if let other = entries.first(where: { $0.data.overlaps(data) }) {
+                throw DataError(path, "members \(quote(other.name)) and \(quote(name)) share bytes: not an archive numpy writes")
+            }
+            total += usize
+            guard total <= NPZ.maxTotalBytes else {
+                throw DataError(path, "its members would unpack to more than \(NPZ.maxTotalBytes >> 30) GiB, the most a model file may hold")
+            }
+            entries.append(Entry(name: name, method: method, crc: crc, data: data, size: usize))
+        }
+        var result = [(String, NPYArray)]()
+        for e in entries {
+            let member = "member \(quote(e.name))"
+            let raw = Array(b[e.data])
             let data: [UInt8]
-            switch method {
+            switch e.method {
             case 0: data = raw
-            case 8: data = try FileIO.gunzip(raw, path: path + " " + member, limit: max(usize, 1), windowBits: -15)
-            default: throw DataError(path, "\(member) uses zip method \(method); only stored and deflate are read")
+            case 8: data = try FileIO.gunzip(raw, path: path + " " + member, limit: max(e.size, 1), windowBits: -15)
+            default: throw DataError(path, "\(member) uses zip method \(e.method); only stored and deflate are read")
             }
             // Changed bytes in a stored member would otherwise load as wrong weights without a word.
             let actual = data.withUnsafeBytes { FileIO.crc32($0) }
-            guard actual == crc else {
+            guard actual == e.crc else {
                 throw DataError(path, "\(member) is damaged: its data has CRC-32 \(String(actual, radix: 16)), "
-                    + "the zip directory says \(String(crc, radix: 16))")
+                    + "the zip directory says \(String(e.crc, radix: 16))")
             }
-            let short = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
+            let short = e.name.hasSuffix(".npy") ? String(e.name.dropLast(4)) : e.name
             result.append((short, try NPYArray.parse(data, name: path + " " + member)))
         }
         return result

@@ -47,6 +47,40 @@ final class NPZTests: XCTestCase {
         }
     }
 
+    /// An archive of one stored member, and where its central directory entry and end record are.
+    func oneMemberArchive() throws -> (bytes: [UInt8], entry: Range<Int>, eocd: Int) {
+        let path = temporaryDirectory() + "/one.npz"
+        try NPZ.write([("a", NPYArray(shape: [2], [1, 2]))], to: path)
+        let b = [UInt8](try Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
+        func u32(_ o: Int) -> Int { Int(b[o]) | Int(b[o + 1]) << 8 | Int(b[o + 2]) << 16 | Int(b[o + 3]) << 24 }
+        let eocd = b.count - 22
+        XCTAssertEqual(u32(eocd), 0x0605_4b50)
+        let start = u32(eocd + 16)
+        return (b, start ..< start + u32(eocd + 12), eocd)
+    }
+
+    func testMembersThatShareBytesAreRefusedBeforeInflating() throws {
+        // A second directory entry pointing at the same data: the trick that turns one small
+        // deflated member into many copies of gigabytes.
+        let (b, entry, eocd) = try oneMemberArchive()
+        var out = Array(b[..<entry.upperBound]) + Array(b[entry]) + Array(b[eocd...])
+        let e = out.count - 22
+        out[e + 8] = 2; out[e + 10] = 2                        // entries on this disk, in all
+        let size = 2 * entry.count
+        out[e + 12] = UInt8(size & 0xff); out[e + 13] = UInt8(size >> 8)
+        let path = temporaryDirectory() + "/overlap.npz"
+        try Foundation.Data(out).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("share bytes"), "\($0)") }
+    }
+
+    func testDeclaredSizesBeyondTheLimitAreRefusedBeforeInflating() throws {
+        var (b, entry, _) = try oneMemberArchive()
+        for i in 0 ..< 4 { b[entry.lowerBound + 24 + i] = 0xff }  // uncompressed size 4 GiB − 1
+        let path = temporaryDirectory() + "/huge.npz"
+        try Foundation.Data(b).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("GiB"), "\($0)") }
+    }
+
     func testNotAnNPZ() throws {
         let path = temporaryDirectory() + "/x.npz"
         try FileIO.writeAtomically("not a zip at all, but long enough to be searched for a directory", to: path)
