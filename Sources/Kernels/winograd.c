@@ -152,6 +152,17 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
         for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
+// p[i][j] = the channel vector of pixel (y0 + i, x0 + j) of a channels-last image, or `zeros`
+// outside it, for i, j < span.
+static inline __attribute__((always_inline)) void patch(const float *hwc, const float *zeros, size_t h, size_t w,
+                                                        size_t c, long y0, long x0, int span, const float *p[6][6]) {
+    for (int i = 0; i < span; i++)
+        for (int j = 0; j < span; j++) {
+            const long y = y0 + i, x = x0 + j;
+            p[i][j] = y >= 0 && y < (long)h && x >= 0 && x < (long)w ? hwc + (y * (long)w + x) * (long)c : zeros;
+        }
+}
+
 // v = Bᵀ·d·B for one tile at channel ch (d: α×α pointers to channel vectors); each of the α²
 // outputs is stored once.
 #define INPUT_TILE(type, sfx)                                                                                    \
@@ -185,11 +196,7 @@ static inline __attribute__((always_inline)) void input_tiles(const transforms *
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
                 const float *d[6][6];
-                for (int r = 0; r < T->a; r++)
-                    for (int s = 0; s < T->a; s++) {
-                        const long iy = (long)(m * ty) - 1 + r, ix = (long)(m * tx) - 1 + s;
-                        d[r][s] = iy >= 0 && iy < (long)h && ix >= 0 && ix < (long)w ? hwc + (iy * w + ix) * c : zeros;
-                    }
+                patch(hwc, zeros, h, w, c, (long)(m * ty) - 1, (long)(m * tx) - 1, T->a, d);  // padding 1
                 float *out = v + ((b * th + ty) * tw + tx) * c;
                 size_t ch = 0;
                 for (; ch + 16 <= c; ch += 16) input_tile_v(T, d, ch, plane, out);
@@ -253,7 +260,7 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
 // w = A·e·Aᵀ for the m×m gradient block e of one tile (pointers to channel vectors) at channel ch.
 #define OUTPUT_GRAD_TILE(type, sfx)                                                                              \
     static inline __attribute__((always_inline)) void output_grad_tile_##sfx(                                    \
-        const transforms *T, const float *e[4][4], size_t ch, size_t plane, float *out) {                       \
+        const transforms *T, const float *e[6][6], size_t ch, size_t plane, float *out) {                       \
         const int a = T->a, m = T->m;                                                                            \
         type t[4][6]; /* t[i] = A·(row i of e): row i of e·Aᵀ */                                                 \
         for (int i = 0; i < m; i++) {                                                                            \
@@ -281,12 +288,8 @@ static inline __attribute__((always_inline)) void output_grad_tiles(const transf
         transpose(dy + b * k * h * w, k, h * w, hwc);
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const float *e[4][4];
-                for (size_t i = 0; i < m; i++)
-                    for (size_t j = 0; j < m; j++) {
-                        const size_t oy = m * ty + i, ox = m * tx + j;
-                        e[i][j] = oy < h && ox < w ? hwc + (oy * w + ox) * k : zeros;
-                    }
+                const float *e[6][6];
+                patch(hwc, zeros, h, w, k, (long)(m * ty), (long)(m * tx), T->m, e);
                 float *o = out + ((b * th + ty) * tw + tx) * k;
                 size_t ch = 0;
                 for (; ch + 16 <= k; ch += 16) output_grad_tile_v(T, e, ch, plane, o);
