@@ -185,26 +185,6 @@ static inline __attribute__((always_inline)) void patch(const float *hwc, const 
 INPUT_TILE(vfloat, v)
 INPUT_TILE(float, s)
 
-static inline __attribute__((always_inline)) void input_tiles(const transforms *T, const float *x, size_t n,
-                                                              size_t c, size_t h, size_t w, float *scratch,
-                                                              float *v, transpose_fn transpose) {
-    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * c;
-    float *hwc = scratch, *zeros = scratch + h * w * c;
-    for (size_t ch = 0; ch < c; ch++) zeros[ch] = 0;
-    for (size_t b = 0; b < n; b++) {
-        transpose(x + b * c * h * w, c, h * w, hwc);
-        for (size_t ty = 0; ty < th; ty++)
-            for (size_t tx = 0; tx < tw; tx++) {
-                const float *d[6][6];
-                patch(hwc, zeros, h, w, c, (long)(m * ty) - 1, (long)(m * tx) - 1, T->a, d);  // padding 1
-                float *out = v + ((b * th + ty) * tw + tx) * c;
-                size_t ch = 0;
-                for (; ch + 16 <= c; ch += 16) input_tile_v(T, d, ch, plane, out);
-                for (; ch < c; ch++) input_tile_s(T, d, ch, plane, out);
-            }
-    }
-}
-
 // y = Aᵀ·M·A for one tile at channel ch, then the epilogue; o[i][j] receives output pixel (i, j).
 #define OUTPUT_TILE(type, sfx)                                                                                   \
     static inline __attribute__((always_inline)) void output_tile_##sfx(                                         \
@@ -278,22 +258,32 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
 OUTPUT_GRAD_TILE(vfloat, v)
 OUTPUT_GRAD_TILE(float, s)
 
-static inline __attribute__((always_inline)) void output_grad_tiles(const transforms *T, const float *dy, size_t n,
-                                                                    size_t k, size_t h, size_t w, float *scratch,
-                                                                    float *out, transpose_fn transpose) {
-    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * k;
-    float *hwc = scratch, *zeros = scratch + h * w * k;
-    for (size_t ch = 0; ch < k; ch++) zeros[ch] = 0;
+// The input transform (grad 0: α×α patches from one pixel before each tile, the padding) or the
+// output-gradient transform (grad 1: the tile's own m×m pixels) of every tile of n images
+// src [n][c][h][w], into out[(ξ·T + t)·c + ch].
+static inline __attribute__((always_inline)) void gather_tiles(const transforms *T, int grad, const float *src,
+                                                               size_t n, size_t c, size_t h, size_t w,
+                                                               float *scratch, float *out, transpose_fn transpose) {
+    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * c;
+    const long before = grad ? 0 : 1;
+    float *hwc = scratch, *zeros = scratch + h * w * c;
+    for (size_t ch = 0; ch < c; ch++) zeros[ch] = 0;
     for (size_t b = 0; b < n; b++) {
-        transpose(dy + b * k * h * w, k, h * w, hwc);
+        transpose(src + b * c * h * w, c, h * w, hwc);
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const float *e[6][6];
-                patch(hwc, zeros, h, w, k, (long)(m * ty), (long)(m * tx), T->m, e);
-                float *o = out + ((b * th + ty) * tw + tx) * k;
+                const float *p[6][6];
+                patch(hwc, zeros, h, w, c, (long)(m * ty) - before, (long)(m * tx) - before, grad ? T->m : T->a, p);
+                float *o = out + ((b * th + ty) * tw + tx) * c;
                 size_t ch = 0;
-                for (; ch + 16 <= k; ch += 16) output_grad_tile_v(T, e, ch, plane, o);
-                for (; ch < k; ch++) output_grad_tile_s(T, e, ch, plane, o);
+                for (; ch + 16 <= c; ch += 16) {
+                    if (grad) output_grad_tile_v(T, p, ch, plane, o);
+                    else input_tile_v(T, p, ch, plane, o);
+                }
+                for (; ch < c; ch++) {
+                    if (grad) output_grad_tile_s(T, p, ch, plane, o);
+                    else input_tile_s(T, p, ch, plane, o);
+                }
             }
     }
 }
@@ -303,7 +293,7 @@ static inline __attribute__((always_inline)) void output_grad_tiles(const transf
 #define LE4_WINOGRAD_VARIANT(name, F, target, transpose)                                                  \
     target static void input_##name(const float *x, size_t n, size_t c, size_t h, size_t w,              \
                                     float *scratch, float *v) {                                          \
-        input_tiles(&F, x, n, c, h, w, scratch, v, transpose_##transpose);                               \
+        gather_tiles(&F, 0, x, n, c, h, w, scratch, v, transpose_##transpose);                           \
     }                                                                                                    \
     target static void output_##name(const float *m, size_t n, size_t k, size_t h, size_t w,             \
                                      const float *scale, const float *shift, int relu, float *scratch,   \
@@ -312,7 +302,7 @@ static inline __attribute__((always_inline)) void output_grad_tiles(const transf
     }                                                                                                    \
     target static void output_grad_##name(const float *dy, size_t n, size_t k, size_t h, size_t w,       \
                                           float *scratch, float *out) {                                  \
-        output_grad_tiles(&F, dy, n, k, h, w, scratch, out, transpose_##transpose);                      \
+        gather_tiles(&F, 1, dy, n, k, h, w, scratch, out, transpose_##transpose);                        \
     }
 
 LE4_WINOGRAD_VARIANT(f2_portable, F2, , portable)
