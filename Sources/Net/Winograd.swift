@@ -22,8 +22,8 @@ struct Winograd {
     var points: Int { le4_winograd_points(tile) }
 
     /// The filters W [outC, inC, 3, 3] transformed: [α², outC, inC]; with `flip`, the filters of
-    /// the input gradient (rotated 180°, in and out swapped): [α², inC, outC].
-    /// The filters are split across threads (serial, this was 5 % of a cifar-small training step).
+    /// the input gradient (rotated 180°, in and out swapped): [α², inC, outC]. Split across threads:
+    /// done serially, this was 5 % of a cifar-small training step.
     func filters(_ w: [Float], outC: Int, inC: Int, flip: Bool) -> [Float] {
         [Float](unsafeUninitializedCapacity: points * outC * inC) { u, n in
             Threads.parallelFor(outC, minChunk: 4) { ks in
