@@ -21,6 +21,7 @@ public enum ISA: Int, CaseIterable, Sendable {
     /// The sets this CPU can run, lowest first.
     public static var supported: [ISA] { allCases.filter { $0 <= best } }
 
+    /// The name `LE4NN_ISA` takes and `bench` prints.
     public var name: String { String(cString: le4_isa_name(cValue)) }
     var cValue: le4_isa { le4_isa(rawValue: UInt32(rawValue)) }
 }
