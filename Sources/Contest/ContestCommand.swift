@@ -106,7 +106,7 @@ struct ContestCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             // A member file that exists but does not load is damaged: refuse it rather than train over it.
             if FileManager.default.fileExists(atPath: path) {
-                let done = try loadModel(path)
+                let done = try ModelFile.load(path)
                 if let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
                    rec.settings == s, rec.epochsDone == s.epochs {
                     print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")

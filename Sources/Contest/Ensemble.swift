@@ -14,7 +14,7 @@ struct Ensemble {
     init(paths: [String]) throws {
         guard !paths.isEmpty else { throw ValidationErrorText("give at least one --model") }
         self.paths = paths
-        let contents = try paths.map { try loadModel($0) }
+        let contents = try paths.map { try ModelFile.load($0) }
         networks = contents.map(\.network)
         datasets = contents.map { recordedDataset(meta: $0.meta) }
         if let (p, d) = trainedOn, let (q, e) = zip(paths, datasets).first(where: { $1 != nil && $1 != d }) {

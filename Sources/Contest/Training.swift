@@ -98,7 +98,7 @@ struct TrainingRun {
         guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
-            ? try loadModel(checkpointPath, seed: s.seed) : nil
+            ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
         let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
                                                      classes: classes, initializer: initializer, seed: s.seed)
         try net.checkMemory(batch: s.batch)
@@ -187,7 +187,7 @@ struct TrainingRun {
             return record
         }
         // The final model file holds the best epoch with the complete record.
-        let best = try loadModel(out)
+        let best = try ModelFile.load(out)
         try ModelFile.save(best.network, meta: try json(record), to: out)
         say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@, model %@",
                    net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,

@@ -35,7 +35,8 @@ public enum ModelFile {
         try NPZ.write(arrays, to: path)
     }
 
-    /// Reads a model (or checkpoint), rebuilding the network and checking every array against it.
+    /// Reads a model (or checkpoint), rebuilding the network and checking every array against it
+    /// (present, of the right shape, finite).
     /// `seed` seeds the network's dropout layers, for continuing a training run.
     public static func load(_ path: String, seed: UInt64 = 0) throws -> Contents {
         let arrays = try NPZ.read(path)
@@ -50,14 +51,18 @@ public enum ModelFile {
         do {
             net = try Network(spec: arch, inputShape: shape.map(Int.init), classes: Int(cls[0]), seed: seed)
         } catch {
-            throw DataError(path, "its architecture '\(arch)' is invalid: \(error)")
+            throw DataError(path, "its architecture \(quote(arch)) is invalid: \(error)")
         }
         for p in net.params + net.buffers {
             guard let a = byName[p.name], let values = a.floats else {
-                throw DataError(path, "array '\(p.name)' that architecture '\(arch)' needs is missing")
+                throw DataError(path, "array '\(p.name)' that architecture \(quote(arch)) needs is missing")
             }
             guard a.shape == p.shape else {
-                throw DataError(path, "array '\(p.name)' has shape \(a.shape), architecture '\(arch)' needs \(p.shape)")
+                throw DataError(path, "array '\(p.name)' has shape \(a.shape), architecture \(quote(arch)) needs \(p.shape)")
+            }
+            // Weights that overflowed answer one class for every image: such a file is refused.
+            guard values.allSatisfy(\.isFinite) else {
+                throw DataError(path, "array '\(p.name)' holds values that are not finite (NaN or infinity); the run that wrote it diverged")
             }
             p.value = values
         }

@@ -82,7 +82,7 @@ public final class Network {
         for (i, tok) in tokens.enumerated() {
             // Sizes are bounded so that a typo cannot overflow a shape or exhaust memory.
             func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
-            func bad(_ why: String) -> NetError { NetError("layer \(i + 1) '\(tok)' of '\(spec)': \(why)\n" + Network.grammar) }
+            func bad(_ why: String) -> NetError { NetError("layer \(i + 1) \(quote(tok)) of \(quote(spec)): \(why)\n" + Network.grammar) }
             let layer: Layer
             if tok == "bn" {
                 layer = BatchNorm(channels: shape[0])
@@ -131,7 +131,7 @@ public final class Network {
             layers.append(layer)
         }
         guard shape == [classes], layers.last is Affine else {
-            throw NetError("'\(spec)' ends with output \(shape); its last layer must be fc\(classes) for \(classes) classes\n" + Network.grammar)
+            throw NetError("\(quote(spec)) ends with output \(shape); its last layer must be fc\(classes) for \(classes) classes\n" + Network.grammar)
         }
         self.inputShape = inputShape
         self.classes = classes
@@ -201,6 +201,13 @@ public final class Network {
     public var params: [Param] { layers.flatMap(\.params) }
     public var buffers: [Param] { layers.flatMap(\.buffers) }
     public var parameterCount: Int { params.reduce(0) { $0 + $1.value.count } }
+
+    /// The name of the first parameter or BN statistic holding a NaN or an infinity, if any.
+    /// The loss can stay finite while weights overflow, and such a network answers one class for
+    /// every image: it must be neither saved nor used.
+    public var firstNonFiniteArray: String? {
+        (params + buffers).first { !$0.value.allSatisfy(\.isFinite) }?.name
+    }
 
     /// Floating-point operations of one image's forward pass through the convolutions and affine
     /// layers, counted as direct convolution computes them (2·K·C·R·R per output pixel), whatever

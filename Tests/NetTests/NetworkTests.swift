@@ -43,6 +43,16 @@ final class NetworkTests: XCTestCase {
         XCTAssertNotEqual(try trained(seed: 7), try trained(seed: 8))
     }
 
+    func testAModelFileWithANonFiniteArrayIsRefusedByName() throws {
+        let net = try Network(spec: "conv8-bn-relu-pool-fc10", inputShape: [1, 8, 8], classes: 10, seed: 1)
+        net.params[0].value[3] = .nan
+        let path = temporaryDirectory() + "/nan.npz"
+        try ModelFile.save(net, meta: "{}", to: path)
+        XCTAssertThrowsError(try ModelFile.load(path)) {
+            XCTAssertTrue("\($0)".contains("'0.conv8.W' holds values that are not finite"), "\($0)")
+        }
+    }
+
     func testWholeNetworkIsBoundedBeforeAnythingIsAllocated() throws {
         // Three layers each under the per-layer size, together over 2^28 weights.
         XCTAssertThrowsError(try Network(spec: "fc16384-fc16384-fc16384-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)) {
