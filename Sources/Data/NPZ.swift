@@ -166,7 +166,11 @@ public enum NPZ {
 
     /// Reads every `.npy` member of an `.npz` archive, in archive order, names without `.npy`.
     public static func read(_ path: String) throws -> [(String, NPYArray)] {
-        let b = try FileIO.read(path)
+        try decode(FileIO.read(path), path: path)
+    }
+
+    /// The members of the `.npz` archive in `b`; `path` names it in errors.
+    public static func decode(_ b: [UInt8], path: String) throws -> [(String, NPYArray)] {
         func u16(_ o: Int) -> Int { Int(b[o]) | Int(b[o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
         // The end-of-central-directory record is in the last 64 KiB + 22 bytes.
