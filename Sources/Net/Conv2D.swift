@@ -90,7 +90,7 @@ public final class Conv2D: Layer {
         } else {
             // Lend the per-thread buffers to `col` for this call; the training col is kept for backward.
             // Left uninitialized: im2col writes every element.
-            inferenceCol = [Float](unsafeUninitializedCapacity: chunks * CRR * P) { _, n in n = chunks * CRR * P }
+            inferenceCol = uninitializedFloats(chunks * CRR * P)
             swap(&col, &inferenceCol)
         }
         defer { if !training { swap(&col, &inferenceCol) } }

@@ -30,3 +30,6 @@ public struct Tensor: Sendable {
     /// Elements per batch item.
     public var itemSize: Int { shape.dropFirst().reduce(1, *) }
 }
+
+/// `count` floats that the caller fills completely before reading (saves zeroing large buffers).
+func uninitializedFloats(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }

@@ -41,8 +41,32 @@ struct Winograd {
         return (tiles, group, scratch)
     }
 
-    /// An uninitialized buffer of `count` floats.
-    static func buffer(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }
+    /// A group of images one thread transforms at a time.
+    struct Group {
+        /// The thread's chunk of the batch, and whether this is the chunk's first group.
+        var chunk: Int, isFirstOfChunk: Bool
+        /// The first image, how many images, and their tiles T.
+        var first: Int, count: Int, tiles: Int
+    }
+
+    /// Runs `body` for each group of images, the batch split across threads. Each thread owns three
+    /// buffers for the whole call: `v` [α², T, inC] for transformed input tiles, `o` [α², T, outC]
+    /// for tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
+    func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int,
+                      _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
+        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
+        let points = points
+        Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { chunk, images in
+            var v = uninitializedFloats(points * group * tilesPerImage * inC)
+            var o = uninitializedFloats(points * group * tilesPerImage * outC)
+            var scratch = uninitializedFloats(scratchSize)
+            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                let n = min(group, images.upperBound - first)
+                body(Group(chunk: chunk, isFirstOfChunk: first == images.lowerBound, first: first, count: n, tiles: n * tilesPerImage),
+                     &v, &o, &scratch)
+            }
+        }
+    }
 
     // x: [B, inC, H, W] → y: [B, outC, H, W]; u: [α², outC, inC]
     /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
@@ -50,29 +74,22 @@ struct Winograd {
     func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                   filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                   relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
-        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
         let imageSize = height * width, points = points, tile = tile
         // The filters of each point, packed once for the GEMMs of every group: op(B) = u[ξ]ᵀ.
         let packed = (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
-        Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { _, images in
-            // v: [α², T, inC] transformed input tiles, m: [α², T, outC] their products with the filters
-            var v = Winograd.buffer(points * group * tilesPerImage * inC)
-            var m = Winograd.buffer(points * group * tilesPerImage * outC)
-            var scratch = Winograd.buffer(scratchSize)
-            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
-                let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
-                le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
-                v.withUnsafeBufferPointer { vp in
-                    m.withUnsafeMutableBufferPointer { mp in
-                        for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
-                            gemm(m: tiles, a: vp.baseAddress! + xi * tiles * inC, lda: inC, b: packed[xi],
-                                 c: mp.baseAddress! + xi * tiles * outC, ldc: outC)
-                        }
+        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, m, scratch in
+            let (first, n, tiles) = (g.first, g.count, g.tiles)
+            le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+            v.withUnsafeBufferPointer { vp in
+                m.withUnsafeMutableBufferPointer { mp in
+                    for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
+                        gemm(m: tiles, a: vp.baseAddress! + xi * tiles * inC, lda: inC, b: packed[xi],
+                             c: mp.baseAddress! + xi * tiles * outC, ldc: outC)
                     }
                 }
-                le4_winograd_output(isa.cValue, tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
-                                    &scratch, y + first * outC * imageSize)
             }
+            le4_winograd_output(isa.cValue, tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
+                                &scratch, y + first * outC * imageSize)
         }
     }
 
@@ -82,27 +99,21 @@ struct Winograd {
     /// Each thread sums its images; the threads' sums are added in a fixed order.
     func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
                         height: Int, width: Int, into dW: UnsafeMutablePointer<Float>, isa: ISA = .active) {
-        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
         let imageSize = height * width, points = points, tile = tile
         let chunks = Threads.chunks(batch), uSize = points * outC * inC
-        var du = Winograd.buffer(chunks * uSize)  // [chunk, α², outC, inC]
+        var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
-            Threads.parallelFor(batch, chunks: chunks) { chunk, images in
-                var v = Winograd.buffer(points * group * tilesPerImage * inC)
-                var w = Winograd.buffer(points * group * tilesPerImage * outC)
-                var scratch = Winograd.buffer(scratchSize)
-                let sum = dup.baseAddress! + chunk * uSize
-                for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
-                    let n = min(group, images.upperBound - first), tiles = n * tilesPerImage
-                    le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
-                    le4_winograd_output_grad(isa.cValue, tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
-                    v.withUnsafeBufferPointer { vp in
-                        w.withUnsafeBufferPointer { wp in
-                            for xi in 0 ..< points {  // du[ξ] (outC×inC) += w[ξ]ᵀ (outC×T) · v[ξ] (T×inC)
-                                gemm(transA: true, m: outC, n: inC, k: tiles, a: wp.baseAddress! + xi * tiles * outC, lda: outC,
-                                     b: vp.baseAddress! + xi * tiles * inC, ldb: inC, beta: first == images.lowerBound ? 0 : 1,
-                                     c: sum + xi * outC * inC, ldc: inC, isa: isa)
-                            }
+            forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, w, scratch in
+                let (first, n, tiles) = (g.first, g.count, g.tiles)
+                le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+                le4_winograd_output_grad(isa.cValue, tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
+                let sum = dup.baseAddress! + g.chunk * uSize
+                v.withUnsafeBufferPointer { vp in
+                    w.withUnsafeBufferPointer { wp in
+                        for xi in 0 ..< points {  // du[ξ] (outC×inC) += w[ξ]ᵀ (outC×T) · v[ξ] (T×inC)
+                            gemm(transA: true, m: outC, n: inC, k: tiles, a: wp.baseAddress! + xi * tiles * outC, lda: outC,
+                                 b: vp.baseAddress! + xi * tiles * inC, ldb: inC, beta: g.isFirstOfChunk ? 0 : 1,
+                                 c: sum + xi * outC * inC, ldc: inC, isa: isa)
                         }
                     }
                 }
