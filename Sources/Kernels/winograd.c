@@ -10,6 +10,7 @@
 // instruction set by the wrappers at the end.
 #include "kernels.h"
 #include "transpose8x8.h"
+#include "vfloat.h"
 
 // F(m×m, 3×3): input tile α = m + 2, output tile m, and G (α×3), the filter transform.
 typedef struct {
@@ -26,13 +27,10 @@ static const transforms F4 = {
      {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}},
 };
 
-// The tile transforms work on 16 channels at a time as one vector value (a clang/GCC vector type:
-// one zmm, two ymm or four xmm registers, as the target has), and on the last c mod 16 channels one
-// by one: each transform is written once as a macro over the element type. (Written as plain loops
-// over channels, the 36-point transforms of F(4×4) were left scalar by the auto-vectorizer.)
-typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
-#define LOAD(type, p) (*(const type *)(p))
-#define STORE(type, p, v) (*(type *)(p) = (v))
+// The tile transforms work on 16 channels at a time as one vfloat, and on the last c mod 16
+// channels one by one: each transform is written once as a macro over the element type. (Written
+// as plain loops over channels, the 36-point transforms of F(4×4) were left scalar by the
+// auto-vectorizer.)
 
 // The 1-D transforms, for a vector type (16 channels) and for float (one channel): t = Bᵀ·d
 // (α → α), r = Aᵀ·m (α → m), w = A·e (m → α), with

@@ -1,15 +1,16 @@
 import LE4Data
 
 /// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the
-/// rows of W. 3×3 filters with stride 1 and padding 1 on inputs of 16 or more channels run by
-/// Winograd (Winograd.swift), forward and both gradients; every other shape by im2col and one GEMM
-/// per image, where im2col makes each output pixel a column of `col`.
+/// rows of W. 3×3 filters with stride 1 and padding 1 run by Winograd (Winograd.swift) on inputs of
+/// 16 or more channels and directly (DirectConv.swift) on inputs of at most 4, forward and both
+/// gradients; every other shape by im2col and one GEMM per image, where im2col makes each output
+/// pixel a column of `col`.
 public final class Conv2D: Layer {
     public let inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int
     /// W: [K, C·R·R], b: [K]
     public let W: Param, b: Param
     private var col = [Float]()      // [B, C·R·R, P], kept between forward and backward (im2col path)
-    private var input = Tensor(zeros: [0])  // x, kept for the weight gradient (Winograd path)
+    private var input = Tensor(zeros: [0])  // x, kept for the weight gradient (Winograd and direct paths)
     private var partialW = [Float]() // [threads, K, C·R·R]: per-thread dW, summed in a fixed order
     private var inputShape = [Int]()
 
@@ -36,6 +37,10 @@ public final class Conv2D: Layer {
     /// size), and enough input channels for its GEMMs to be deep (the first layer of 1 or 3
     /// channels keeps im2col).
     public var usesWinograd: Bool { size == 3 && stride == 1 && pad == 1 && inChannels >= 16 }
+
+    /// Whether this layer runs by the direct 3×3 kernel: 3×3, stride 1, padding 1 on an input of
+    /// at most 4 channels (a first layer).
+    public var usesDirect: Bool { size == 3 && stride == 1 && pad == 1 && inChannels <= DirectConv3x3.maxChannels }
 
     /// The Winograd tiles for an input of `height`×`width`: F(4×4, 3×3) where whole 4×4 tiles cover
     /// the image, else F(2×2, 3×3). (Measured on a Zen 4 EPYC, CPU time per training image: F(4×4)
@@ -70,16 +75,22 @@ public final class Conv2D: Layer {
         precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
         let out = outputShape([C, H, Wd])
         let (K, OH, OW) = (out[0], out[1], out[2])
-        if usesWinograd {
+        if usesWinograd || usesDirect {
             input = training ? x : Tensor(zeros: [0])
             // y = scale·(W⊛x) + (scale·bias + shift), then ReLU: the bias joins BN's shift.
-            let scale = epilogue?.scale
+            let scale = epilogue?.scale, relu = epilogue?.relu ?? false
             let shift = epilogue.map { e in (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] } } ?? b.value
+            guard usesWinograd else {
+                return Tensor(uninitialized: [B, K, OH, OW]) { y in
+                    DirectConv3x3.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: W.value,
+                                           scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
+                }
+            }
             let engine = winograd(height: H, width: Wd)
             let u = engine.filters(W.value, outC: K, inC: C, flip: false)
             return Tensor(uninitialized: [B, K, OH, OW]) { y in
                 engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: u,
-                                scale: scale, shift: shift, relu: epilogue?.relu ?? false, into: y.baseAddress!)
+                                scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
             }
         }
         let P = OH * OW, CRR = C * size * size
@@ -133,6 +144,14 @@ public final class Conv2D: Layer {
                     for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) }
                     gb[k] = s
                 }
+            }
+        }
+        if usesDirect {
+            DirectConv3x3.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, into: &W.grad)
+            guard needInputGrad else { return Tensor(zeros: [0]) }
+            return Tensor(uninitialized: inputShape) { dx in
+                DirectConv3x3.inputGradient(dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: W.value,
+                                            into: dx.baseAddress!)
             }
         }
         guard usesWinograd else { return im2colBackward(dy, needInputGrad: needInputGrad) }

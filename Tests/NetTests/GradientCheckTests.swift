@@ -79,6 +79,15 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testDirectConvolutionOfFewChannelsAcrossVectorWidths() {
+        var rng = SeededRNG(seed: 6)
+        for (c, h, w) in [(1, 4, 5), (3, 3, 17)] {
+            let conv = Conv2D(inChannels: c, filters: 3, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+            XCTAssertTrue(conv.usesDirect)
+            check("direct conv C\(c) K3 on \(h)×\(w)", conv, input: [2, c, h, w])
+        }
+    }
+
     func testWinogradConvolutionOnEvenAndOddSizes() {
         var rng = SeededRNG(seed: 4)
         for tile in [2, 4] {

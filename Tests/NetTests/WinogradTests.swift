@@ -5,31 +5,6 @@ import LE4Data
 /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against direct convolution computed in Double, for every
 /// instruction set. F(4×4) multiplies by larger constants (up to 8 and 1/24) and loses more precision.
 final class WinogradTests: XCTestCase {
-    /// y[b, k, i, j] = Σ_c,u,v w[k, c, u, v]·x[b, c, i + u − 1, j + v − 1] (zero padding 1).
-    func direct(_ x: [Float], _ w: [Float], batch: Int, inC: Int, outC: Int, h: Int, wd: Int) -> [Double] {
-        var y = [Double](repeating: 0, count: batch * outC * h * wd)
-        for b in 0 ..< batch {
-            for k in 0 ..< outC {
-                for i in 0 ..< h {
-                    for j in 0 ..< wd {
-                        var s = 0.0
-                        for c in 0 ..< inC {
-                            for u in 0 ..< 3 {
-                                for v in 0 ..< 3 {
-                                    let (yi, xj) = (i + u - 1, j + v - 1)
-                                    guard yi >= 0, yi < h, xj >= 0, xj < wd else { continue }
-                                    s += Double(w[((k * inC + c) * 3 + u) * 3 + v]) * Double(x[((b * inC + c) * h + yi) * wd + xj])
-                                }
-                            }
-                        }
-                        y[((b * outC + k) * h + i) * wd + j] = s
-                    }
-                }
-            }
-        }
-        return y
-    }
-
     /// Worst |winograd − direct| relative to the largest |direct|, over every supported ISA.
     func worstError(_ winograd: Winograd, batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
         var rng = SeededRNG(seed: 11)
@@ -41,7 +16,7 @@ final class WinogradTests: XCTestCase {
             return w[(k * inC + c) * 9 + 8 - t]
         } : w
         let (cIn, cOut) = flip ? (outC, inC) : (inC, outC)
-        let want = direct(x.prefix(batch * cIn * h * wd).map { $0 }, wEff, batch: batch, inC: cIn, outC: cOut, h: h, wd: wd)
+        let want = referenceConvolution3x3(x.prefix(batch * cIn * h * wd).map { $0 }, wEff, batch: batch, inC: cIn, outC: cOut, h: h, wd: wd)
         let scale = want.map(abs).max() ?? 1
         let u = winograd.filters(w, outC: outC, inC: inC, flip: flip)
         var worst = 0.0
@@ -77,7 +52,7 @@ final class WinogradTests: XCTestCase {
         let (inC, outC, h, wd) = (16, 3, 5, 6)
         let x = (0 ..< inC * h * wd).map { _ in Float(rng.normal()) }
         let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 3) }
-        let want = direct(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
+        let want = referenceConvolution3x3(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
         let scale: [Float] = [2, -1, 0.5], shift: [Float] = [0.25, 0, -1]
         var y = [Float](repeating: 0, count: outC * h * wd)
         for tile in [2, 4] {
@@ -128,15 +103,15 @@ final class WinogradTests: XCTestCase {
     }
 
     func testIm2colConvolutionMatchesDirectOnRowsWiderThanOneVector() {
-        // 1 input channel keeps im2col; rows of 12 and 13 output pixels take the SIMD8 zero stores
-        // at both padded ends.
+        // 5 input channels are too many for the direct kernel and too few for Winograd, so im2col
+        // runs; rows of 12 and 13 output pixels take the SIMD8 zero stores at both padded ends.
         var rng = SeededRNG(seed: 17)
-        let conv = Conv2D(inChannels: 1, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
-        XCTAssertFalse(conv.usesWinograd)
+        let conv = Conv2D(inChannels: 5, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+        XCTAssertFalse(conv.usesWinograd || conv.usesDirect)
         let (h, wd) = (12, 13)
-        let x = (0 ..< 2 * h * wd).map { _ in Float(rng.normal()) }
-        let y = conv.forward(Tensor(shape: [2, 1, h, wd], data: x), training: false)
-        let want = direct(x, conv.W.value, batch: 2, inC: 1, outC: 4, h: h, wd: wd)
+        let x = (0 ..< 2 * 5 * h * wd).map { _ in Float(rng.normal()) }
+        let y = conv.forward(Tensor(shape: [2, 5, h, wd], data: x), training: false)
+        let want = referenceConvolution3x3(x, conv.W.value, batch: 2, inC: 5, outC: 4, h: h, wd: wd)
         for (got, w) in zip(y.data, want) { XCTAssertEqual(Double(got), w, accuracy: 1e-5) }
     }
 }

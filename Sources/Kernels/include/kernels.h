@@ -76,4 +76,20 @@ void le4_winograd_output(le4_isa isa, size_t m, const float *mm, size_t n, size_
 void le4_winograd_output_grad(le4_isa isa, size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
                               float *scratch, float *out);
 
+// Direct 3×3 convolution, stride 1, padding 1, of one image, for inputs of few channels (the
+// first layer's 1 or 3), where im2col's GEMMs would be only 9·C deep.
+
+/// Floats of scratch le4_conv3x3_forward and le4_conv3x3_filter_grad need for an image of c
+/// channels, h×w.
+size_t le4_conv3x3_scratch(size_t c, size_t h, size_t w);
+
+/// y[k][h][w] = Σ_{c,i,j} g[k][c][i][j]·x[c][h + i − 1][w + j − 1] (zero outside x), then per
+/// filter y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
+void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *g, size_t k,
+                         const float *scale, const float *shift, int relu, float *scratch, float *y);
+
+/// dg[k][c][i][j] += Σ_{h,w} dy[k][h][w]·x[c][h + i − 1][w + j − 1]: one image's filter gradient.
+void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
+                             float *scratch, float *dg);
+
 #endif

@@ -1,0 +1,139 @@
+// Direct 3×3 convolution, stride 1, padding 1, for inputs of few channels (see kernels.h). The
+// first layer of a net sees 1 or 3 channels: as im2col and a GEMM its products are 9 or 27 deep,
+// so the GEMM spends its time packing; here each output row is computed in vectors of 16 pixels
+// from a zero-padded copy of the image, 9·C multiply-adds per vector.
+#include <string.h>
+
+#include "kernels.h"
+#include "vfloat.h"
+
+// The padded copy of an image: each row holds the image row at columns 1…w, zeros around it, and
+// is rounded up so that reading 16 lanes from column 16v + j (j ≤ 2) of any vector v stays inside.
+static inline size_t vectors(size_t w) { return (w + VLANES - 1) / VLANES; }
+static inline size_t padded_row(size_t w) { return (vectors(w) + 1) * VLANES; }
+
+size_t le4_conv3x3_scratch(size_t c, size_t h, size_t w) { return c * (h + 2) * padded_row(w); }
+
+// dst[0…n) = src[0…n) for the n < 16 lanes of a row's last, partial vector (rows of 28 end in 12),
+// in fixed-size moves: a memcpy call per row end cost more than the row's arithmetic.
+static inline __attribute__((always_inline)) void copy_lanes(float *dst, const float *src, size_t n) {
+    size_t i = 0;
+    if (n & 8) { __builtin_memcpy_inline(dst, src, 8 * sizeof(float)); i = 8; }
+    if (n & 4) { __builtin_memcpy_inline(dst + i, src + i, 4 * sizeof(float)); i += 4; }
+    if (n & 2) { __builtin_memcpy_inline(dst + i, src + i, 2 * sizeof(float)); i += 2; }
+    if (n & 1) dst[i] = src[i];
+}
+
+// Lanes 0…n−1 of vector v of a row of w pixels.
+static inline size_t lanes_of(size_t w, size_t v) { return w - v * VLANES < VLANES ? w - v * VLANES : VLANES; }
+
+// xp[ch][r][q] = x[ch][r − 1][q − 1], zero outside the image.
+static inline __attribute__((always_inline)) void pad_image(const float *x, size_t c, size_t h, size_t w, float *xp) {
+    const size_t row = padded_row(w), nv = vectors(w);
+    memset(xp, 0, c * (h + 2) * row * sizeof(float));
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t r = 0; r < h; r++) {
+            const float *src = x + (ch * h + r) * w;
+            float *dst = xp + (ch * (h + 2) + r + 1) * row + 1;
+            for (size_t v = 0; v < nv; v++) {
+                const size_t n = lanes_of(w, v);
+                if (n == VLANES) STORE(vfloat, dst + v * VLANES, LOAD(vfloat, src + v * VLANES));
+                else copy_lanes(dst + v * VLANES, src + v * VLANES, n);
+            }
+        }
+}
+
+// y[kk][oh][ow] = Σ_{ch,i,j} g[kk][ch][i][j]·xp[ch][oh + i][ow + j], then the epilogue.
+static inline __attribute__((always_inline)) void forward_body(const float *x, size_t c, size_t h, size_t w,
+                                                               const float *g, size_t k, const float *scale,
+                                                               const float *shift, int relu, float *xp, float *y) {
+    const size_t row = padded_row(w), nv = vectors(w);
+    const vfloat zero = {0};
+    pad_image(x, c, h, w, xp);
+    for (size_t oh = 0; oh < h; oh++)
+        for (size_t v = 0; v < nv; v++) {
+            const size_t ow = v * VLANES, n = lanes_of(w, v);
+            for (size_t kk = 0; kk < k; kk++) {
+                const float *f = g + kk * c * 9;
+                vfloat acc = zero;
+                for (size_t ch = 0; ch < c; ch++)
+                    for (int i = 0; i < 3; i++) {
+                        const float *src = xp + (ch * (h + 2) + oh + i) * row + ow, *fi = f + ch * 9 + i * 3;
+                        acc += fi[0] * LOAD(vfloat, src) + fi[1] * LOAD(vfloat, src + 1) + fi[2] * LOAD(vfloat, src + 2);
+                    }
+                acc = (scale ? scale[kk] : 1.0f) * acc + (shift ? shift[kk] : 0.0f);
+                if (relu) acc = __builtin_elementwise_max(acc, zero);
+                float *dst = y + (kk * h + oh) * w + ow;
+                if (n == VLANES) {
+                    STORE(vfloat, dst, acc);
+                } else {
+                    float lanes[VLANES];
+                    STORE(vfloat, lanes, acc);
+                    copy_lanes(dst, lanes, n);
+                }
+            }
+        }
+}
+
+// dg[kk][ch][i][j] += Σ_{oh,ow} dy[kk][oh][ow]·xp[ch][oh + i][ow + j]: nine vector sums per filter
+// plane; the lanes of dy past the row's end are loaded as zeros, so the padding adds nothing.
+static inline __attribute__((always_inline)) void filter_grad_body(const float *x, size_t c, size_t h, size_t w,
+                                                                   const float *dy, size_t k, float *xp, float *dg) {
+    const size_t row = padded_row(w), nv = vectors(w);
+    pad_image(x, c, h, w, xp);
+    const vfloat zero = {0};
+    for (size_t kk = 0; kk < k; kk++)
+        for (size_t ch = 0; ch < c; ch++) {
+            vfloat acc[9];
+            for (int t = 0; t < 9; t++) acc[t] = zero;
+            for (size_t oh = 0; oh < h; oh++)
+                for (size_t v = 0; v < nv; v++) {
+                    const float *src = dy + (kk * h + oh) * w + v * VLANES;
+                    const size_t n = lanes_of(w, v);
+                    float lanes[VLANES] = {0};
+                    if (n < VLANES) copy_lanes(lanes, src, n);
+                    const vfloat d = LOAD(vfloat, n == VLANES ? src : lanes);
+                    for (int i = 0; i < 3; i++) {
+                        const float *p = xp + (ch * (h + 2) + oh + i) * row + v * VLANES;
+                        acc[3 * i] += d * LOAD(vfloat, p);
+                        acc[3 * i + 1] += d * LOAD(vfloat, p + 1);
+                        acc[3 * i + 2] += d * LOAD(vfloat, p + 2);
+                    }
+                }
+            float *out = dg + (kk * c + ch) * 9;
+            for (int t = 0; t < 9; t++) {
+                float s = 0;
+                for (int l = 0; l < VLANES; l++) s += acc[t][l];
+                out[t] += s;
+            }
+        }
+}
+
+#define LE4_CONV3X3_VARIANT(name, target)                                                                 \
+    target static void forward_##name(const float *x, size_t c, size_t h, size_t w, const float *g,       \
+                                      size_t k, const float *scale, const float *shift, int relu,         \
+                                      float *scratch, float *y) {                                         \
+        forward_body(x, c, h, w, g, k, scale, shift, relu, scratch, y);                                   \
+    }                                                                                                     \
+    target static void filter_grad_##name(const float *x, size_t c, size_t h, size_t w, const float *dy,  \
+                                          size_t k, float *scratch, float *dg) {                          \
+        filter_grad_body(x, c, h, w, dy, k, scratch, dg);                                                 \
+    }
+
+LE4_CONV3X3_VARIANT(portable, )
+LE4_CONV3X3_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+LE4_CONV3X3_VARIANT(avx512, __attribute__((target("avx512f"))))
+
+void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *g, size_t k,
+                         const float *scale, const float *shift, int relu, float *scratch, float *y) {
+    if (isa == LE4_ISA_AVX512) forward_avx512(x, c, h, w, g, k, scale, shift, relu, scratch, y);
+    else if (isa == LE4_ISA_AVX2) forward_avx2(x, c, h, w, g, k, scale, shift, relu, scratch, y);
+    else forward_portable(x, c, h, w, g, k, scale, shift, relu, scratch, y);
+}
+
+void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
+                             float *scratch, float *dg) {
+    if (isa == LE4_ISA_AVX512) filter_grad_avx512(x, c, h, w, dy, k, scratch, dg);
+    else if (isa == LE4_ISA_AVX2) filter_grad_avx2(x, c, h, w, dy, k, scratch, dg);
+    else filter_grad_portable(x, c, h, w, dy, k, scratch, dg);
+}
