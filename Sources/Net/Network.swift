@@ -136,6 +136,7 @@ public final class Network {
         self.inputShape = inputShape
         self.classes = classes
         self.layers = layers
+        for (conv, next) in zip(layers, layers.dropFirst()) { (conv as? Conv2D)?.feedsBatchNorm = next is BatchNorm }
         self.spec = spec
         activationsPerImage = Int(activations)
         for (i, l) in layers.enumerated() { for p in l.params + l.buffers { p.name = "\(i).\(l.spec).\(p.name)" } }
@@ -225,7 +226,19 @@ public final class Network {
 
     // x: [B, C, H, W] → logits: [B, classes]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        if training { return layers.reduce(x) { $1.forward($0, training: true) } }
+        if training {
+            var x = x, i = 0
+            while i < layers.count {
+                if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
+                    x = bn.forward(x, training: true, relu: true)
+                    i += 2
+                } else {
+                    x = layers[i].forward(x, training: true)
+                    i += 1
+                }
+            }
+            return x
+        }
         guard x.batch > Network.inferenceSlice else { return infer(x) }
         // Inference of a large batch goes slice by slice: each layer's output then stays in cache
         // for the next layer (a 1000-image batch of conv32 outputs alone is 100 MB).
@@ -243,14 +256,21 @@ public final class Network {
     /// Images per slice of a large inference batch.
     static let inferenceSlice = 100
 
-    /// Inference layer by layer, except that conv-bn and conv-bn-relu run fused (`Conv2D.forward(_:then:relu:)`).
+    /// Whether layer i is a BN that runs with the ReLU after it as one step (training and inference).
+    func fusesReLU(at i: Int) -> Bool { layers[i] is BatchNorm && i + 1 < layers.count && layers[i + 1] is ReLU }
+
+    /// Inference layer by layer, except that conv-bn and conv-bn-relu run fused (`Conv2D.forward(_:then:relu:)`),
+    /// and so does bn-relu.
     func infer(_ x: Tensor) -> Tensor {
         var x = x, i = 0
         while i < layers.count {
             if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
-                let relu = i + 2 < layers.count && layers[i + 2] is ReLU
+                let relu = fusesReLU(at: i + 1)
                 x = conv.forward(x, then: bn, relu: relu)
                 i += relu ? 3 : 2
+            } else if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
+                x = bn.forward(x, training: false, relu: true)
+                i += 2
             } else {
                 x = layers[i].forward(x, training: false)
                 i += 1
@@ -259,10 +279,19 @@ public final class Network {
         return x
     }
 
-    /// Backpropagates the gradient of the logits, filling every parameter's `grad`.
+    /// Backpropagates the gradient of the logits, filling every parameter's `grad`; bn-relu steps
+    /// as the training forward pass ran them.
     public func backward(_ dLogits: Tensor) {
-        var g = dLogits
-        for (i, l) in layers.enumerated().reversed() { g = l.backward(g, needInputGrad: i > 0) }
+        var g = dLogits, i = layers.count - 1
+        while i >= 0 {
+            if i > 0, fusesReLU(at: i - 1), let bn = layers[i - 1] as? BatchNorm {
+                g = bn.backward(g, needInputGrad: i - 1 > 0, relu: true)
+                i -= 2
+            } else {
+                g = layers[i].backward(g, needInputGrad: i > 0)
+                i -= 1
+            }
+        }
     }
 
     /// Images `indices` of `set` as network input: [B, C, H, W], pixels scaled to [0, 1].

@@ -71,6 +71,38 @@ final class GradientCheckTests: XCTestCase {
         check("bn channels", BatchNorm(channels: 3), input: [4, 3, 5, 3])
     }
 
+    /// BN with its ReLU fused, as `Network` runs bn-relu; 11 values per channel take the SIMD
+    /// blocks and the scalar tail.
+    final class BNReLU: Layer {
+        let bn: BatchNorm
+        init(bn: BatchNorm) { self.bn = bn }
+        var spec: String { "bn-relu" }
+        var params: [Param] { bn.params }
+        func outputShape(_ input: [Int]) -> [Int] { input }
+        func forward(_ x: Tensor, training: Bool) -> Tensor { bn.forward(x, training: training, relu: true) }
+        func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { bn.backward(dy, needInputGrad: needInputGrad, relu: true) }
+    }
+
+    func testBatchNormWithFusedReLU() {
+        check("bn-relu features", BNReLU(bn: BatchNorm(channels: 6)), input: [7, 6])
+        check("bn-relu channels", BNReLU(bn: BatchNorm(channels: 3)), input: [4, 3, 1, 11])
+    }
+
+    func testFusedBatchNormReLUEqualsTheTwoLayersExactly() {
+        var rng = SeededRNG(seed: 8)
+        let x = randomTensor([5, 4, 3, 7], &rng), dy = randomTensor([5, 4, 3, 7], &rng)
+        let (bn, fused, relu) = (BatchNorm(channels: 4), BatchNorm(channels: 4), ReLU())
+        for (i, g) in [0.5, -1.5, 2, 0.25].enumerated() { bn.gamma.value[i] = Float(g); fused.gamma.value[i] = Float(g) }
+        for (i, b) in [0.3, -0.2, 0, 1].enumerated() { bn.beta.value[i] = Float(b); fused.beta.value[i] = Float(b) }
+        let y = relu.forward(bn.forward(x, training: true), training: true)
+        let dx = bn.backward(relu.backward(dy, needInputGrad: true), needInputGrad: true)
+        XCTAssertEqual(fused.forward(x, training: true, relu: true).data, y.data)
+        XCTAssertEqual(fused.backward(dy, needInputGrad: true, relu: true).data, dx.data)
+        XCTAssertEqual(fused.gamma.grad, bn.gamma.grad)
+        XCTAssertEqual(fused.beta.grad, bn.beta.grad)
+        XCTAssertEqual(fused.runningMean.value, bn.runningMean.value)
+    }
+
     func testConvolutionPaddingStrideAndOddSizes() {
         var rng = SeededRNG(seed: 3)
         for (c, k, r, s, p, hw) in [(1, 2, 3, 1, 1, 5), (3, 4, 3, 2, 0, 7), (2, 3, 5, 1, 2, 6), (2, 2, 3, 2, 1, 9), (3, 2, 1, 1, 0, 4), (2, 3, 4, 3, 2, 8)] {
