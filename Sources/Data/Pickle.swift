@@ -270,6 +270,9 @@ private struct Decoder {
         guard case .list(let l) = target else { throw fail("APPEND to a \(target.kind), not a list") }
         guard !l.nested else { throw fail("APPEND to a list that is already inside another container") }
         nest(items)
+        // nest has marked the list too if it is among the items (DUP, APPEND): a list inside
+        // itself is a reference cycle, never freed, and endless to anything that walks it.
+        guard !l.nested else { throw fail("APPEND of a list into itself") }
         for v in items {
             l.items.append(v)
             l.depth = max(l.depth, v.depth + 1)
@@ -281,6 +284,7 @@ private struct Decoder {
         guard case .dict(let d) = target else { throw fail("SETITEM on a \(target.kind), not a dict") }
         guard !d.nested else { throw fail("SETITEM on a dict that is already inside another container") }
         nest(kv)
+        guard !d.nested else { throw fail("SETITEM of a dict into itself") }  // a cycle, as in `append`
         guard kv.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items") }
         for i in stride(from: 0, to: kv.count, by: 2) {
             let key: String
