@@ -33,42 +33,43 @@ public enum FileIO {
     }
 
     /// Inflates a gzip (or zlib) stream held in memory.
-    /// `windowBits` is zlib's: the default 15 + 32 detects gzip or zlib headers, -15 reads raw deflate (zip).
+    /// `windowBits` is zlib's: the default 15 + 32 detects gzip or zlib headers, -15 reads raw deflate
+    /// (zip), for which `limit` is taken as the size the member declares.
     public static func gunzip(_ input: [UInt8], path: String, limit: Int = 1 << 31, windowBits: Int32 = 15 + 32) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError(path, "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
-        // The gzip trailer holds the inflated size mod 2^32: a good first guess for the buffer.
-        var capacity = 1 << 16
+        // Reserving the declared size (the gzip trailer's size mod 2^32, or a zip member's) saves
+        // regrowing for real files; but a damaged or hostile file declares anything, so the
+        // reservation never exceeds what the input could hold: deflate expands at most 1032-fold.
+        var declared = limit
         if windowBits > 15, input.count >= 18 {
             let n = input.count
-            let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-            capacity = max(capacity, min(isize, limit) + 1)
+            declared = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
         }
-        var out = [UInt8](repeating: 0, count: capacity)
-        var produced = 0
+        let (most, overflow) = input.count.multipliedReportingOverflow(by: 1032)
+        var out = [UInt8]()
+        out.reserveCapacity(min(declared, limit, overflow ? Int.max : most))
         var status: Int32 = Z_OK
+        // zlib writes into a chunk that is appended to `out`, so `out` holds only bytes inflated:
+        // memory grows with the output, not with a size declared up front.
+        let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 15)
+        defer { chunk.deallocate() }
         try input.withUnsafeBufferPointer { inp in
             stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
             stream.avail_in = UInt32(inp.count)
             while true {
-                if produced == out.count {
-                    guard out.count < limit else { throw DataError(path, "inflates to more than \(limit) bytes") }
-                    out.append(contentsOf: repeatElement(0, count: min(out.count, limit - out.count)))
-                }
-                status = out.withUnsafeMutableBufferPointer { o -> Int32 in
-                    stream.next_out = o.baseAddress! + produced
-                    stream.avail_out = UInt32(min(o.count - produced, Int(UInt32.max)))
-                    let before = stream.avail_out
-                    let s = inflate(&stream, Z_NO_FLUSH)
-                    produced += Int(before - stream.avail_out)
-                    return s
-                }
+                stream.next_out = chunk.baseAddress
+                stream.avail_out = UInt32(chunk.count)
+                status = inflate(&stream, Z_NO_FLUSH)
+                let produced = chunk.count - Int(stream.avail_out)
+                guard produced <= limit - out.count else { throw DataError(path, "inflates to more than \(limit) bytes") }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<produced]))
                 if status == Z_STREAM_END { break }
                 if status == Z_BUF_ERROR && stream.avail_in == 0 {
-                    throw DataError(path, "gzip stream is truncated (ended after \(produced) inflated bytes)")
+                    throw DataError(path, "gzip stream is truncated (ended after \(out.count) inflated bytes)")
                 }
                 if status != Z_OK && status != Z_BUF_ERROR {
                     let why = stream.msg.map { String(cString: $0) } ?? "error \(status)"
@@ -76,7 +77,6 @@ public enum FileIO {
                 }
             }
         }
-        out.removeLast(out.count - produced)
         return out
     }
 

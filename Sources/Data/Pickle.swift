@@ -50,7 +50,7 @@ public indirect enum PickleValue {
     case float(Double)
     case bytes(PickleBytes)
     case string(String)
-    case tuple([PickleValue])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     case global(Global)
@@ -79,7 +79,7 @@ public indirect enum PickleValue {
 
     var depth: Int {
         switch self {
-        case .tuple(let t): return 1 + (t.map(\.depth).max() ?? 0)
+        case .tuple(let t): return t.depth
         case .list(let l): return l.depth
         case .dict(let d): return d.depth
         default: return 0
@@ -112,6 +112,23 @@ public indirect enum PickleValue {
         default: return nil
         }
     }
+}
+
+/// A tuple's items, with its nesting depth recorded when it is built: a tuple may hold the same
+/// tuple twice, that one the same tuple twice and so on (DUP, TUPLE2, a few bytes a level), so
+/// a depth found by walking the items would take time exponential in the nesting.
+public struct PickleTuple: RandomAccessCollection {
+    public let items: [PickleValue]
+    let depth: Int
+
+    init(_ items: [PickleValue]) {
+        self.items = items
+        depth = 1 + (items.map(\.depth).max() ?? 0)
+    }
+
+    public var startIndex: Int { items.startIndex }
+    public var endIndex: Int { items.endIndex }
+    public subscript(i: Int) -> PickleValue { items[i] }
 }
 
 /// A list: a reference type because APPEND mutates the list the memo also holds.
@@ -213,7 +230,7 @@ private struct Decoder {
 
     mutating func pushTuple(_ items: [PickleValue]) throws {
         nest(items)
-        try push(.tuple(items))
+        try push(.tuple(PickleTuple(items)))
     }
 
     mutating func popItem() throws -> StackItem {
@@ -254,13 +271,14 @@ private struct Decoder {
         stack.append(v)
     }
 
-    /// Marks containers placed inside another one as no longer growable.
+    /// Marks containers placed inside another one as no longer growable. Tuples are not entered:
+    /// the containers in a tuple were marked when it was built, and entering shared tuples would
+    /// take exponential time (see `PickleTuple`).
     func nest(_ values: [PickleValue]) {
         for v in values {
             switch v {
             case .list(let l): l.nested = true
             case .dict(let d): d.nested = true
-            case .tuple(let t): nest(t)
             default: break
             }
         }
@@ -270,6 +288,9 @@ private struct Decoder {
         guard case .list(let l) = target else { throw fail("APPEND to a \(target.kind), not a list") }
         guard !l.nested else { throw fail("APPEND to a list that is already inside another container") }
         nest(items)
+        // nest has marked the list too if it is among the items (DUP, APPEND): a list inside
+        // itself is a reference cycle, never freed, and endless to anything that walks it.
+        guard !l.nested else { throw fail("APPEND of a list into itself") }
         for v in items {
             l.items.append(v)
             l.depth = max(l.depth, v.depth + 1)
@@ -281,6 +302,7 @@ private struct Decoder {
         guard case .dict(let d) = target else { throw fail("SETITEM on a \(target.kind), not a dict") }
         guard !d.nested else { throw fail("SETITEM on a dict that is already inside another container") }
         nest(kv)
+        guard !d.nested else { throw fail("SETITEM of a dict into itself") }  // a cycle, as in `append`
         guard kv.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items") }
         for i in stride(from: 0, to: kv.count, by: 2) {
             let key: String
@@ -461,7 +483,7 @@ private struct Decoder {
             case 0x8d: try push(.string(try utf8(try take(try length(8)))))  // BINUNICODE8
 
             // containers
-            case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
+            case 0x29: try push(.tuple(PickleTuple([])))  // EMPTY_TUPLE
             case 0x74: try pushTuple(try popMark())  // TUPLE
             case 0x85: try pushTuple([try pop()])
             case 0x86: let b = try pop(), a = try pop(); try pushTuple([a, b])

@@ -30,4 +30,27 @@ final class FileIOTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["a.npz.tmp-1", "b.npz.tmp-\(dead)"],
                        "the dead run's temporary of a.npz is gone; a live process's and another output's stay")
     }
+
+    func testGunzipAllocatesForWhatItsInputCanHoldNotForWhatItDeclares() throws {
+        // An empty gzip member (20 bytes) whose trailer claims 1 GiB: zlib refuses it at the end,
+        // but a buffer sized by the trailer would have been allocated and zeroed first.
+        let lying: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3, /* deflate */ 3, 0, /* CRC-32 */ 0, 0, 0, 0, /* size */ 0, 0, 0, 0x40]
+        func peakKiB() -> Int {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return usage.ru_maxrss
+        }
+        let peakBefore = peakKiB()
+        XCTAssertThrowsError(try FileIO.gunzip(lying, path: "lying.gz")) {
+            XCTAssertTrue("\($0)".contains("lying.gz") && "\($0)".contains("corrupt gzip stream"), "\($0)")
+        }
+        XCTAssertLessThan(peakKiB() - peakBefore, 256 << 10, "peak memory grew by \(peakKiB() - peakBefore) KiB")
+        // A zlib stream ends in its Adler-32, which the gzip trailer logic reads as a size (here 84 MB).
+        let zlib: [UInt8] = [0x78, 0x9c, 0x33, 0x30, 0x34, 0x32, 0x36, 0x31, 0x35, 0x33, 0xb7, 0xb0, 0x4c, 0x4c,
+                             0x4a, 0x4e, 0x49, 0x4d, 0x4b, 0xcf, 0xc8, 0xcc, 0x02, 0x00, 0x35, 0x07, 0x06, 0x05]
+        let out = try FileIO.gunzip(zlib, path: "z")
+        XCTAssertEqual(out, Array("0123456789abcdefghij".utf8))
+        // Deflate expands at most 1032-fold; the allocator may round the reservation up a little.
+        XCTAssertLessThan(out.capacity, 2 * 1032 * zlib.count, "the buffer is sized by the 84 MB the stream does not hold")
+    }
 }

@@ -73,6 +73,24 @@ final class NPZTests: XCTestCase {
         XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("share bytes"), "\($0)") }
     }
 
+    func testAFullDirectoryIsCheckedForSharedBytesInLinearTime() throws {
+        // 65,535 directory entries (the most a zip lists), all empty members at one local header:
+        // 3 MB whose directory was compared pair by pair, 2 billion comparisons.
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0 ..< n).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let local = le(0x0403_4b50, 4) + le(20, 2) + [UInt8](repeating: 0, count: 20) + le(1, 2) + le(0, 2) + [0x61]
+        let entry = le(0x0201_4b50, 4) + le(20, 2) + le(20, 2) + [UInt8](repeating: 0, count: 20)
+            + le(1, 2) + [UInt8](repeating: 0, count: 16) + [0x61]  // name "a", local header at 0
+        let n = 65535
+        var b = local
+        for _ in 0 ..< n { b += entry }
+        b += le(0x0605_4b50, 4) + le(0, 4) + le(n, 2) + le(n, 2) + le(n * entry.count, 4) + le(local.count, 4) + le(0, 2)
+        let start = Date()
+        XCTAssertThrowsError(try NPZ.decode(b, path: "full.npz")) {
+            XCTAssertTrue("\($0)".contains("full.npz") && "\($0)".contains("not a .npy"), "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5, "reading the directory took seconds")
+    }
+
     func testDeclaredSizesBeyondTheLimitAreRefusedBeforeInflating() throws {
         var (b, entry, _) = try oneMemberArchive()
         for i in 0 ..< 4 { b[entry.lowerBound + 24 + i] = 0xff }  // uncompressed size 4 GiB − 1

@@ -95,6 +95,32 @@ final class PickleTests: XCTestCase {
         }
     }
 
+    func testAContainerPutInsideItselfIsRefused() {
+        // EMPTY_LIST MEMOIZE DUP APPEND: the list appended to itself (found by Fuzz/run.sh pickle as a leak).
+        let list: [UInt8] = [0x80, 4, 0x5d, 0x94, 0x32, 0x61, 0x2e]
+        // EMPTY_DICT MEMOIZE 'k' BINGET 0 SETITEM: the dict stored in itself under 'k'.
+        let dict: [UInt8] = [0x80, 4, 0x7d, 0x94, 0x8c, 1, 0x6b, 0x68, 0, 0x73, 0x2e]
+        for (name, p) in [("list.pkl", list), ("dict.pkl", dict)] {
+            XCTAssertThrowsError(try Pickle.decode(p, path: name)) {
+                XCTAssertTrue("\($0)".contains(name) && "\($0)".contains("into itself"), "\($0)")
+            }
+        }
+    }
+
+    func testTuplesSharingATupleDecodeInLinearTime() throws {
+        // None, then 24 times DUP TUPLE2: each tuple holds the one below twice, 53 bytes in all.
+        // Walking the items for the nesting depth took 2^24 steps (seconds; at 60 levels, years).
+        let p: [UInt8] = [0x80, 2, 0x4e] + Array(repeating: [0x32, 0x86], count: 24).joined() + [0x2e]
+        let start = Date()
+        var v = try Pickle.decode(p, path: "shared.pkl")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1, "decoding 53 bytes took seconds")
+        for _ in 0 ..< 24 {
+            guard case .tuple(let t) = v, t.count == 2 else { return XCTFail("\(v.kind)") }
+            v = t[0]
+        }
+        guard case .none = v else { return XCTFail("\(v.kind)") }
+    }
+
     func testOverflowingShapesAreErrorsNotTraps() {
         // _reconstruct(ndarray, (0,), b'b') with BUILD state (1, (2**61,), dtype('<f8'), False, b'')
         var p: [UInt8] = [0x80, 2] + Array("cnumpy.core.multiarray\n_reconstruct\n".utf8) + Array("cnumpy\nndarray\n".utf8)
