@@ -58,17 +58,31 @@ public enum FileIO {
         let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 15)
         defer { chunk.deallocate() }
         try input.withUnsafeBufferPointer { inp in
-            stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-            stream.avail_in = UInt32(inp.count)
+            // zlib takes 32-bit lengths: the input goes in in pieces of at most 1 GiB.
+            var fed = 0
             while true {
+                if stream.avail_in == 0 && fed < inp.count {
+                    let n = min(inp.count - fed, 1 << 30)
+                    stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress! + fed)
+                    stream.avail_in = UInt32(n)
+                    fed += n
+                }
                 stream.next_out = chunk.baseAddress
                 stream.avail_out = UInt32(chunk.count)
                 status = inflate(&stream, Z_NO_FLUSH)
                 let produced = chunk.count - Int(stream.avail_out)
                 guard produced <= limit - out.count else { throw DataError(path, "inflates to more than \(limit) bytes") }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<produced]))
-                if status == Z_STREAM_END { break }
-                if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                if status == Z_STREAM_END {
+                    // A gzip file may hold several members one after another (as `cat a.gz b.gz`
+                    // makes): like gunzip, read them all, and ignore trailing bytes that do not
+                    // start another member (padding).
+                    let next = fed - Int(stream.avail_in)
+                    guard windowBits > 15, next + 1 < inp.count, inp[next] == 0x1F, inp[next + 1] == 0x8B else { break }
+                    guard inflateReset(&stream) == Z_OK else { throw DataError(path, "zlib could not restart inflating") }
+                    continue
+                }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 && fed == inp.count {
                     throw DataError(path, "gzip stream is truncated (ended after \(out.count) inflated bytes)")
                 }
                 if status != Z_OK && status != Z_BUF_ERROR {

@@ -53,4 +53,17 @@ final class FileIOTests: XCTestCase {
         // Deflate expands at most 1032-fold; the allocator may round the reservation up a little.
         XCTAssertLessThan(out.capacity, 2 * 1032 * zlib.count, "the buffer is sized by the 84 MB the stream does not hold")
     }
+
+    func testGunzipReadsEveryMemberOfAConcatenatedFileAndIgnoresPadding() throws {
+        // gzip.compress(b"first member, ") and gzip.compress(b"second member"), as `cat a.gz b.gz` joins them.
+        let first: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 75, 203, 44, 42, 46, 81, 200, 77, 205, 77, 74, 45, 210, 81,
+                              0, 0, 222, 255, 10, 98, 14, 0, 0, 0]
+        let second: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 43, 78, 77, 206, 207, 75, 81, 200, 77, 205, 77, 74, 45, 2,
+                               0, 36, 116, 250, 159, 13, 0, 0, 0]
+        XCTAssertEqual(try FileIO.gunzip(first + second, path: "two.gz"), Array("first member, second member".utf8))
+        XCTAssertEqual(try FileIO.gunzip(first + [0, 0, 0, 0], path: "padded.gz"), Array("first member, ".utf8))
+        XCTAssertThrowsError(try FileIO.gunzip(first + second.prefix(20), path: "cut.gz")) {
+            XCTAssertTrue("\($0)".contains("cut.gz") && "\($0)".contains("truncated"), "\($0)")
+        }
+    }
 }
