@@ -29,7 +29,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
-    @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999 (0.99 for runs of a few epochs), instead of the trained weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
+    @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
     var ema: Float?
 
     /// The run these options describe; the defaults are those of `train` unless given.
