@@ -125,9 +125,12 @@ struct ContestCommand: ParsableCommand {
         for (i, p) in probs.enumerated() {
             let a = accuracy(predictions(p, classes: 10), test.labels)
             print(String(format: "member %d: MNIST test accuracy %.2f%%  (%@)", i + 1, 100 * a, memberPaths[i]))
-            report.append(["model": memberPaths[i], "net": memberSettings[i].net, "augment": memberSettings[i].augment,
-                           "seed": String(memberSettings[i].seed), "epochs": String(memberSettings[i].epochs),
-                           "mnist_test_accuracy": String(format: "%.4f", a)])
+            var entry = ["model": memberPaths[i], "net": memberSettings[i].net, "augment": memberSettings[i].augment,
+                         "seed": String(memberSettings[i].seed), "epochs": String(memberSettings[i].epochs),
+                         "mnist_test_accuracy": String(format: "%.4f", a)]
+            // Only when given, so that the description of a default ensemble stays as it was.
+            if let decay = memberSettings[i].ema { entry["ema"] = String(decay) }
+            report.append(entry)
         }
         let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: 10), test.labels)
         print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%", probs.count, 100 * ensembleAccuracy))

@@ -2,46 +2,45 @@ import LE4Data
 
 /// The per-epoch history of a run: a CSV for tools and a PNG plot for people.
 enum History {
-    static func write(_ epochs: [EpochStats], csv: String, plot: String) throws {
-        var text = "epoch,loss,train_accuracy,validation_accuracy,learning_rate,images_per_second,seconds\n"
-        for e in epochs {
-            text += "\(e.epoch),\(e.loss),\(e.trainAccuracy),\(e.validationAccuracy.map { "\($0)" } ?? ""),"
-                + "\(e.learningRate),\(Int(e.imagesPerSecond)),\(e.seconds)\n"
+    static func write(_ record: TrainRecord, csv: String, plot: String) throws {
+        var text = "epoch,loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,images_per_second,seconds\n"
+        for e in record.history {
+            let cells: [String] = [
+                "\(e.epoch)", "\(e.loss)", "\(e.trainAccuracy)", e.validationLoss.map { "\($0)" } ?? "",
+                e.validationAccuracy.map { "\($0)" } ?? "", "\(e.learningRate)", "\(Int(e.imagesPerSecond))", "\(e.seconds)",
+            ]
+            text += cells.joined(separator: ",") + "\n"
         }
         try FileIO.writeAtomically(text, to: csv)
-        try PNG.write(render(epochs), to: plot)
+        try PNG.write(render(record), to: plot)
     }
 
-    /// Two panels: training cross-entropy (left), training and validation accuracy (right).
-    static func render(_ epochs: [EpochStats]) -> Bitmap {
-        let panelW = 300, panelH = 200, margin = 30
-        var b = Bitmap(width: 2 * panelW + 3 * margin, height: panelH + 2 * margin, channels: 3,
-                       pixels: [UInt8](repeating: 255, count: (2 * panelW + 3 * margin) * (panelH + 2 * margin) * 3))
-        let black: [UInt8] = [0, 0, 0], blue: [UInt8] = [30, 90, 200], red: [UInt8] = [210, 50, 40]
-        func panel(_ x0: Int, _ title: String, _ series: [([Double], [UInt8], String)]) {
-            let values = series.flatMap(\.0)
-            guard let lo = values.min(), let hi = values.max() else { return }
-            let span = max(hi - lo, 1e-9)
-            b.drawLine(x0, margin, x0, margin + panelH, color: black)
-            b.drawLine(x0, margin + panelH, x0 + panelW, margin + panelH, color: black)
-            b.drawText(title, x: x0, y: 8, color: black)
-            b.drawText(String(format: "%.4g", hi), x: x0 + 4, y: margin + 2, color: black)
-            b.drawText(String(format: "%.4g", lo), x: x0 + 4, y: margin + panelH - 8, color: black)
-            b.drawText("EPOCH 1-\(epochs.count)", x: x0 + panelW - 60, y: margin + panelH + 6, color: black)
-            for (k, (v, color, name)) in series.enumerated() {
-                b.drawText(name, x: x0 + panelW - 90, y: margin + panelH / 2 + 8 * k, color: color)
-                let pts = v.enumerated().map { i, y in
-                    (x0 + (v.count > 1 ? i * panelW / (v.count - 1) : panelW / 2), margin + panelH - Int(Double(panelH) * (y - lo) / span))
-                }
-                for (p, q) in zip(pts, pts.dropFirst()) { b.drawLine(p.0, p.1, q.0, q.1, color: color) }
-                for p in pts { for d in -1 ... 1 { b.setPixel(p.0 + d, p.1, color); b.setPixel(p.0, p.1 + d, color) } }
-            }
+    /// Two panels: cross-entropy (left) and accuracy (right), each for training and, when every
+    /// epoch was validated, for validation. The legend says what differs: the training loss is
+    /// that of the smoothed targets, and with --ema the validated model is the average.
+    static func render(_ record: TrainRecord) -> Bitmap {
+        let epochs = record.history, s = record.settings
+        let panelW = 440, panelH = 300, margin = 16
+        let width = 2 * panelW + 3 * margin, height = panelH + 2 * margin
+        var b = Bitmap(width: width, height: height, channels: 3, pixels: [UInt8](repeating: 255, count: width * height * 3))
+        let blue: [UInt8] = [30, 90, 200], red: [UInt8] = [210, 50, 40]
+        let trainName = s.smoothing > 0 ? "TRAIN (SMOOTHING \(s.smoothing))" : "TRAIN"
+        let validationName = s.ema == nil ? "VALIDATION" : "VALIDATION (EMA)"
+        // A validation series only when every epoch has a value (validation is all or nothing in a run).
+        func validation(_ value: (EpochStats) -> Double?) -> [Double]? {
+            let v = epochs.compactMap(value)
+            return !v.isEmpty && v.count == epochs.count ? v : nil
         }
-        panel(margin, "TRAINING CROSS-ENTROPY", [(epochs.map(\.loss), blue, "LOSS")])
-        var acc = [(epochs.map { 100 * $0.trainAccuracy }, blue, "TRAIN %")]
-        let val = epochs.compactMap(\.validationAccuracy)
-        if val.count == epochs.count { acc.append((val.map { 100 * $0 }, red, "VALIDATION %")) }
-        panel(2 * margin + panelW, "ACCURACY %", acc)
+        var loss = [LineChart.Series(name: trainName, values: epochs.map(\.loss), color: blue)]
+        if let v = validation(\.validationLoss) { loss.append(LineChart.Series(name: validationName, values: v, color: red)) }
+        var accuracy = [LineChart.Series(name: "TRAIN", values: epochs.map { 100 * $0.trainAccuracy }, color: blue)]
+        if let v = validation(\.validationAccuracy) {
+            accuracy.append(LineChart.Series(name: validationName, values: v.map { 100 * $0 }, color: red))
+        }
+        LineChart(title: "CROSS-ENTROPY", xTitle: "EPOCH", series: loss)
+            .draw(on: &b, x: margin, y: margin, width: panelW, height: panelH)
+        LineChart(title: "ACCURACY %", xTitle: "EPOCH", series: accuracy)
+            .draw(on: &b, x: 2 * margin + panelW, y: margin, width: panelW, height: panelH)
         return b
     }
 }

@@ -29,6 +29,8 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
+    @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
+    var ema: Float?
 
     /// The run these options describe; the defaults are those of `train` unless given.
     func settings(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
@@ -50,6 +52,7 @@ struct TrainOptions: ParsableArguments {
         try check(weightDecay, "weight-decay", "a number ≥ 0", { $0 >= 0 })
         try check(l1, "l1", "a number ≥ 0", { $0 >= 0 })
         try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         _ = try Schedule(parsing: schedule)
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
@@ -62,7 +65,7 @@ struct TrainOptions: ParsableArguments {
                              beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon, weightDecay: weightDecay, l1: l1,
                              schedule: schedule, epochs: epochs, batch: batch, augment: config.description,
                              smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed,
-                             trainLimit: trainLimit)
+                             trainLimit: trainLimit, ema: ema)
     }
 }
 
@@ -85,9 +88,10 @@ struct Train: ParsableCommand {
         abstract: "Train one network and save it as an .npz model.",
         discussion: """
         Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the \
-        training cross-entropy and the validation accuracy. Keeps the best epoch in --out, \
-        writes <out>.checkpoint.npz every epoch (continue with --resume), <out>.history.csv and \
-        a plot <out>.history.png. A second run with the same --out is refused while the \
+        training cross-entropy and the validation cross-entropy and accuracy. Keeps the best \
+        epoch in --out, writes <out>.checkpoint.npz every epoch (continue with --resume), \
+        <out>.history.csv and a plot <out>.history.png. With --ema the moving average of the \
+        weights is what is validated and kept in --out; the checkpoint holds both. A second run with the same --out is refused while the \
         first holds <out>.lock. Ctrl-C stops after the current batch; the files keep the last \
         finished epoch. When <out>.checkpoint.npz exists, give --resume to continue that run \
         or --fresh to start over.

@@ -25,6 +25,10 @@ struct TrainSettings: Codable, Equatable {
     var seed: UInt64
     /// Train on only the first N images of the training split (quick trials, tests).
     var trainLimit: Int?
+    /// Decay of the weight average that is validated and saved instead of the trained weights
+    /// (`WeightAverage`); nil: none. Absent from the JSON when nil, so settings written before it
+    /// existed decode, and contest members keep their names.
+    var ema: Float?
 }
 
 /// What a finished (or interrupted) run records in its model file's `meta`.
@@ -42,6 +46,9 @@ struct EpochStats: Codable {
     var epoch: Int
     var loss: Double
     var trainAccuracy: Double
+    /// Cross-entropy of the held-out images, without label smoothing (nil: no validation, or a
+    /// record written before it was kept).
+    var validationLoss: Double?
     var validationAccuracy: Double?
     var learningRate: Double
     var imagesPerSecond: Double
@@ -105,6 +112,7 @@ struct TrainingRun {
         let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
                                         weightDecay: s.weightDecay, l1: s.l1)
         let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
+        if let decay = s.ema { try trainer.keepAverage(decay: decay) }
         var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
                                  threads: Threads.count)
         if let c = checkpoint {
@@ -114,14 +122,24 @@ struct TrainingRun {
             }
             if let st = c.optimizerState { trainer.optimizer.state = st }
             trainer.resume(atStep: c.step ?? 0)
+            if let average = trainer.average {
+                guard let saved = c.average else {
+                    throw ValidationErrorText("\(checkpointPath) lacks the weight average of --ema \(average.decay); remove it or drop --resume")
+                }
+                try average.restore(updates: saved.updates, values: saved.values)
+            }
             record = old
             say("resuming from \(checkpointPath) after epoch \(old.epochsDone)")
         }
         let stepsPerEpoch = (trainIdx.count + s.batch - 1) / s.batch
         let totalSteps = stepsPerEpoch * s.epochs
+        let statisticsBatches = s.ema == nil ? [] : TrainingRun.batchStatisticsBatches(trainIdx, batch: s.batch, seed: s.seed)
+        // The model that is validated and saved: the weight average when there is one.
+        let model = trainer.average?.network ?? net
         say("training \(net.spec) (\(net.parameterCount) parameters) on \(dataset.rawValue): \(trainIdx.count) images, "
             + "\(valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
-            + "augment \(augmentConfig), smoothing \(s.smoothing), seed \(s.seed), threads \(Threads.count)")
+            + "augment \(augmentConfig), smoothing \(s.smoothing), "
+            + (s.ema.map { "weight average \($0), " } ?? "") + "seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
         let progress = Progress(label: label)
         for epoch in record.epochsDone ..< max(record.epochsDone, min(s.epochs, stopAfter ?? s.epochs)) {
@@ -162,11 +180,18 @@ struct TrainingRun {
             }
             // The loss can stay finite while weights overflow.
             if let bad = net.firstNonFiniteArray { throw diverged("array '\(bad)' is no longer finite") }
+            if let average = trainer.average {
+                average.recomputeBatchStatistics(batches: statisticsBatches.count) { k in
+                    Network.input(full, indices: statisticsBatches[k])
+                }
+                if let bad = model.firstNonFiniteArray { throw diverged("array '\(bad)' of the weight average is no longer finite") }
+            }
             let seconds = Date().timeIntervalSince(epochStart)
-            var val: Double?
-            if !valIdx.isEmpty { val = accuracy(net, full, valIdx) }
+            let validation = valIdx.isEmpty ? nil : evaluate(model, full, valIdx)
+            let val = validation?.accuracy
             let stats = EpochStats(epoch: epoch + 1, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                   validationAccuracy: val, learningRate: Double(lr), imagesPerSecond: Double(seen) / seconds, seconds: seconds)
+                                   validationLoss: validation?.loss, validationAccuracy: val, learningRate: Double(lr),
+                                   imagesPerSecond: Double(seen) / seconds, seconds: seconds)
             record.history.append(stats)
             record.epochsDone = epoch + 1
             record.seconds += seconds
@@ -174,11 +199,13 @@ struct TrainingRun {
             let isBest = val.map { $0 > (record.bestValidationAccuracy ?? -1) } ?? true
             if isBest { record.bestEpoch = epoch + 1; record.bestValidationAccuracy = val }
             let meta = try json(record)
-            if isBest { try ModelFile.save(net, meta: meta, to: out) }
+            if isBest { try ModelFile.save(model, meta: meta, to: out) }
+            // The checkpoint holds the trained weights; the trainer adds its optimizer state and weight average.
             try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath)
-            try History.write(record.history, csv: historyCSV, plot: historyPlot)
-            progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  lr %.4g  %.0f img/s  %@%@",
+            try History.write(record, csv: historyCSV, plot: historyPlot)
+            progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val loss %@  val acc %@  lr %.4g  %.0f img/s  %@%@",
                                    epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
+                                   validation.map { String(format: "%.4f", $0.loss) } ?? "-",
                                    val.map { String(format: "%.2f%%", 100 * $0) } ?? "-", stats.learningRate,
                                    stats.imagesPerSecond, duration(seconds), isBest && val != nil ? "  (best)" : ""))
         }
@@ -196,12 +223,26 @@ struct TrainingRun {
     }
 
     func say(_ s: String) { print(label.isEmpty ? s : "[\(label)] \(s)") }
+
+    /// Images whose training-mode batch statistics become the weight average's BN running
+    /// statistics: the first 50 batches (5,000 images at batch 100; every full batch of a smaller
+    /// set, else the whole set as one) of a fixed shuffle of the training images, seeded by
+    /// `seed` alone so that every epoch and a resumed run use the same ones; not augmented.
+    /// The batches have the training batch size, as the statistics BN learned to expect do.
+    static func batchStatisticsBatches(_ trainIdx: [Int], batch: Int, seed: UInt64) -> [ArraySlice<Int>] {
+        var order = trainIdx
+        var rng = SeededRNG(seed: seed, stream: [0xB57A7]); rng.shuffle(&order)
+        let size = min(batch, order.count), count = min(50, order.count / max(1, size))
+        return (0 ..< count).map { order[$0 * size ..< ($0 + 1) * size] }
+    }
 }
 
-/// Accuracy of `net` on the images `indices` of `set`.
-func accuracy(_ net: Network, _ set: ImageSet, _ indices: [Int]) -> Double {
+/// Accuracy and mean cross-entropy (without smoothing) of `net` on the images `indices` of `set`.
+func evaluate(_ net: Network, _ set: ImageSet, _ indices: [Int]) -> (accuracy: Double, loss: Double) {
     let subset = set.subset(indices)
-    return accuracy(predictions(net.probabilities(subset), classes: net.classes), subset.labels)
+    let p = net.probabilities(subset)
+    return (accuracy(predictions(p, classes: net.classes), subset.labels),
+            SoftmaxCrossEntropy.meanCrossEntropy(probabilities: p, labels: subset.labels))
 }
 
 func json<T: Encodable>(_ value: T) throws -> String {

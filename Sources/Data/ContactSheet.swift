@@ -53,7 +53,7 @@ public struct ContactSheet {
     }
 }
 
-/// A 3×5 pixel font: enough for indices, classes, arrows and percentages in captions.
+/// A 3×5 pixel font: enough for indices, classes, arrows and percentages in captions, and for plot labels.
 enum Font {
     static let height = 5
     static let advance = 4
@@ -71,22 +71,30 @@ enum Font {
         "Y": [5, 5, 2, 2, 2], "Z": [7, 1, 2, 4, 7],
         ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0], ">": [4, 2, 1, 2, 4], ":": [0, 2, 0, 2, 0],
         "%": [5, 1, 2, 4, 5], "/": [1, 1, 2, 4, 4], "#": [5, 7, 5, 7, 5], "=": [0, 7, 0, 7, 0],
-        "_": [0, 0, 0, 0, 7],
+        "_": [0, 0, 0, 0, 7], "(": [1, 2, 2, 2, 1], ")": [4, 2, 2, 2, 4], ",": [0, 0, 0, 2, 4],
     ]
+
+    /// Pixels `text` takes across at `scale`.
+    static func width(_ text: String, scale: Int = 1) -> Int { text.count * advance * scale }
 
 }
 
 /// Simple drawing for captions and plots.
 public extension Bitmap {
-    /// Draws `text` with the 3×5 font, top-left corner at (x, y), clipped to `maxWidth` pixels.
-    mutating func drawText(_ text: String, x: Int, y: Int, maxWidth: Int = Int.max, color: [UInt8] = [255, 255, 255]) {
+    /// Draws `text` with the 3×5 font, each font pixel `scale`×`scale`, top-left corner at (x, y),
+    /// clipped to `maxWidth` pixels.
+    mutating func drawText(_ text: String, x: Int, y: Int, maxWidth: Int = Int.max, color: [UInt8] = [255, 255, 255],
+                           scale: Int = 1) {
+        let s = max(1, scale)
         var cx = x
         for ch in text.uppercased() {
-            guard cx + 3 <= x + min(maxWidth, width) else { break }
+            guard cx + 3 * s <= x + min(maxWidth, width) else { break }
             for (row, bits) in (Font.glyphs[ch] ?? []).enumerated() {
-                for col in 0 ..< 3 where bits & (4 >> col) != 0 { setPixel(cx + col, y + row, color) }
+                for col in 0 ..< 3 where bits & (4 >> col) != 0 {
+                    for dy in 0 ..< s { for dx in 0 ..< s { setPixel(cx + col * s + dx, y + row * s + dy, color) } }
+                }
             }
-            cx += Font.advance
+            cx += Font.advance * s
         }
     }
 

@@ -6,8 +6,11 @@ import Foundation
 public final class BatchNorm: Layer {
     public let channels: Int
     public let epsilon: Float = 1e-5
-    /// Weight of the newest batch in the running estimates.
-    public let momentum: Float = 0.1
+    /// Weight of the newest batch in the running estimates while training.
+    public static let trainingMomentum: Float = 0.1
+    /// Weight of the newest batch in the running estimates: `trainingMomentum`, except while
+    /// `WeightAverage` recomputes them (1/k for its k-th batch makes them the plain mean).
+    public var momentum = BatchNorm.trainingMomentum
     /// γ (starts at 1) and β (starts at 0): [C]
     public let gamma: Param, beta: Param
     /// E[x] and Var[x] for inference: [C]

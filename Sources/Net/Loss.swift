@@ -35,12 +35,26 @@ public struct SoftmaxCrossEntropy: Sendable {
         p.data.withUnsafeMutableBufferPointer { pp in
             for i in 0 ..< B * C {
                 let target = (1 - eps) * t[i] + uniform
-                if target > 0 { loss -= Double(target) * log(Double(max(pp[i], 1e-30))) }
+                if target > 0 { loss -= Double(target) * SoftmaxCrossEntropy.logProbability(pp[i]) }
                 pp[i] = (pp[i] - target) / Float(B)
             }
         }
         return (Float(loss / Double(B)), p)
     }
+
+    /// Mean cross-entropy of probabilities [N, classes] (softmax outputs) against labels, without
+    /// smoothing: the held-out loss of a model.
+    public static func meanCrossEntropy(probabilities p: [Float], labels: [UInt8]) -> Double {
+        guard !labels.isEmpty else { return 0 }
+        let classes = p.count / labels.count
+        var sum = 0.0
+        for (i, l) in labels.enumerated() { sum -= logProbability(p[i * classes + Int(l)]) }
+        return sum / Double(labels.count)
+    }
+
+    /// log p, with p clamped to 1e-30 so that a probability rounded to 0 costs 69 rather than infinity.
+    @inline(__always)
+    static func logProbability(_ p: Float) -> Double { log(Double(max(p, 1e-30))) }
 
     /// One-hot targets [B, C] for labels.
     public static func oneHot(_ labels: [UInt8], classes: Int) -> [Float] {

@@ -2,7 +2,8 @@ import LE4Data
 
 /// Models as NumPy `.npz` files: every parameter and BN running statistic under its layer's
 /// name (`3.conv64.W`, `4.bn.running_mean`, ...), plus `arch` (the spec), `input_shape`,
-/// `classes` and `meta` (JSON training metadata). Checkpoints add the optimizer state and step.
+/// `classes` and `meta` (JSON training metadata). Checkpoints add the optimizer state and step,
+/// and the weight average (`ema.updates`, `ema.<parameter>`) when the trainer keeps one.
 public enum ModelFile {
     /// What a model file holds besides the network.
     public struct Contents {
@@ -12,6 +13,9 @@ public enum ModelFile {
         /// Trainer step and optimizer state, present in checkpoints.
         public var step: Int?
         public var optimizerState: (t: Int, first: [[Float]], second: [[Float]])?
+        /// The trainer's weight average in a checkpoint (`WeightAverage.restore` continues it):
+        /// its update count and one array per parameter.
+        public var average: (updates: Int, values: [[Float]])?
     }
 
     /// Writes `network` (and, for a checkpoint, the trainer's state) atomically.
@@ -30,6 +34,10 @@ public enum ModelFile {
             for (i, p) in network.params.enumerated() where i < s.first.count {
                 arrays.append(("opt.1." + p.name, NPYArray(shape: p.shape, s.first[i])))
                 arrays.append(("opt.2." + p.name, NPYArray(shape: p.shape, s.second[i])))
+            }
+            if let a = t.average {
+                arrays.append(("ema.updates", NPYArray(shape: [1], values: .int64([Int64(a.updates)]))))
+                for (p, v) in zip(network.params, a.values) { arrays.append(("ema." + p.name, NPYArray(shape: p.shape, v))) }
             }
         }
         try NPZ.write(arrays, to: path)
@@ -77,6 +85,19 @@ public enum ModelFile {
                 first.append(a); second.append(b)
             }
             if first.count == net.params.count { contents.optimizerState = (Int(t0), first, second) }
+        }
+        if case .int64(let u)? = byName["ema.updates"]?.values, let updates = u.first {
+            var values = [[Float]]()
+            for p in net.params {
+                guard let a = byName["ema." + p.name], a.shape == p.shape, let v = a.floats else {
+                    throw DataError(path, "array 'ema.\(p.name)' of the weight average is missing or not of shape \(p.shape)")
+                }
+                guard v.allSatisfy(\.isFinite) else {
+                    throw DataError(path, "array 'ema.\(p.name)' holds values that are not finite (NaN or infinity); the run that wrote it diverged")
+                }
+                values.append(v)
+            }
+            contents.average = (Int(updates), values)
         }
         return contents
     }

@@ -7,12 +7,19 @@ public final class Trainer {
     public let schedule: Schedule
     /// Steps taken so far (the schedule's clock).
     public private(set) var step = 0
+    /// The moving average of the weights, when `keepAverage` asked for one: updated after every step.
+    public private(set) var average: WeightAverage?
 
     public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0) {
         self.net = net
         self.optimizer = Optimizer(optimizer)
         self.loss = SoftmaxCrossEntropy(smoothing: smoothing)
         self.schedule = schedule
+    }
+
+    /// Starts keeping a moving average of the weights with decay `decay` (see `WeightAverage`).
+    public func keepAverage(decay: Float) throws {
+        average = try WeightAverage(of: net, decay: decay)
     }
 
     /// Continues a run after `step` steps: the schedule and the dropout masks carry on where they were.
@@ -34,6 +41,7 @@ public final class Trainer {
         let (l, grad) = loss.lossAndGradient(logits: logits, targets: targets)
         net.backward(grad)
         optimizer.step(net.params, lr: lr)
+        average?.update()
         step += 1
         return (l, Trainer.correct(logits.data, targets, classes: net.classes))
     }

@@ -55,6 +55,35 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(model.meta.contains("\"epochsDone\":2"), model.meta)
     }
 
+    func testWithEMAAResumedRunEqualsTheUninterruptedOneAndSavesTheAverage() throws {
+        // BN after the convolution and after fc32, so the recomputed statistics are compared too; dropout and crop as in real runs.
+        func args(_ name: String) -> [String] {
+            ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-bn-relu-drop0.3-fc10", "--epochs", "2", "--train-limit", "1000",
+             "--validation", "300", "--augment", "crop", "--ema", "0.99", "--out", "\(dir)/\(name).npz"]
+        }
+        try cli(args("whole"))
+        try cli(args("parts") + ["--stop-after", "1"])
+        let resumed = try cli(args("parts") + ["--resume"])
+        XCTAssertTrue(resumed.contains("resuming from") && resumed.contains("weight average 0.99"), resumed)
+        let whole = try ModelFile.load("\(dir)/whole.npz"), parts = try ModelFile.load("\(dir)/parts.npz")
+        XCTAssertEqual((whole.network.params + whole.network.buffers).map(\.value), (parts.network.params + parts.network.buffers).map(\.value),
+                       "the same averaged weights and BN statistics")
+        let wholeCheckpoint = try ModelFile.load("\(dir)/whole.checkpoint.npz"), partsCheckpoint = try ModelFile.load("\(dir)/parts.checkpoint.npz")
+        XCTAssertEqual(wholeCheckpoint.average?.updates, 20)
+        XCTAssertEqual(wholeCheckpoint.average?.updates, partsCheckpoint.average?.updates)
+        XCTAssertEqual(wholeCheckpoint.average?.values, partsCheckpoint.average?.values)
+        XCTAssertEqual(wholeCheckpoint.network.params.map(\.value), partsCheckpoint.network.params.map(\.value))
+        XCTAssertNotEqual(whole.network.params.map(\.value), wholeCheckpoint.network.params.map(\.value),
+                          "the model file holds the average, not the trained weights")
+        XCTAssertTrue(whole.meta.contains("\"ema\":0.99"), whole.meta)
+        // Validation loss and accuracy per epoch (columns 4 and 5) agree too.
+        func validation(_ name: String) throws -> [String] {
+            try lines("\(dir)/\(name).history.csv").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[3 ... 4].joined(separator: ",") }
+        }
+        XCTAssertEqual(try validation("whole"), try validation("parts"))
+        XCTAssertEqual(try validation("whole").count, 2)
+    }
+
     func testSameSeedSameModel() throws {
         let a = try ModelFile.load(try trainSmall("a", seed: 5)).network
         let b = try ModelFile.load(try trainSmall("b", seed: 5)).network
@@ -123,6 +152,23 @@ final class CommandTests: XCTestCase {
         let damaged = try cli(args, expect: 1)
         XCTAssertTrue(damaged.contains("\(dir)/work/\(member): member ") && damaged.contains("is damaged"), damaged)
         XCTAssertFalse(damaged.contains("reusing") || damaged.contains("training"), damaged)
+    }
+
+    func testContestMembersWithEMAAreOtherMembersAndHoldTheAverage() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                    "--only-member", "1", "--work", dir + "/work", "--submissions", dir + "/subs"]
+        try cli(args)
+        try cli(args + ["--ema", "0.99"])
+        let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+            .filter { $0.hasPrefix("member-") && $0.hasSuffix(".npz") && !$0.contains(".checkpoint") }
+        XCTAssertEqual(members.count, 2, "the decay is part of a member's identity: \(members)")
+        let withEMA = try members.filter { try ModelFile.load(dir + "/work/" + $0).meta.contains("\"ema\":0.99") }
+        XCTAssertEqual(withEMA.count, 1, "\(members)")
+        let name = try XCTUnwrap(withEMA.first)
+        let model = try ModelFile.load(dir + "/work/" + name)
+        let checkpoint = try ModelFile.load(dir + "/work/" + name.replacingOccurrences(of: ".npz", with: ".checkpoint.npz"))
+        XCTAssertNotEqual(model.network.params.map(\.value), checkpoint.network.params.map(\.value),
+                          "the member is the weight average, not the trained weights")
     }
 
     func testTrainRefusesAnOutThatIsNotARegularFile() throws {
@@ -357,7 +403,7 @@ final class CommandTests: XCTestCase {
             (["--lr", "0"], 64, "--lr must be a number > 0, got 0"), (["--lr=-0.1"], 64, "--lr must be a number > 0"),
             (["--lr", "nan"], 64, "--lr must be a number > 0"),
             (["--smoothing", "1.5"], 64, "--smoothing must be in [0, 1)"), (["--weight-decay=-1"], 64, "--weight-decay must be a number ≥ 0"),
-            (["--beta1", "1"], 64, "--beta1 must be in [0, 1)"),
+            (["--beta1", "1"], 64, "--beta1 must be in [0, 1)"), (["--ema", "1"], 64, "--ema must be in [0, 1), got 1.0"),
             (["--validation", "100000"], 1, "--validation 100000 holds out more than half of the 60000 mnist training images: give 0 to 30000"),
         ]
         for (args, status, message) in cases {

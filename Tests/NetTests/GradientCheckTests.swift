@@ -209,6 +209,20 @@ final class GradientCheckTests: XCTestCase {
                        SoftmaxCrossEntropy().lossAndGradient(logits: z, targets: smoothed).loss, accuracy: 1e-5)
     }
 
+    func testValidationCrossEntropyIsTheMeanNegativeLogProbabilityOfTheLabel() {
+        let p: [Float] = [0.5, 0.5, 0, 0.25, 0.75, 0, 0, 0, 1]
+        XCTAssertEqual(SoftmaxCrossEntropy.meanCrossEntropy(probabilities: p, labels: [0, 1, 2]),
+                       -(log(0.5) + log(0.75) + 0) / 3, accuracy: 1e-7)
+        XCTAssertEqual(SoftmaxCrossEntropy.meanCrossEntropy(probabilities: [0, 1], labels: [0]), -log(1e-30), accuracy: 1e-3,
+                       "a probability of 0 costs a finite amount")
+        // The training loss without smoothing, from logits, is the same number.
+        var rng = SeededRNG(seed: 8)
+        let z = randomTensor([4, 5], &rng, scale: 2), labels: [UInt8] = [1, 0, 4, 2]
+        XCTAssertEqual(SoftmaxCrossEntropy.meanCrossEntropy(probabilities: SoftmaxCrossEntropy.softmax(z).data, labels: labels),
+                       Double(SoftmaxCrossEntropy().lossAndGradient(logits: z, targets: SoftmaxCrossEntropy.oneHot(labels, classes: 5)).loss),
+                       accuracy: 1e-6)
+    }
+
     func testWholeNetworkBackward() throws {
         let net = try Network(spec: "conv4s2-bn-relu-pool-conv3x3p0-relu-fc6-bn-sigmoid-fc3", inputShape: [2, 11, 11], classes: 3, seed: 11)
         var rng = SeededRNG(seed: 12)
