@@ -91,18 +91,18 @@ final class AugmenterTests: XCTestCase {
         var scratch = [Float](repeating: 0, count: g.count)
         for i in 0..<batch {
             var image = Array(x[(i * g.count)..<((i + 1) * g.count)])
-            var r = stream(seed: 31, epoch: 2, step: 9, image: i, .crop)
-            let crop = config.crop!, cp = crop.draw(&r)
-            withBuffers(&image, &scratch) { crop.apply(cp, to: $0, scratch: $1, geometry: g) }
-            r = stream(seed: 31, epoch: 2, step: 9, image: i, .flip)
-            let flipped = config.flip!.draw(&r)
-            image.withUnsafeMutableBufferPointer { config.flip!.apply(flipped, to: $0, geometry: g) }
-            r = stream(seed: 31, epoch: 2, step: 9, image: i, .erasing)
-            let ep = config.erasing!.draw(&r, geometry: g)
-            image.withUnsafeMutableBufferPointer { config.erasing!.apply(ep, to: $0, rng: &r, geometry: g) }
-            r = stream(seed: 31, epoch: 2, step: 9, image: i, .cutout)
-            let kp = config.cutout!.draw(&r, geometry: g)
-            image.withUnsafeMutableBufferPointer { config.cutout!.apply(kp, to: $0, geometry: g) }
+            var r = stream(seed: 31, epoch: 2, step: 9, image: i, RandomCrop.self)
+            let crop = config[RandomCrop.self]!, cp = crop.draw(&r, geometry: g)
+            withBuffers(&image, &scratch) { crop.apply(cp, to: $0, rng: &r, scratch: $1, geometry: g) }
+            r = stream(seed: 31, epoch: 2, step: 9, image: i, HorizontalFlip.self)
+            let flip = config[HorizontalFlip.self]!, flipped = flip.draw(&r, geometry: g)
+            image.withUnsafeMutableBufferPointer { flip.apply(flipped, to: $0, geometry: g) }
+            r = stream(seed: 31, epoch: 2, step: 9, image: i, RandomErasing.self)
+            let erasing = config[RandomErasing.self]!, ep = erasing.draw(&r, geometry: g)
+            image.withUnsafeMutableBufferPointer { erasing.apply(ep, to: $0, rng: &r, geometry: g) }
+            r = stream(seed: 31, epoch: 2, step: 9, image: i, Cutout.self)
+            let cutout = config[Cutout.self]!, kp = cutout.draw(&r, geometry: g)
+            image.withUnsafeMutableBufferPointer { cutout.apply(kp, to: $0, geometry: g) }
             XCTAssertEqual(Array(out.x[(i * g.count)..<((i + 1) * g.count)]), image, "image \(i)")
         }
     }

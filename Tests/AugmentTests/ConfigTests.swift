@@ -8,14 +8,16 @@ final class ConfigTests: XCTestCase {
 
     func testExamplesParse() throws {
         let a = try parse("crop:pad=3,cutout:size=10,mixup:alpha=0.4")
-        XCTAssertEqual(a, AugmentConfig(crop: RandomCrop(pad: 3, mode: .zero), cutout: Cutout(size: 10, fill: .zero),
-                                        mixup: Mixup(alpha: 0.4)))
+        XCTAssertEqual(a[RandomCrop.self], RandomCrop(pad: 3, mode: .zero))
+        XCTAssertEqual(a[Cutout.self], Cutout(size: 10, fill: .zero))
+        XCTAssertEqual(a[Mixup.self], Mixup(alpha: 0.4))
+        XCTAssertNil(a[RandomErasing.self])
         let b = try parse("erasing:p=0.3:smin=0.02:smax=0.4:rmin=0.3:rmax=3.3")
-        XCTAssertEqual(b.erasing, RandomErasing(p: 0.3, smin: 0.02, smax: 0.4, rmin: 0.3, rmax: 3.3))
-        XCTAssertEqual(try parse("crop:pad=4:mode=reflect", 3, 32).crop, RandomCrop(pad: 4, mode: .reflect))
-        XCTAssertEqual(try parse("cutout:size=12:fill=mean").cutout, Cutout(size: 12, fill: .mean))
-        XCTAssertEqual(try parse(" crop : pad = 3 , mixup ").crop?.pad, 3, "spaces around parts are tolerated")
-        XCTAssertEqual(try parse("flip:p=0.25", 3, 32).flip, HorizontalFlip(p: 0.25))
+        XCTAssertEqual(b[RandomErasing.self], RandomErasing(p: 0.3, smin: 0.02, smax: 0.4, rmin: 0.3, rmax: 3.3))
+        XCTAssertEqual(try parse("crop:pad=4:mode=reflect", 3, 32)[RandomCrop.self], RandomCrop(pad: 4, mode: .reflect))
+        XCTAssertEqual(try parse("cutout:size=12:fill=mean")[Cutout.self], Cutout(size: 12, fill: .mean))
+        XCTAssertEqual(try parse(" crop : pad = 3 , mixup ")[RandomCrop.self]?.pad, 3, "spaces around parts are tolerated")
+        XCTAssertEqual(try parse("flip:p=0.25", 3, 32)[HorizontalFlip.self], HorizontalFlip(p: 0.25))
     }
 
     func testNoneAndEmpty() throws {

@@ -19,8 +19,8 @@ final class RealImageTests: XCTestCase {
         var a = Augmenter(config: config, channels: 1, height: 28, width: 28)
         let out = augmented(&a, x: x, targets: [], batch: set.count, classes: 0, seed: 3)
         for i in 0 ..< set.count {
-            var r = stream(seed: 3, image: i, .crop)
-            let p = config.crop!.draw(&r)
+            var r = stream(seed: 3, image: i, RandomCrop.self)
+            let p = config[RandomCrop.self]!.draw(&r, geometry: g)
             XCTAssertTrue(abs(p.dx) <= 3 && abs(p.dy) <= 3)
             for y in 0 ..< 28 {
                 for xx in 0 ..< 28 {
@@ -47,13 +47,13 @@ final class RealImageTests: XCTestCase {
             let out = augmented(&a, x: x, targets: [], batch: set.count, classes: 0, seed: 8)
             for i in 0 ..< set.count {
                 var rows = 0 ..< 0, cols = 0 ..< 0
-                if let e = config.erasing {
-                    var r = stream(seed: 8, image: i, .erasing)
+                if let e = config[RandomErasing.self] {
+                    var r = stream(seed: 8, image: i, RandomErasing.self)
                     guard let p = e.draw(&r, geometry: g) else { continue }
                     rows = p.y ..< p.y + p.height; cols = p.x ..< p.x + p.width
                     XCTAssertTrue((0.02 ... 0.33).contains(p.area) && (0.3 ... 3.3).contains(p.ratio), "\(p)")
-                } else if let c = config.cutout {
-                    var r = stream(seed: 8, image: i, .cutout)
+                } else if let c = config[Cutout.self] {
+                    var r = stream(seed: 8, image: i, Cutout.self)
                     let p = c.draw(&r, geometry: g)
                     rows = p.rows; cols = p.columns
                     XCTAssertLessThanOrEqual(rows.count, 16); XCTAssertLessThanOrEqual(cols.count, 16)
