@@ -23,6 +23,9 @@ enum AugmentationTable {
     /// then the occluders, then the per-batch ones. Selections without the newer entries (ids 5
     /// and up) therefore run exactly as before those were added.
     static let entries: [Entry] = [
+        Entry(StrokeWidth.self, stream: 7),
+        Entry(RandomAffine.self, stream: 5),
+        Entry(ElasticDistortion.self, stream: 6),
         Entry(RandomCrop.self, stream: 0),
         Entry(HorizontalFlip.self, stream: 1),
         Entry(RandomErasing.self, stream: 2),

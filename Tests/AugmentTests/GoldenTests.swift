@@ -4,8 +4,8 @@ import LE4Data
 
 /// Seeded runs must stay bit-identical across refactorings of the augmenter: these hashes of
 /// augmented batches were recorded with the code as it stood before the augmentations became
-/// table-driven (the commit that added this file). A change here means every seeded training run
-/// with that selection changes too.
+/// table-driven (the commit that added this file; stroke, affine and elastic when they were added).
+/// A change here means every seeded training run with that selection changes too.
 final class GoldenTests: XCTestCase {
     struct Golden { let spec: String; let channels: Int; let side: Int; let hash: UInt64; let canonical: String }
 
@@ -34,6 +34,16 @@ final class GoldenTests: XCTestCase {
                canonical: "crop:pad=2:mode=zero,erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3,cutout:size=8:fill=zero,mixup:alpha=0.2"),
         Golden(spec: "crop:mode=reflect,flip,erasing,cutout:fill=mean,mixup:alpha=0.4", channels: 3, side: 32, hash: 0x19C7_294E_6B0C_73C9,
                canonical: "crop:pad=4:mode=reflect,flip:p=0.5,erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3,cutout:size=16:fill=mean,mixup:alpha=0.4"),
+        // Recorded when these were added, so that later changes to them show up too. They go through
+        // sin, cos and exp, so a libm other than this x86-64 glibc's might round a last bit differently.
+        Golden(spec: "stroke", channels: 1, side: 28, hash: 0x6136_5216_1D62_8462, canonical: "stroke:amount=0.4"),
+        Golden(spec: "affine", channels: 1, side: 28, hash: 0x6FC7_316F_23BC_8D3C,
+               canonical: "affine:rotate=15.0:scale=0.15:shear=0.1:shift=0.1"),
+        Golden(spec: "elastic", channels: 1, side: 28, hash: 0x09B6_CF9C_F94F_CC2B, canonical: "elastic:alpha=16.0:sigma=4.0"),
+        Golden(spec: "stroke:amount=0.7,affine:rotate=30,elastic:alpha=34,crop:pad=3:mode=reflect,flip,mixup",
+               channels: 3, side: 32, hash: 0xAD43_99D9_6E07_6412,
+               canonical: "stroke:amount=0.7,affine:rotate=30.0:scale=0.15:shear=0.1:shift=0.1,elastic:alpha=34.0:sigma=4.0,"
+                   + "crop:pad=3:mode=reflect,flip:p=0.5,mixup:alpha=0.2"),
     ]
 
     /// FNV-1a over the bit patterns of the augmented images and targets of two steps.

@@ -5,7 +5,8 @@ import LE4Data
 /// The table of augmentations: stream indices are part of every seeded run, so they are pinned here.
 final class TableTests: XCTestCase {
     func testStreamIndicesAreFixedAndUnique() {
-        let pinned: [String: UInt64] = ["crop": 0, "flip": 1, "erasing": 2, "cutout": 3, "mixup": 4]
+        let pinned: [String: UInt64] = ["crop": 0, "flip": 1, "erasing": 2, "cutout": 3, "mixup": 4,
+                                        "affine": 5, "elastic": 6, "stroke": 7]
         for (name, k) in pinned {
             XCTAssertEqual(AugmentationTable.entry(named: name)?.stream, k, name)
         }
