@@ -4,15 +4,23 @@ import LE4Data
 /// size at a random offset, i.e. shift it by (dx, dy), each uniform in `-pad...pad`.
 /// Pixels shifted in from outside are zero (`mode=zero`) or mirrored (`mode=reflect`,
 /// reflection about the edge pixel, which itself is not repeated).
-struct RandomCrop: Equatable, Sendable {
+struct RandomCrop: ImageAugmentation {
     /// How the padding is filled.
     enum Mode: String, CaseIterable, Sendable { case zero, reflect }
 
     static let name = "crop"
-    static let keys = ["pad", "mode"]
+    static let summary = "random shift: pad, then crop back"
+    static let parameters: [Parameter<RandomCrop>] = [
+        .integer("pad", \.pad, in: { 0...(min($0.height, $0.width) - 1) }),
+        .choice("mode", \.mode),
+    ]
 
     var pad: Int
     var mode: Mode
+
+    static func defaults(for g: ImageGeometry) -> RandomCrop {
+        RandomCrop(pad: defaultPad(height: g.height, width: g.width), mode: .zero)
+    }
 
     /// 2 for 28×28, 4 for 32×32: an eighth of the side from 32 up, a fourteenth below (at least 1).
     static func defaultPad(height: Int, width: Int) -> Int {
@@ -26,18 +34,17 @@ struct RandomCrop: Equatable, Sendable {
         var dy: Int
     }
 
-    /// Canonical spelling, e.g. `crop:pad=2:mode=zero`.
-    var spelling: String { "\(Self.name):pad=\(pad):mode=\(mode.rawValue)" }
+    /// A copy of the image.
+    func scratchCount(_ g: ImageGeometry) -> Int { g.count }
 
-    func draw(_ rng: inout SeededRNG) -> Params {
+    func draw(_ rng: inout SeededRNG, geometry g: ImageGeometry) -> Params {
         let dx = rng.int(below: 2 * pad + 1) - pad
         let dy = rng.int(below: 2 * pad + 1) - pad
         return Params(dx: dx, dy: dy)
     }
 
-    /// Shifts `image` in place, row by row. `scratch` holds at least one image.
-    /// Requires `pad < min(H, W)` (checked when the selection is parsed).
-    func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>,
+    /// Shifts `image` in place, row by row. Requires `pad < min(H, W)` (checked when the selection is parsed).
+    func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG,
                scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
         guard p.dx != 0 || p.dy != 0 else { return }
         let h = g.height, w = g.width

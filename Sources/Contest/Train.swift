@@ -21,7 +21,7 @@ struct TrainOptions: ParsableArguments {
     var schedule: String = "onecycle"
     @Option(help: "Epochs (default: 12; 8 for contest members).") var epochs: Int?
     @Option(help: "Minibatch size.") var batch: Int = 100
-    @Option(help: "Augmentations: none, or any of crop, erasing, cutout, mixup, flip (colour only) with parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4. Default: crop for digits, crop,flip for cifar10.")
+    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10.")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
     @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")

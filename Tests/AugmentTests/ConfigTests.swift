@@ -8,14 +8,16 @@ final class ConfigTests: XCTestCase {
 
     func testExamplesParse() throws {
         let a = try parse("crop:pad=3,cutout:size=10,mixup:alpha=0.4")
-        XCTAssertEqual(a, AugmentConfig(crop: RandomCrop(pad: 3, mode: .zero), cutout: Cutout(size: 10, fill: .zero),
-                                        mixup: Mixup(alpha: 0.4)))
+        XCTAssertEqual(a[RandomCrop.self], RandomCrop(pad: 3, mode: .zero))
+        XCTAssertEqual(a[Cutout.self], Cutout(size: 10, fill: .zero))
+        XCTAssertEqual(a[Mixup.self], Mixup(alpha: 0.4))
+        XCTAssertNil(a[RandomErasing.self])
         let b = try parse("erasing:p=0.3:smin=0.02:smax=0.4:rmin=0.3:rmax=3.3")
-        XCTAssertEqual(b.erasing, RandomErasing(p: 0.3, smin: 0.02, smax: 0.4, rmin: 0.3, rmax: 3.3))
-        XCTAssertEqual(try parse("crop:pad=4:mode=reflect", 3, 32).crop, RandomCrop(pad: 4, mode: .reflect))
-        XCTAssertEqual(try parse("cutout:size=12:fill=mean").cutout, Cutout(size: 12, fill: .mean))
-        XCTAssertEqual(try parse(" crop : pad = 3 , mixup ").crop?.pad, 3, "spaces around parts are tolerated")
-        XCTAssertEqual(try parse("flip:p=0.25", 3, 32).flip, HorizontalFlip(p: 0.25))
+        XCTAssertEqual(b[RandomErasing.self], RandomErasing(p: 0.3, smin: 0.02, smax: 0.4, rmin: 0.3, rmax: 3.3))
+        XCTAssertEqual(try parse("crop:pad=4:mode=reflect", 3, 32)[RandomCrop.self], RandomCrop(pad: 4, mode: .reflect))
+        XCTAssertEqual(try parse("cutout:size=12:fill=mean")[Cutout.self], Cutout(size: 12, fill: .mean))
+        XCTAssertEqual(try parse(" crop : pad = 3 , mixup ")[RandomCrop.self]?.pad, 3, "spaces around parts are tolerated")
+        XCTAssertEqual(try parse("flip:p=0.25", 3, 32)[HorizontalFlip.self], HorizontalFlip(p: 0.25))
     }
 
     func testNoneAndEmpty() throws {
@@ -34,6 +36,9 @@ final class ConfigTests: XCTestCase {
                        + "cutout:size=8:fill=zero,mixup:alpha=0.2")
         XCTAssertEqual(try parse("crop,flip,cutout", 3, 32).description, "crop:pad=4:mode=zero,flip:p=0.5,cutout:size=16:fill=zero")
         XCTAssertEqual(try parse("mixup,crop"), try parse("crop,mixup"))
+        XCTAssertEqual(try parse("crop,elastic,stroke,affine").description,
+                       "stroke:amount=0.4,affine:rotate=15.0:scale=0.15:shear=0.1:shift=0.1,elastic:alpha=16.0:sigma=4.0,"
+                       + "crop:pad=2:mode=zero")
     }
 
     func testDescriptionRoundTrips() throws {
@@ -43,6 +48,7 @@ final class ConfigTests: XCTestCase {
             ("crop:pad=4:mode=reflect", 3, 32), ("cutout:size=12:fill=mean", 1, 28),
             ("crop,erasing,cutout,mixup", 1, 28), ("crop,flip,erasing,cutout,mixup", 3, 32),
             ("mixup:alpha=0.123456789", 1, 28), ("erasing:smin=1e-3:smax=0.1", 1, 28), ("none", 1, 28),
+            ("elastic:sigma=2.5,affine:rotate=7.5:shift=0,stroke:amount=0.3", 1, 28), ("affine,elastic,stroke", 3, 32),
         ]
         for (s, c, side) in specs {
             let config = try parse(s, c, side)
@@ -69,6 +75,12 @@ final class ConfigTests: XCTestCase {
             ("crop,,mixup", "missing augmentation name"), ("crop,", "missing augmentation name"),
             ("none,crop", "cannot be combined"), ("flip", "flip is for colour images"),
             ("Crop", "unknown augmentation"), ("mixup:p=0.5", "mixup accepts alpha"),
+            ("affine:rotate=181", "rotate must be a number in [0, 180], got '181'"),
+            ("affine:scale=0.6", "scale must be a number in [0, 0.5]"), ("affine:shear=-0.1", "shear must be a number in [0, 1]"),
+            ("affine:shift=1", "shift must be a number in [0, 0.5]"), ("affine:angle=5", "affine accepts rotate, scale, shear, shift"),
+            ("elastic:alpha=101", "alpha must be a number in [0, 100]"), ("elastic:sigma=0.4", "sigma must be a number in [0.5, 8]"),
+            ("elastic:sigma=nan", "sigma must be a number"), ("stroke:amount=1.5", "amount must be a number in [0, 1]"),
+            ("stroke:amount=-0.1", "amount must be a number in [0, 1]"),
         ]
         for (spec, mentions) in bad {
             XCTAssertThrowsError(try parse(spec), spec) { error in
@@ -78,7 +90,8 @@ final class ConfigTests: XCTestCase {
                 XCTAssert(message.contains(spec), "message should quote the selection: \(message)")
                 // The accepted names, keys and defaults are listed.
                 for listed in ["crop:pad=2:mode=zero", "flip:p=0.5", "erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3",
-                               "cutout:size=8:fill=zero", "mixup:alpha=0.2", "\"none\""] {
+                               "cutout:size=8:fill=zero", "mixup:alpha=0.2", "\"none\"", "stroke:amount=0.4",
+                               "affine:rotate=15.0:scale=0.15:shear=0.1:shift=0.1", "elastic:alpha=16.0:sigma=4.0"] {
                     XCTAssert(message.contains(listed), "\(spec): message lacks \(listed): \(message)")
                 }
             }

@@ -18,11 +18,11 @@ final class CropTests: XCTestCase {
         var sawShift = false
         for s in 0..<300 {
             var rng = SeededRNG(seed: 11, stream: [UInt64(s)])
-            let p = crop.draw(&rng)
+            let p = crop.draw(&rng, geometry: g)
             XCTAssert((-3...3).contains(p.dx) && (-3...3).contains(p.dy))
             sawShift = sawShift || (p.dx != 0 && p.dy != 0)
             var image = original
-            withBuffers(&image, &scratch) { crop.apply(p, to: $0, scratch: $1, geometry: g) }
+            withBuffers(&image, &scratch) { crop.apply(p, to: $0, rng: &rng, scratch: $1, geometry: g) }
             for c in 0..<3 { for y in 0..<7 { for x in 0..<9 {
                 let sy = y + p.dy, sx = x + p.dx
                 let expected: Float
@@ -50,14 +50,15 @@ final class CropTests: XCTestCase {
         let g = ImageGeometry(channels: 1, height: 1, width: 4)
         let crop = RandomCrop(pad: 2, mode: .reflect)
         var scratch = [Float](repeating: 0, count: 4)
+        var unused = SeededRNG(seed: 0)
         var row: [Float] = [0.1, 0.2, 0.3, 0.4]
-        withBuffers(&row, &scratch) { crop.apply(.init(dx: -2, dy: 0), to: $0, scratch: $1, geometry: g) }
+        withBuffers(&row, &scratch) { crop.apply(.init(dx: -2, dy: 0), to: $0, rng: &unused, scratch: $1, geometry: g) }
         XCTAssertEqual(row, [0.3, 0.2, 0.1, 0.2])
         row = [0.1, 0.2, 0.3, 0.4]
-        withBuffers(&row, &scratch) { crop.apply(.init(dx: 2, dy: 0), to: $0, scratch: $1, geometry: g) }
+        withBuffers(&row, &scratch) { crop.apply(.init(dx: 2, dy: 0), to: $0, rng: &unused, scratch: $1, geometry: g) }
         XCTAssertEqual(row, [0.3, 0.4, 0.3, 0.2])
         row = [0.1, 0.2, 0.3, 0.4]
-        withBuffers(&row, &scratch) { RandomCrop(pad: 2, mode: .zero).apply(.init(dx: 2, dy: 0), to: $0, scratch: $1, geometry: g) }
+        withBuffers(&row, &scratch) { RandomCrop(pad: 2, mode: .zero).apply(.init(dx: 2, dy: 0), to: $0, rng: &unused, scratch: $1, geometry: g) }
         XCTAssertEqual(row, [0.3, 0.4, 0, 0])
     }
 
@@ -67,7 +68,7 @@ final class CropTests: XCTestCase {
         let draws = 10_000
         for s in 0..<draws {
             var rng = SeededRNG(seed: 5, stream: [UInt64(s)])
-            let p = crop.draw(&rng)
+            let p = crop.draw(&rng, geometry: ImageGeometry(channels: 1, height: 28, width: 28))
             counts[p.dx + 2] += 1
             counts[p.dy + 2] += 1
         }
@@ -78,8 +79,8 @@ final class CropTests: XCTestCase {
         XCTAssertEqual(RandomCrop.defaultPad(height: 28, width: 28), 2)
         XCTAssertEqual(RandomCrop.defaultPad(height: 32, width: 32), 4)
         let mnist = try! AugmentConfig(parsing: "crop", channels: 1, height: 28, width: 28)
-        XCTAssertEqual(mnist.crop, RandomCrop(pad: 2, mode: .zero))
+        XCTAssertEqual(mnist[RandomCrop.self], RandomCrop(pad: 2, mode: .zero))
         let cifar = try! AugmentConfig(parsing: "crop", channels: 3, height: 32, width: 32)
-        XCTAssertEqual(cifar.crop, RandomCrop(pad: 4, mode: .zero))
+        XCTAssertEqual(cifar[RandomCrop.self], RandomCrop(pad: 4, mode: .zero))
     }
 }

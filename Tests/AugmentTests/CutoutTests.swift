@@ -54,7 +54,7 @@ final class CutoutTests: XCTestCase {
     func testDefaultSizeFollowsImageSize() {
         XCTAssertEqual(Cutout.defaultSize(height: 28, width: 28), 8)
         XCTAssertEqual(Cutout.defaultSize(height: 32, width: 32), 16)
-        XCTAssertEqual(try AugmentConfig(parsing: "cutout", channels: 3, height: 32, width: 32).cutout,
+        XCTAssertEqual(try AugmentConfig(parsing: "cutout", channels: 3, height: 32, width: 32)[Cutout.self],
                        Cutout(size: 16, fill: .zero))
     }
 }

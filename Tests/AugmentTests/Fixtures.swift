@@ -51,9 +51,26 @@ func augmented(_ augmenter: inout Augmenter, x: [Float], targets: [Float], batch
     return (x, t)
 }
 
-/// The per-image stream the augmenter documents: `[epoch, step, i, k]`.
-func stream(seed: UInt64, epoch: Int = 0, step: Int = 0, image: Int, _ k: Augmenter.StreamIndex) -> SeededRNG {
-    SeededRNG(seed: seed, stream: [UInt64(epoch), UInt64(step), UInt64(image), k.rawValue])
+/// The per-image stream the augmenter documents: `[epoch, step, i, k]`, k the table's stream index of `type`.
+func stream(seed: UInt64, epoch: Int = 0, step: Int = 0, image: Int, _ type: any Augmentation.Type) -> SeededRNG {
+    guard let k = AugmentationTable.entries.first(where: { $0.type == type })?.stream else {
+        preconditionFailure("\(type) is not in the table")
+    }
+    return SeededRNG(seed: seed, stream: [UInt64(epoch), UInt64(step), UInt64(image), k])
+}
+
+extension ImageAugmentation {
+    /// `apply` with its own scratch (NaN-filled: the result must not depend on its content).
+    func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG, geometry g: ImageGeometry) {
+        var scratch = [Float](repeating: .nan, count: scratchCount(g))
+        scratch.withUnsafeMutableBufferPointer { apply(p, to: image, rng: &rng, scratch: $0, geometry: g) }
+    }
+
+    /// `apply` with its own scratch, for augmentations that draw nothing after `draw`.
+    func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
+        var unused = SeededRNG(seed: 0)
+        apply(p, to: image, rng: &unused, geometry: g)
+    }
 }
 
 func assertInUnitInterval(_ v: [Float], file: StaticString = #filePath, line: UInt = #line) {

@@ -18,16 +18,17 @@ final class FlipTests: XCTestCase {
     }
 
     func testFlipProbability() {
+        let g = ImageGeometry(channels: 3, height: 5, width: 7)
         let flip = HorizontalFlip(p: 0.5)
         var flips = 0
         for s in 0..<10_000 {
             var rng = SeededRNG(seed: 3, stream: [UInt64(s)])
-            if flip.draw(&rng) { flips += 1 }
+            if flip.draw(&rng, geometry: g) { flips += 1 }
         }
         XCTAssertEqual(Double(flips) / 10_000, 0.5, accuracy: 0.02)
         var rng = SeededRNG(seed: 1)
-        XCTAssertFalse(HorizontalFlip(p: 0).draw(&rng))
-        XCTAssertTrue(HorizontalFlip(p: 1).draw(&rng))
+        XCTAssertFalse(HorizontalFlip(p: 0).draw(&rng, geometry: g))
+        XCTAssertTrue(HorizontalFlip(p: 1).draw(&rng, geometry: g))
     }
 
     func testFlipRejectedForOneChannel() {

@@ -20,7 +20,7 @@ final class MixupTests: XCTestCase {
         XCTAssertEqual(perm.sorted(), Array(0..<batch))
         XCTAssertNotEqual(perm, Array(0..<batch))
         for i in 0..<batch {
-            var rng = stream(seed: 77, epoch: 2, step: 5, image: i, .mixup)
+            var rng = stream(seed: 77, epoch: 2, step: 5, image: i, Mixup.self)
             let lambda = Mixup(alpha: 0.4).drawLambda(&rng), j = perm[i]
             for k in 0..<g.count {
                 XCTAssertEqual(out.x[i * g.count + k], lambda * x[i * g.count + k] + (1 - lambda) * x[j * g.count + k],

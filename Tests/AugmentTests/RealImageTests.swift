@@ -19,8 +19,8 @@ final class RealImageTests: XCTestCase {
         var a = Augmenter(config: config, channels: 1, height: 28, width: 28)
         let out = augmented(&a, x: x, targets: [], batch: set.count, classes: 0, seed: 3)
         for i in 0 ..< set.count {
-            var r = stream(seed: 3, image: i, .crop)
-            let p = config.crop!.draw(&r)
+            var r = stream(seed: 3, image: i, RandomCrop.self)
+            let p = config[RandomCrop.self]!.draw(&r, geometry: g)
             XCTAssertTrue(abs(p.dx) <= 3 && abs(p.dy) <= 3)
             for y in 0 ..< 28 {
                 for xx in 0 ..< 28 {
@@ -47,13 +47,13 @@ final class RealImageTests: XCTestCase {
             let out = augmented(&a, x: x, targets: [], batch: set.count, classes: 0, seed: 8)
             for i in 0 ..< set.count {
                 var rows = 0 ..< 0, cols = 0 ..< 0
-                if let e = config.erasing {
-                    var r = stream(seed: 8, image: i, .erasing)
+                if let e = config[RandomErasing.self] {
+                    var r = stream(seed: 8, image: i, RandomErasing.self)
                     guard let p = e.draw(&r, geometry: g) else { continue }
                     rows = p.y ..< p.y + p.height; cols = p.x ..< p.x + p.width
                     XCTAssertTrue((0.02 ... 0.33).contains(p.area) && (0.3 ... 3.3).contains(p.ratio), "\(p)")
-                } else if let c = config.cutout {
-                    var r = stream(seed: 8, image: i, .cutout)
+                } else if let c = config[Cutout.self] {
+                    var r = stream(seed: 8, image: i, Cutout.self)
                     let p = c.draw(&r, geometry: g)
                     rows = p.rows; cols = p.columns
                     XCTAssertLessThanOrEqual(rows.count, 16); XCTAssertLessThanOrEqual(cols.count, 16)
@@ -91,6 +91,34 @@ final class RealImageTests: XCTestCase {
                 (0 ..< 784).allSatisfy { abs(out.x[i * 784 + $0] - (own * x[i * 784 + $0] + (1 - own) * x[j * 784 + $0])) < 1e-4 }
             }
             XCTAssertNotNil(partner, "image \(i) is no mixture of itself and another image with its target weight \(own)")
+        }
+    }
+
+    /// On real digits at their defaults, stroke, affine and elastic keep a digit a digit: its ink
+    /// changes by less than 60 % and its centre of mass stays within a few pixels (affine's shift
+    /// is up to 2.8 px per axis).
+    func testPenAndGeometryAugmentationsKeepTheInkAndPlaceOfRealDigits() throws {
+        let (set, x) = try realBatch(.mnist, count: 100)
+        func inkAndCentre(_ v: ArraySlice<Float>) -> (ink: Float, y: Float, x: Float) {
+            var ink: Float = 0, sy: Float = 0, sx: Float = 0
+            for (k, p) in zip(0..., v) { ink += p; sy += p * Float(k / 28); sx += p * Float(k % 28) }
+            return (ink, sy / ink, sx / ink)
+        }
+        for spec in ["stroke", "affine", "elastic"] {
+            let config = try AugmentConfig(parsing: spec, channels: 1, height: 28, width: 28)
+            var a = Augmenter(config: config, channels: 1, height: 28, width: 28)
+            let out = augmented(&a, x: x, targets: [], batch: set.count, classes: 0, seed: 6)
+            var worstInk: Float = 1, worstMove: Float = 0
+            for i in 0 ..< set.count {
+                let before = inkAndCentre(x[i * 784 ..< (i + 1) * 784]), after = inkAndCentre(out.x[i * 784 ..< (i + 1) * 784])
+                let ratio = after.ink / before.ink
+                worstInk = abs(ratio - 1) > abs(worstInk - 1) ? ratio : worstInk
+                worstMove = max(worstMove, ((after.y - before.y) * (after.y - before.y) + (after.x - before.x) * (after.x - before.x)).squareRoot())
+            }
+            print("\(spec): worst ink ratio \(worstInk), largest move of the centre \(worstMove) px")
+            // Measured (seed 6): worst ink ratios 1.50 (stroke), 1.29 (affine), 1.16 (elastic); moves 0.4, 3.6, 1.7 px.
+            XCTAssert(worstInk > 0.5 && worstInk < 1.6, "\(spec): ink ratio \(worstInk)")
+            XCTAssertLessThan(worstMove, ["stroke": 1, "affine": 5, "elastic": 2.5][spec]!, spec)
         }
     }
 }
