@@ -21,9 +21,18 @@ struct ContestCommand: ParsableCommand {
         checkpoint, so an interrupted contest run simply continues when started again. Contests \
         sharing --work never train a member twice: one waits for the other's member and reuses it.
 
+        Before training it prints its plan: each member to reuse, resume or train (and any \
+        member file of the same seed it cannot reuse, with the settings that differ), and the \
+        estimated time from a one-second measurement; progress lines show the time left for \
+        all members.
+
         Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
         the same options; copy all member-*.npz files into one --work folder; run the same \
-        command without --only-member there: it reuses every member and writes the submission.
+        command without --only-member there: it reuses every member and writes the submission. \
+        In a job array the member comes from the scheduler when --only-member is not given: \
+        Slurm (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN + 1), a Kubernetes Indexed Job \
+        (JOB_COMPLETION_INDEX + 1) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX + 1); threads follow \
+        SLURM_CPUS_PER_TASK. docs/ has an sbatch script and an Indexed Job manifest.
 
         A few minutes, 2 small members:
           le4nn contest --data ../shared/data --quick
@@ -55,9 +64,14 @@ struct ContestCommand: ParsableCommand {
             base.epochs = 2
             count = 2
         }
-        if let k = onlyMember, !(1 ... count).contains(k) {
-            throw ValidationError("--only-member must be between 1 and \(count)")
+        // One member per job of a cluster's job array, unless --only-member says otherwise.
+        let arrayJob = onlyMember == nil ? try arrayJobMember(environment: ProcessInfo.processInfo.environment) : nil
+        let only = onlyMember ?? arrayJob?.member
+        if let k = only, !(1 ... count).contains(k) {
+            throw ValidationError("\(arrayJob.map { "the job array's \($0.source) selects member \(k), but" } ?? "--only-member must be between 1 and \(count):") "
+                + "there are \(count) members")
         }
+        if let job = arrayJob { print("member \(job.member) of \(count), from \(job.source)") }
         let augments = augmentSets?.split(separator: ";").map(String.init)
         let netList = nets?.split(separator: ";").map(String.init)
         if augments?.isEmpty == true || netList?.isEmpty == true {
@@ -92,9 +106,19 @@ struct ContestCommand: ParsableCommand {
                                     label: "member \(k + 1)/\(count)"))
         }
         let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
-        let toTrain = runs.indices.filter { k in onlyMember.map { $0 == k + 1 } ?? true }
+        let toTrain = runs.indices.filter { k in only.map { $0 == k + 1 } ?? true }
         // Every member's files are checked before the first one trains.
         for k in toTrain { try runs[k].checkOutputs() }
+        let plan = try ContestPlan(runs: runs, selected: toTrain, work: work)
+        let images = plan.imagesToTrain
+        for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = images[(i + 1)...].reduce(0, +) }
+        if let first = zip(toTrain, images).first(where: { $1 > 0 })?.0 {
+            let s = runs[first].settings
+            let rate = try measuredTrainingRate(spec: s.net, inputShape: [1, 28, 28], classes: 10, batch: s.batch)
+            for line in plan.describe(rate: rate, total: count) { print(line) }
+        } else {
+            print(plan.describe(rate: 1, total: count)[0])
+        }
         for k in toTrain {
             let s = runs[k].settings, path = runs[k].out
             // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
@@ -116,7 +140,7 @@ struct ContestCommand: ParsableCommand {
             print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
             _ = try runs[k].run()
         }
-        if onlyMember != nil { print("trained the requested member; combine the member files in one --work folder"); return }
+        if only != nil { print("trained member \(only ?? 0) of \(count); combine the member files in one --work folder"); return }
 
         let ensemble = try Ensemble(paths: memberPaths)
         let test = try Dataset.mnist.load(root: data.root, train: false)

@@ -66,6 +66,16 @@ struct TrainingRun {
     var label: String = ""
     /// Stop after this many epochs in total, as if interrupted (continue with `resume`).
     var stopAfter: Int?
+    /// Training images of the runs that follow this one (the rest of a contest's ensemble), so
+    /// that progress can show the time left for all of them.
+    var imagesAfter = 0
+
+    /// Training images per epoch: the training split less the held-out images, within the limit.
+    var trainImages: Int {
+        let all = Dataset(rawValue: settings.dataset)?.trainingImages ?? 0
+        let n = all - min(settings.validation, all / 2)
+        return settings.trainLimit.map { min($0, n) } ?? n
+    }
 
     var checkpointPath: String { stem + ".checkpoint.npz" }
     var historyCSV: String { stem + ".history.csv" }
@@ -174,8 +184,9 @@ struct TrainingRun {
                 let elapsed = Date().timeIntervalSince(epochStart)
                 let rate = Double(seen) / max(elapsed, 1e-9)
                 let left = Double(totalSteps - trainer.step) * Double(s.batch) / rate
-                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f img/s  %@ left",
-                                       epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left)),
+                let all = imagesAfter > 0 ? " (all members \(duration(left + Double(imagesAfter) / rate)))" : ""
+                progress.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.0f img/s  %@ left%@",
+                                       epoch + 1, s.epochs, step + 1, stepsPerEpoch, lossSum / Double(seen), rate, duration(left), all),
                                 fraction: Double(step + 1) / Double(stepsPerEpoch))
             }
             // The loss can stay finite while weights overflow.

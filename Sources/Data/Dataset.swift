@@ -21,6 +21,9 @@ public enum Dataset: String, CaseIterable, Sendable {
         self == .fashion ? ["/usr/share/datasets/fashion-mnist"] : []
     }
 
+    /// Images in the official training split (for estimates made before loading it).
+    public var trainingImages: Int { self == .cifar10 ? 50_000 : 60_000 }
+
     /// The file whose presence identifies a folder holding this dataset.
     var markerFile: String {
         self == .cifar10 ? "test_batch" : "t10k-labels-idx1-ubyte"

@@ -154,6 +154,25 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(damaged.contains("reusing") || damaged.contains("training"), damaged)
     }
 
+    func testContestPrintsItsPlanAndTakesTheMemberFromAJobArray() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "500",
+                    "--validation", "0", "--work", dir + "/work", "--submissions", dir + "/subs"]
+        // A Kubernetes Indexed Job's pod 1 trains member 2 and nothing else.
+        let (status, pod) = try runProcess(le4nn, args, environment: ProcessInfo.processInfo.environment.merging(["JOB_COMPLETION_INDEX": "1"]) { $1 })
+        XCTAssertEqual(status, 0, pod)
+        XCTAssertTrue(pod.contains("member 2 of 2, from JOB_COMPLETION_INDEX=1"), pod)
+        XCTAssertTrue(pod.contains("plan: 1 of 2 members, 1 to train or resume: about"), pod)
+        XCTAssertTrue(pod.contains("trained member 2 of 2"), pod)
+        let models = try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
+            .filter { $0.hasPrefix("member-") && $0.hasSuffix(".npz") && !$0.contains("checkpoint") }
+        XCTAssertTrue(models.count == 1 && models[0].hasPrefix("member-2-"), "\(models)")
+        // Member 2 with a smaller crop: the first file is not reused, and the plan says why.
+        let changed = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
+        XCTAssertTrue(changed.contains("not reused: \(dir)/work/member-2-") && changed.contains("(augment crop:pad=2"), changed)
+        let again = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
+        XCTAssertTrue(again.contains("plan: 1 of 2 members, all finished: nothing to train"), again)
+    }
+
     func testContestMembersWithEMAAreOtherMembersAndHoldTheAverage() throws {
         let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
                     "--only-member", "1", "--work", dir + "/work", "--submissions", dir + "/subs"]

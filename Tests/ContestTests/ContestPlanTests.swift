@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+import TestSupport
+@testable import le4nn
+
+/// The member a job of a cluster's job array trains, and how a changed setting is explained.
+final class ContestPlanTests: XCTestCase {
+    func member(_ env: [String: String]) throws -> Int? { try arrayJobMember(environment: env)?.member }
+
+    func testArrayIndexMapsToOneBasedMemberForEachScheduler() throws {
+        XCTAssertNil(try member([:]))
+        XCTAssertNil(try member(["SLURM_JOB_ID": "77"]), "a plain Slurm job is not an array job")
+        XCTAssertEqual(try member(["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1"]), 3, "--array=1-5")
+        XCTAssertEqual(try member(["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0"]), 1, "--array=0-4")
+        XCTAssertEqual(try member(["SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10"]), 3, "--array=10-14")
+        XCTAssertEqual(try member(["SLURM_ARRAY_TASK_ID": "4"]), 5, "without a minimum the array counts from 0")
+        XCTAssertEqual(try member(["JOB_COMPLETION_INDEX": "0"]), 1, "Kubernetes Indexed Job, 0-based")
+        XCTAssertEqual(try member(["AWS_BATCH_JOB_ARRAY_INDEX": "4"]), 5, "AWS Batch array, 0-based")
+        XCTAssertEqual(try member(["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "1", "JOB_COMPLETION_INDEX": "0"]), 2,
+                       "Slurm's index wins when both are set")
+    }
+
+    func testBadArrayIndexIsRefusedNamingTheVariable() {
+        for (env, name) in [(["JOB_COMPLETION_INDEX": "x"], "JOB_COMPLETION_INDEX"), (["AWS_BATCH_JOB_ARRAY_INDEX": "-1"], "AWS_BATCH_JOB_ARRAY_INDEX"),
+                            (["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "2"], "SLURM_ARRAY_TASK_MIN")] {
+            XCTAssertThrowsError(try member(env)) { XCTAssertTrue("\($0)".contains(name), "\($0)") }
+        }
+    }
+
+    func testDifferencesNameEachChangedSettingWithBothValues() {
+        var a = TrainSettings(dataset: "mnist", net: "fc10", optimizer: "momentum", learningRate: 0.05, beta1: 0.9, beta2: 0.999,
+                              epsilon: 1e-8, weightDecay: 5e-4, l1: 0, schedule: "onecycle", epochs: 8, batch: 100, augment: "crop",
+                              smoothing: 0.1, validation: 0, initializer: "he", seed: 1, trainLimit: nil, ema: nil)
+        XCTAssertEqual(ContestPlan.differences(a, a), [])
+        var b = a
+        b.epochs = 12; b.ema = 0.999
+        XCTAssertEqual(ContestPlan.differences(a, b), ["ema unset → 0.999", "epochs 8 → 12"])
+        a.augment = "affine"
+        XCTAssertEqual(ContestPlan.differences(a, b).first, "augment affine → crop")
+    }
+}
