@@ -84,7 +84,7 @@ struct TrainingRun {
     var outputs: [String] { [out, checkpointPath, historyCSV, historyPlot] }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
 
-    /// Loads the training split and holds out the validation images (the same ones for every seed).
+    /// Splits a training set's indices: `validation` held-out images, the same for every seed, and the rest.
     static func split(_ set: ImageSet, validation: Int) -> (train: [Int], validation: [Int]) {
         var order = Array(0 ..< set.count)
         var rng = SeededRNG(seed: 0x5EED_DA7A)
@@ -130,7 +130,13 @@ struct TrainingRun {
             guard old.settings == s else {
                 throw ValidationErrorText("\(checkpointPath) was trained with other settings; remove it or drop --resume")
             }
-            if let st = c.optimizerState { trainer.optimizer.state = st }
+            if let st = c.optimizerState {
+                do {
+                    try trainer.optimizer.restore(t: st.t, first: st.first, second: st.second, params: net.params)
+                } catch {
+                    throw ValidationErrorText("\(checkpointPath): \(error); remove it or drop --resume")
+                }
+            }
             trainer.resume(atStep: c.step ?? 0)
             if let average = trainer.average {
                 guard let saved = c.average else {

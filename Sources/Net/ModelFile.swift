@@ -33,7 +33,7 @@ public enum ModelFile {
             arrays.append(("opt.t", NPYArray(shape: [1], values: .int64([Int64(s.t)]))))
             for (i, p) in network.params.enumerated() where i < s.first.count {
                 arrays.append(("opt.1." + p.name, NPYArray(shape: p.shape, s.first[i])))
-                arrays.append(("opt.2." + p.name, NPYArray(shape: p.shape, s.second[i])))
+                if !s.second[i].isEmpty { arrays.append(("opt.2." + p.name, NPYArray(shape: p.shape, s.second[i]))) }
             }
             if let a = t.average {
                 arrays.append(("ema.updates", NPYArray(shape: [1], values: .int64([Int64(a.updates)]))))
@@ -78,12 +78,10 @@ public enum ModelFile {
         if case .int64(let s)? = byName["train.step"]?.values, let step = s.first,
            case .int64(let t)? = byName["opt.t"]?.values, let t0 = t.first {
             contents.step = Int(step)
-            var first = [[Float]](), second = [[Float]]()
-            for p in net.params {
-                guard let a = byName["opt.1." + p.name]?.floats, let b = byName["opt.2." + p.name]?.floats,
-                      a.count == p.value.count, b.count == p.value.count else { break }
-                first.append(a); second.append(b)
-            }
+            // The second arrays exist only for the rules that keep them (AdaDelta, Adam);
+            // `Optimizer.restore` checks that the rule finds what it needs.
+            let first = net.params.compactMap { byName["opt.1." + $0.name]?.floats }
+            let second = net.params.map { byName["opt.2." + $0.name]?.floats ?? [] }
             if first.count == net.params.count { contents.optimizerState = (Int(t0), first, second) }
         }
         if case .int64(let u)? = byName["ema.updates"]?.values, let updates = u.first {

@@ -52,16 +52,31 @@ public struct OptimizerConfig: Sendable, Equatable {
 public final class Optimizer {
     public let config: OptimizerConfig
     private var state1 = [[Float]]()   // ΔW (momentum), h (AdaGrad, RMSProp, AdaDelta), m (Adam)
-    private var state2 = [[Float]]()   // s (AdaDelta), v (Adam)
+    private var state2 = [[Float]]()   // s (AdaDelta), v (Adam); empty arrays for the others
     /// Steps taken (Adam's t).
     public private(set) var t = 0
 
     public init(_ config: OptimizerConfig) { self.config = config }
 
-    /// The per-parameter state arrays and step count, for checkpoints (empty before the first step).
-    public var state: (t: Int, first: [[Float]], second: [[Float]]) {
-        get { (t, state1, state2) }
-        set { t = newValue.t; state1 = newValue.first; state2 = newValue.second }
+    /// Whether the rule keeps a second array per parameter (AdaDelta's s, Adam's v).
+    var keepsSecondState: Bool { config.kind == .adadelta || config.kind == .adam }
+
+    /// The per-parameter state arrays and step count, for checkpoints (none before the first
+    /// step; the `second` arrays are empty unless the rule keeps them).
+    public var state: (t: Int, first: [[Float]], second: [[Float]]) { (t, state1, state2) }
+
+    /// Continues from a checkpoint's state for `params`: refused unless every array the rule
+    /// needs is there with the parameter's size (a second array the rule does not use is ignored).
+    public func restore(t: Int, first: [[Float]], second: [[Float]], params: [Param]) throws {
+        func fits(_ arrays: [[Float]]) -> Bool {
+            arrays.count == params.count && zip(arrays, params).allSatisfy { $0.count == $1.value.count }
+        }
+        guard t >= 0, fits(first), !keepsSecondState || fits(second) else {
+            throw NetError("the saved \(config.kind.rawValue) state does not fit the network's parameters")
+        }
+        self.t = t
+        state1 = first
+        state2 = keepsSecondState ? second : params.map { _ in [] }
     }
 
     /// One update with learning rate `lr` (the schedule's value this step).
@@ -69,7 +84,7 @@ public final class Optimizer {
         if state1.count != params.count {
             let h0: Float = config.kind == .adagrad ? config.epsilon : 0
             state1 = params.map { [Float](repeating: h0, count: $0.value.count) }
-            state2 = params.map { [Float](repeating: 0, count: $0.value.count) }
+            state2 = params.map { keepsSecondState ? [Float](repeating: 0, count: $0.value.count) : [] }
         }
         t += 1
         let c = config

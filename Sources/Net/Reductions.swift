@@ -1,7 +1,7 @@
-// The element-wise kernels the layers share, in Swift SIMD: float sums do not vectorize on their
-// own (the compiler keeps their order), so the reductions of BatchNorm and the bias gradients use
-// eight independent SIMD lanes; `affine` and the ReLU select are written in SIMD8 too, as their
-// scalar loops stayed scalar.
+// The element-wise kernels and sums the layers share (BatchNorm, the bias gradients, ReLU), written
+// with SIMD8: a float sum is not vectorized by the compiler, which must keep the order of its
+// additions, so the sums here keep eight independent partial sums; `affine` and the ReLU select
+// stayed scalar as plain loops.
 
 /// Σ x[i] for i in 0..<n.
 @inline(__always)

@@ -24,15 +24,10 @@ final class RealImageTests: XCTestCase {
             XCTAssertTrue(abs(p.dx) <= 3 && abs(p.dy) <= 3)
             for y in 0 ..< 28 {
                 for xx in 0 ..< 28 {
-                    let sy = y - p.dy, sx = xx - p.dx
+                    // RandomCrop's contract: output pixel (y, x) is input pixel (y + dy, x + dx), zero outside.
+                    let sy = y + p.dy, sx = xx + p.dx
                     let expected = sy >= 0 && sy < 28 && sx >= 0 && sx < 28 ? x[i * 784 + g.index(0, sy, sx)] : 0
-                    // The shift direction is the augmenter's: accept it either way round, but consistently.
-                    let mirrored = { () -> Float in
-                        let ty = y + p.dy, tx = xx + p.dx
-                        return ty >= 0 && ty < 28 && tx >= 0 && tx < 28 ? x[i * 784 + g.index(0, ty, tx)] : 0
-                    }()
-                    let got = out.x[i * 784 + g.index(0, y, xx)]
-                    XCTAssertTrue(got == expected || got == mirrored, "image \(i) pixel (\(y), \(xx))")
+                    XCTAssertEqual(out.x[i * 784 + g.index(0, y, xx)], expected, "image \(i) pixel (\(y), \(xx)), shift (\(p.dx), \(p.dy))")
                 }
             }
         }

@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import LE4Data
 @testable import Net
 
 /// One step of each optimizer against the course's formulas (39–55) computed by hand.
@@ -64,6 +66,45 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try Schedule(parsing: "warp")) { XCTAssertTrue("\($0)".contains("onecycle"), "\($0)") }
         for bad in ["step:every=nan", "step:every=1e20", "step:gamma=-1", "onecycle:warmup=1", "step:evry=2"] {
             XCTAssertThrowsError(try Schedule(parsing: bad), bad)
+        }
+    }
+
+    func testOnlyAdaDeltaAndAdamKeepSecondArraysAndRestoreChecksThem() throws {
+        for kind in OptimizerKind.allCases {
+            let o = Optimizer(OptimizerConfig(kind))
+            o.step([param(0.5, grad: 0.2)], lr: 0.01)
+            let keeps = kind == .adadelta || kind == .adam
+            XCTAssertEqual(o.state.second.map(\.count), [keeps ? 1 : 0], "\(kind)")
+        }
+        let p = param(0.5, grad: 0.2)
+        let adam = Optimizer(OptimizerConfig(.adam))
+        XCTAssertThrowsError(try adam.restore(t: 3, first: [[0.1]], second: [[]], params: [p]), "Adam without its v")
+        XCTAssertThrowsError(try adam.restore(t: 3, first: [[0.1, 0.2]], second: [[0.1]], params: [p]), "m of the wrong size")
+        try adam.restore(t: 3, first: [[0.1]], second: [[0.01]], params: [p])
+        XCTAssertEqual(adam.t, 3)
+        let momentum = Optimizer(OptimizerConfig(.momentum))
+        try momentum.restore(t: 3, first: [[0.1]], second: [[0.0]], params: [p])  // an older checkpoint's unused second array
+        XCTAssertEqual(momentum.state.second.map(\.count), [0])
+    }
+
+    func testCheckpointStoresSecondArraysOnlyForTheRulesThatKeepThem() throws {
+        let dir = NSTemporaryDirectory() + "le4nn-opt-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for kind in [OptimizerKind.momentum, .adam] {
+            let net = try Network(spec: "fc4-relu-fc3", inputShape: [1, 2, 2], classes: 3, seed: 1)
+            let trainer = Trainer(net: net, optimizer: OptimizerConfig(kind), smoothing: 0)
+            trainer.trainStep(x: Tensor(shape: [2, 1, 2, 2], data: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+                              targets: [1, 0, 0, 0, 1, 0], lr: 0.01)
+            let path = "\(dir)/\(kind).npz"
+            try ModelFile.save(net, meta: "{}", trainer: trainer, to: path)
+            let names = try NPZ.read(path).map(\.0)
+            XCTAssertEqual(names.contains { $0.hasPrefix("opt.2.") }, kind == .adam, "\(kind): \(names)")
+            let state = try XCTUnwrap(try ModelFile.load(path).optimizerState)
+            let restored = Optimizer(OptimizerConfig(kind))
+            try restored.restore(t: state.t, first: state.first, second: state.second, params: net.params)
+            XCTAssertEqual(restored.state.first, trainer.optimizer.state.first)
+            XCTAssertEqual(restored.state.second, trainer.optimizer.state.second)
         }
     }
 }
