@@ -43,10 +43,9 @@ struct AugmentPreview: ParsableCommand {
             let bytes = x.data.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
             for i in 0 ..< count {
                 // Caption: the strongest target class and its weight (below 100% under mixup).
-                let row = t[i * classes ..< (i + 1) * classes]
-                let top = row.indices.max { row[$0] < row[$1] }!
+                let row = t[i * classes ..< (i + 1) * classes], top = argmax(row)
                 sheet.add(bytes[i * set.imageSize ..< (i + 1) * set.imageSize],
-                          caption: config.usesMixup ? "\(top - i * classes) \(Int((100 * row[top]).rounded()))%" : "")
+                          caption: config.usesMixup ? "\(top) \(Int((100 * row[row.startIndex + top]).rounded()))%" : "")
             }
         }
         try FileIO.makeParentDirectory(of: out)

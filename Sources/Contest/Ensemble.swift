@@ -88,19 +88,6 @@ func recordedDataset(meta: String) -> Dataset? {
     return (try? JSONDecoder().decode(Record.self, from: Foundation.Data(meta.utf8))).flatMap { Dataset(rawValue: $0.settings.dataset) }
 }
 
-/// Arg-max class of each row of probabilities [N, classes].
-func predictions(_ p: [Float], classes: Int) -> [Int] {
-    (0 ..< p.count / classes).map { i in
-        let row = p[i * classes ..< (i + 1) * classes]
-        return row.indices.max { row[$0] < row[$1] }! - i * classes
-    }
-}
-
-/// Fraction of predictions equal to the labels.
-func accuracy(_ predicted: [Int], _ labels: [UInt8]) -> Double {
-    Double(zip(predicted, labels).filter { $0 == Int($1) }.count) / Double(max(1, labels.count))
-}
-
 /// The set with every image moved by (dx, dy) pixels, the uncovered border zero.
 func shifted(_ set: ImageSet, dx: Int, dy: Int) -> ImageSet {
     if dx == 0 && dy == 0 { return set }

@@ -48,16 +48,6 @@ public final class Trainer {
 
     /// Rows whose arg-max agrees between `scores` and `targets`.
     public static func correct(_ scores: [Float], _ targets: [Float], classes: Int) -> Int {
-        var n = 0
-        for i in 0 ..< scores.count / classes {
-            let o = i * classes
-            var a = 0, b = 0
-            for j in 1 ..< classes {
-                if scores[o + j] > scores[o + a] { a = j }
-                if targets[o + j] > targets[o + b] { b = j }
-            }
-            if a == b { n += 1 }
-        }
-        return n
+        zip(predictions(scores, classes: classes), predictions(targets, classes: classes)).filter { $0 == $1 }.count
     }
 }
