@@ -1,4 +1,5 @@
 import ArgumentParser
+import Augment
 import LE4Data
 import Net
 
@@ -10,28 +11,61 @@ struct Evaluate: ParsableCommand {
         Several --model options form an ensemble (the mean of their softmax outputs); each \
         member's accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), \
         reported separately. The models are run on the dataset they were trained on, which \
-        their files record; --dataset is needed only for models that do not.
+        their files record; --dataset is needed only for models that do not. --distort runs \
+        the models on images changed by augmentations first (seeded, the same images for every \
+        model): the accuracy under other pens and other hands, e.g. strokes up to a pixel \
+        thicker or thinner, or rotated and slanted digits.
 
           le4nn evaluate --data ../shared/data --model runs/a.npz \\
               --model runs/b.npz --tta
+          le4nn evaluate --data ../shared/data --model runs/a.npz --distort stroke:amount=1
+          le4nn evaluate --data ../shared/data --model runs/a.npz --distort affine:rotate=20
         """)
 
     @OptionGroup var data: DataOptions
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Which split: train or test.") var split: Split = .test
     @Flag(help: "Also evaluate with test-time augmentation.") var tta = false
+    @Option(help: "Distort the images first: augmentations as for train --augment (mixup excepted), e.g. stroke:amount=1.")
+    var distort: String?
+    @Option(help: "Seed of the distortions.") var seed: UInt64 = 1
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)
         let dataset = try ensemble.dataset(chosen: data.chosenDataset)
-        let set = try dataset.load(root: data.root, train: split == .train)
+        let set = try distorted(try dataset.load(root: data.root, train: split == .train))
         try ensemble.check(fits: set, source: "\(dataset) \(split)")
         report(ensemble, set, dataset, tta: false)
         if tta { report(ensemble, set, dataset, tta: true) }
     }
 
+    /// `set` with --distort applied (itself without it), each image from its own seeded stream.
+    func distorted(_ set: ImageSet) throws -> ImageSet {
+        guard let spec = distort else { return set }
+        let config = try AugmentConfig(parsing: spec, channels: set.channels, height: set.height, width: set.width)
+        guard !config.usesMixup, !config.isEmpty else {
+            throw ValidationError("--distort needs augmentations that change images, not labels: \(quote(spec)) has \(config.isEmpty ? "none" : "mixup")")
+        }
+        var augmenter = Augmenter(config: config, channels: set.channels, height: set.height, width: set.width)
+        var out = set
+        let n = set.imageSize, batch = 1000
+        var noTargets = [Float]()
+        for (step, start) in stride(from: 0, to: set.count, by: batch).enumerated() {
+            let count = min(batch, set.count - start)
+            var x = Network.input(set, indices: start ..< start + count)
+            x.data.withUnsafeMutableBufferPointer { xp in
+                noTargets.withUnsafeMutableBufferPointer { tp in
+                    augmenter.apply(x: xp, targets: tp, batch: count, classes: 0, seed: seed, epoch: 0, step: step)
+                }
+            }
+            for i in 0 ..< count * n { out.pixels[start * n + i] = UInt8(max(0, min(255, (x.data[i] * 255).rounded()))) }
+        }
+        print("images distorted by \(config) (seed \(seed))")
+        return out
+    }
+
     func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool) {
-        let tag = tta ? " with TTA" : ""
+        let tag = (distort == nil ? "" : " distorted") + (tta ? " with TTA" : "")
         let members = e.memberProbabilities(set, tta: tta)
         let C = set.classNames.count
         if members.count > 1 {

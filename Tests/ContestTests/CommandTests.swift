@@ -222,6 +222,21 @@ final class CommandTests: XCTestCase {
         }
     }
 
+    func testEvaluateOnDistortedImagesIsSeededAndRefusesMixup() throws {
+        let a = try trainSmall("d")
+        func accuracyLine(_ extra: [String]) throws -> String {
+            let out = try cli(["evaluate", "--data", root, "--model", a] + extra)
+            return try XCTUnwrap(out.split(separator: "\n").first { $0.contains("accuracy") }.map(String.init), out)
+        }
+        let plain = try accuracyLine([]), thick = try accuracyLine(["--distort", "stroke:amount=1"])
+        XCTAssertTrue(thick.contains("mnist test distorted: accuracy"), thick)
+        XCTAssertNotEqual(plain.replacingOccurrences(of: " distorted", with: ""), thick.replacingOccurrences(of: " distorted", with: ""),
+                          "full-strength strokes change some answers")
+        XCTAssertEqual(try accuracyLine(["--distort", "stroke:amount=1"]), thick, "the same seed distorts the same way")
+        let mixup = try cli(["evaluate", "--data", root, "--model", a, "--distort", "mixup"], expect: 64)
+        XCTAssertTrue(mixup.contains("--distort needs augmentations that change images, not labels"), mixup)
+    }
+
     func testEvaluateRefusesAModelWithNonFiniteWeightsNamingTheArray() throws {
         let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
         net.params[0].value[3] = .nan
