@@ -117,12 +117,23 @@ final class CommandTests: XCTestCase {
 
         let wrong = "\(dir)/wrong"
         let w = try cli(["misclassified", "--data", root, "--model", a, "--out", wrong])
-        let csv = try lines(wrong + "/index.csv")
+        let total = try XCTUnwrap(w.split(separator: "\n").first { $0.contains("images misclassified (") }
+            .flatMap { Int($0.split(separator: " ")[0]) }, w)
+        XCTAssertGreaterThan(total, 100, "one epoch on 2,000 images makes more mistakes than the default --top: \(w)")
+        XCTAssertTrue(w.contains("wrote the 100 most confident (--top all writes every one) to \(wrong): "), w)
+        let csv = try lines(wrong + "/index.csv").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(csv.count, 100)
+        let confidence = csv.compactMap { Double($0[4]) }
+        XCTAssertEqual(confidence, confidence.sorted(by: >), "most confident first")
+        XCTAssertEqual(csv.map { $0[5] }, csv.map { "\($0[1])_\($0[2]).png" }, "named as export names them: <index>_<true class>.png")
         let pngs = try FileManager.default.contentsOfDirectory(atPath: wrong).filter { $0.hasSuffix(".png") && $0 != "sheet.png" }
-        XCTAssertEqual(pngs.count, csv.count - 1, w)
-        XCTAssertGreaterThan(pngs.count, 0)
-        XCTAssertTrue(pngs.allSatisfy { $0.contains("_true") && $0.contains("_pred") })
-        _ = try PNG.read(wrong + "/sheet.png")
+        XCTAssertEqual(Set(pngs), Set(csv.map { $0[5] }), w)
+        let sheet = try PNG.read(wrong + "/sheet.png")
+        XCTAssertLessThan(max(sheet.width, sheet.height), 2000, "a sheet a screen shows whole: \(sheet.width)×\(sheet.height)")
+        let top3 = try cli(["misclassified", "--data", root, "--model", a, "--top", "3", "--out", dir + "/wrong3"])
+        XCTAssertTrue(top3.contains("\(total) of 10000 mnist test images misclassified") && top3.contains("the 3 most confident"), top3)
+        XCTAssertEqual(try lines(dir + "/wrong3/index.csv").dropFirst().map { $0.split(separator: ",")[1] }, csv.prefix(3).map { Substring($0[1]) },
+                       "the same ranking")
 
         // The digit alone on standard output; details go to standard error (both are captured here).
         let classified = try cli(["classify", "--data", root, "--model", a, "--index", "0"]).split(separator: "\n")
