@@ -335,17 +335,17 @@ final class CommandTests: XCTestCase {
         withExtendedLifetime(held) {}
     }
 
-    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
-        let out = dir + "/stopped.npz"
+    /// Runs le4nn with `args`, sends it SIGINT (Ctrl-C) once its output contains `marker`, and
+    /// returns the ended process and all it printed.
+    func interrupt(_ args: [String], after marker: String) throws -> (process: Process, log: String) {
         let p = Process(), pipe = Pipe()
         p.executableURL = URL(fileURLWithPath: le4nn)
-        p.arguments = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
-                       "--train-limit", "2000", "--validation", "500", "--out", out]
+        p.arguments = args
         p.standardOutput = pipe
         p.standardError = pipe
         try p.run()
         var log = ""
-        while !log.contains("epoch 1/50  loss") {
+        while !log.contains(marker) {
             let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             log += String(decoding: chunk, as: UTF8.self)
@@ -355,11 +355,37 @@ final class CommandTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .exit, "ends by itself, not killed by the signal: \(log)")
         XCTAssertEqual(p.terminationStatus, 130, log)
+        return (p, log)
+    }
+
+    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
+        let out = dir + "/stopped.npz"
+        let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
+                    "--train-limit", "2000", "--validation", "500", "--out", out]
+        let (_, log) = try interrupt(args, after: "epoch 1/50  loss")
         let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted after epoch ") }, log)
-        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + p.arguments!.joined(separator: " ") + " --resume"), String(said))
+        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + args.joined(separator: " ") + " --resume"), String(said))
         let epoch = said.split(separator: " ")[3]
         XCTAssertTrue(try ModelFile.load(dir + "/stopped.checkpoint.npz").meta.contains("\"epochsDone\":\(epoch),"),
                       "the checkpoint holds the epoch the message names")
+    }
+
+    func testCtrlCStopsContestNamingTheMemberAndEpochAndTheSameCommandContinues() throws {
+        let args = ["contest", "--data", root, "--members", "2", "--epochs", "50", "--net", "conv8-bn-relu-pool-fc32-relu-fc10",
+                    "--train-limit", "2000", "--work", dir + "/work", "--submissions", dir + "/subs"]
+        let (_, log) = try interrupt(args, after: "[member 1/2] epoch 1/50  loss")
+        let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted: member 1/2 stopped after epoch ") }, log)
+        let epoch = said.split(separator: " ")[6]
+        XCTAssertTrue(said.contains(" of 50, which \(dir)/work/member-1-") && said.hasSuffix(".checkpoint.npz keeps"), String(said))
+        XCTAssertTrue(log.contains("run the same command again to continue (finished members are reused, unfinished ones resume "
+                                   + "from their checkpoints): le4nn " + args.joined(separator: " ")), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/subs/answer.txt"), "no submission from an interrupted contest")
+
+        // The same command resumes member 1 after that epoch.
+        let (_, again) = try interrupt(args, after: "resuming from")
+        XCTAssertTrue(again.contains("member 1/2, seed 1: resume after epoch \(epoch) of 50 from \(dir)/work/member-1-"), again)
+        XCTAssertTrue(again.contains("[member 1/2] resuming from \(dir)/work/member-1-") && again.contains(".checkpoint.npz after epoch \(epoch)"), again)
+        XCTAssertTrue(again.contains("interrupted: member 1/2 stopped after epoch "), again)
     }
 
     func testTrainRefusesToStartOverAnEarlierRunUnlessResumeOrFresh() throws {
