@@ -119,26 +119,47 @@ struct ContestCommand: ParsableCommand {
         } else {
             print(plan.describe(rate: 1, total: count)[0])
         }
+        // Ctrl-C stops after the current batch of the member in training, and says which member
+        // stopped after which epoch; the same command then continues.
+        Interrupt.catchStopSignals()
+        func stopped(_ what: String, _ stop: Interrupted) -> ExitCode {
+            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n"
+                + escaped("run the same command again to continue (finished members are reused, unfinished ones resume "
+                    + "from their checkpoints): " + commandLine(), limit: 4000) + "\n").utf8))
+            return ExitCode(stop.exitStatus)
+        }
         for k in toTrain {
-            let s = runs[k].settings, path = runs[k].out
-            // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
-            var lock = try OutputLock.take(path, wait: false)
-            if lock == nil {
-                print("member \(k + 1)/\(count): another run is training \(path); waiting for it")
-                lock = try OutputLock.take(path, wait: true)
-            }
-            defer { withExtendedLifetime(lock) {} }
-            // A member file that exists but does not load is damaged: refuse it rather than train over it.
-            if FileManager.default.fileExists(atPath: path) {
-                let done = try ModelFile.load(path)
-                if let rec = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(done.meta.utf8)),
-                   rec.settings == s, rec.epochsDone == s.epochs {
-                    print("member \(k + 1)/\(count): reusing \(path) (trained \(rec.epochsDone) epochs)")
+            let s = runs[k].settings, path = runs[k].out, member = "member \(k + 1)/\(count)"
+            var started = false
+            do {
+                try Interrupt.check(epochsDone: 0)
+                // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
+                var lock = try OutputLock.take(path, wait: false)
+                if lock == nil {
+                    print("\(member): another run is training \(path); waiting for it")
+                    lock = try OutputLock.take(path, wait: true)
+                }
+                defer { withExtendedLifetime(lock) {} }
+                // A member file that exists but does not load is damaged: refuse it rather than train over it.
+                if let rec = try TrainRecord.read(path), rec.settings == s, rec.isFinished {
+                    print("\(member): reusing \(path) (trained \(rec.epochsDone) epochs)")
                     continue
                 }
+                print("\(member): \(s.net), augment \(s.augment), seed \(s.seed)")
+                started = true
+                _ = try runs[k].run()
+            } catch let stop as Interrupted {
+                throw stopped(!started ? "interrupted before \(member) started"
+                    : stop.epochsDone == 0 ? "interrupted: \(member) stopped in epoch 1, before any of its epochs was saved"
+                    : "interrupted: \(member) stopped after epoch \(stop.epochsDone) of \(s.epochs), which \(runs[k].checkpointPath) keeps",
+                    stop)
             }
-            print("member \(k + 1)/\(count): \(s.net), augment \(s.augment), seed \(s.seed)")
-            _ = try runs[k].run()
+        }
+        // From here a stop signal ends the process at once: what is left takes seconds. One that
+        // came after the last member's last batch is reported now.
+        Interrupt.stopCatching()
+        do { try Interrupt.check(epochsDone: 0) } catch let stop as Interrupted {
+            throw stopped("interrupted after the last member finished", stop)
         }
         if only != nil { print("trained member \(only ?? 0) of \(count); combine the member files in one --work folder"); return }
 

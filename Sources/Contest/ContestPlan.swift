@@ -22,27 +22,20 @@ struct ContestPlan {
         members = try selected.map { k in
             let run = runs[k], s = run.settings
             var action = Action.train
-            if let done = try ContestPlan.record(run.out), done.settings == s, done.epochsDone == s.epochs {
+            if let done = try TrainRecord.read(run.out), done.settings == s, done.isFinished {
                 action = .reuse
-            } else if let part = try? ContestPlan.record(run.checkpointPath), part.settings == s {
+            } else if let part = try? TrainRecord.read(run.checkpointPath), part.settings == s {
                 action = .resume(epochsDone: part.epochsDone)
             }
             let prefix = "member-\(s.seed)-"
             let others = files.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".npz") && !$0.hasSuffix(".checkpoint.npz") }
                 .map { "\(work)/\($0)" }.filter { $0 != run.out }.sorted()
                 .compactMap { path -> (String, [String])? in
-                    guard let r = try? ContestPlan.record(path) else { return (path, ["unreadable"]) }
+                    guard let r = try? TrainRecord.read(path) else { return (path, ["unreadable"]) }
                     return (path, ContestPlan.differences(r.settings, s))
                 }
             return Member(run: run, action: action, others: others)
         }
-    }
-
-    /// The training record in a model file's meta; nil when the file does not exist.
-    static func record(_ path: String) throws -> TrainRecord? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let meta = try ModelFile.load(path).meta
-        return try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(meta.utf8))
     }
 
     /// The settings that differ, as "epochs 8 → 12".
@@ -81,7 +74,7 @@ struct ContestPlan {
             case .reuse: what = "reuse \(m.run.out) (finished)"
             case .resume(let done): what = "resume after epoch \(done) of \(s.epochs) from \(m.run.checkpointPath)"
             case .train:
-                let net = Network.presets.first { $0.spec == s.net }?.name ?? s.net
+                let net = Network.presetName(of: s.net) ?? s.net
                 what = "train \(net), \(s.epochs) epochs, augment \(s.augment)" + (s.ema.map { ", EMA \($0)" } ?? "")
             }
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images > 0 ? " — about \(duration(Double(images) / rate))" : ""))

@@ -94,7 +94,9 @@ struct Predict: ParsableCommand {
         abstract: "Answer images: one predicted class per line, in input order.",
         discussion: """
         The input is a contest dump (le4MNIST_X.dump: a pickled NumPy array of N 28×28 images) \
-        or an IDX images file. The output has exactly N lines, each the digit and a newline.
+        or an IDX images file. The output has exactly N lines, each the digit and a newline; \
+        how often each class was answered is printed after it is written (for digits, a class \
+        far from a tenth of the answers is worth a look). `le4nn inspect` checks an answer file.
 
           le4nn predict --model runs/a.npz --model runs/b.npz \\
               --input le4MNIST_X.dump --out submissions/answer.txt
@@ -114,6 +116,8 @@ struct Predict: ParsableCommand {
         let predicted = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: ensemble.networks[0].classes)
         try FileIO.makeParentDirectory(of: out)
         try writeAnswers(predicted, to: out)
-        print("wrote \(predicted.count) answers to \(out)")
+        var counts = [Int](repeating: 0, count: ensemble.networks[0].classes)
+        for p in predicted { counts[p] += 1 }
+        print("wrote \(predicted.count) answers to \(out)\n  classes: " + classHistogram(counts))
     }
 }

@@ -32,12 +32,18 @@ struct Export: ParsableCommand {
             let px = set.pixels[i * set.imageSize ..< (i + 1) * set.imageSize]
             let name = set.classNames[Int(set.labels[i])]
             try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width),
-                          to: "\(out)/\(i)_\(safe(name)).png")
+                          to: out + "/" + imageFileName(index: i, className: name))
             sheet.add(px, caption: "\(i) \(name)")
         }
         try PNG.write(sheet.render(), to: out + "/sheet.png")
         print("wrote \(idx.count) PNGs and sheet.png to \(out)")
     }
+}
+
+/// The file of one dataset image, `<index>_<class>.png`: `export` and `misclassified` name
+/// images alike, so the same image has the same name wherever it was written.
+func imageFileName(index: Int, className: String) -> String {
+    "\(index)_\(safe(className)).png"
 }
 
 /// A file-name-safe version of a class name (Fashion-MNIST has "T-shirt/top").

@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// Ctrl-C (SIGINT) and SIGTERM during `train`: instead of dying mid-batch without a word, the
-/// run stops after the current batch and says which epoch its files keep and how to continue.
+/// Ctrl-C (SIGINT) and SIGTERM during `train` and `contest`: instead of dying mid-batch without a
+/// word, the run stops after the current batch and says which epoch its files keep and how to continue.
 enum Interrupt {
     /// The signal that asked the run to stop, or 0. Set by the handler, polled between batches.
     static let signal = Atomic<Int32>(0)
@@ -16,6 +16,11 @@ enum Interrupt {
                 Glibc.signal(s, SIG_DFL)
             }
         }
+    }
+
+    /// Gives SIGINT and SIGTERM their default action again: the process ends at once.
+    static func stopCatching() {
+        for s in [SIGINT, SIGTERM] { Glibc.signal(s, SIG_DFL) }
     }
 
     /// Throws `Interrupted` when a stop signal has arrived.
@@ -33,12 +38,12 @@ struct Interrupted: Error {
     var exitStatus: Int32 { 128 + signal }
 }
 
-/// The command that started this process without the flag `removed` and with the flag `added`,
-/// as one shell line (words quoted where the shell would split or expand them), for messages
-/// saying "continue with …".
-func commandLine(removing removed: String, adding added: String) -> String {
+/// The command that started this process, without the flag `removed` and with the flag `added`
+/// when given, as one shell line (words quoted where the shell would split or expand them), for
+/// messages saying "continue with …".
+func commandLine(removing removed: String? = nil, adding added: String? = nil) -> String {
     let given = CommandLine.arguments.dropFirst().filter { $0 != removed }
-    let words = ["le4nn"] + given + (given.contains(added) ? [] : [added])
+    let words = ["le4nn"] + given + (added.map { given.contains($0) ? [] : [$0] } ?? [])
     let plain = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%")
     return words.map { w in
         !w.isEmpty && w.unicodeScalars.allSatisfy(plain.contains) ? w : "'" + w.replacingOccurrences(of: "'", with: #"'\''"#) + "'"

@@ -90,11 +90,14 @@ struct Train: ParsableCommand {
         Shows progress (epoch, batch, loss, img/s, time left), then after each epoch the \
         training cross-entropy and the validation cross-entropy and accuracy. Keeps the best \
         epoch in --out, writes <out>.checkpoint.npz every epoch (continue with --resume), \
-        <out>.history.csv and a plot <out>.history.png. With --ema the moving average of the \
-        weights is what is validated and kept in --out; the checkpoint holds both. A second run with the same --out is refused while the \
-        first holds <out>.lock. Ctrl-C stops after the current batch; the files keep the last \
-        finished epoch. When <out>.checkpoint.npz exists, give --resume to continue that run \
-        or --fresh to start over.
+        <out>.history.csv and a plot <out>.history.png; the last line names the files. The \
+        checkpoint is removed when the run finishes (--keep-checkpoint keeps it): --out \
+        records that the run is finished, and --resume then says so. With --ema the moving \
+        average of the weights is what is validated and kept in --out; the checkpoint holds \
+        both. A second run with the same --out is refused while the first holds <out>.lock. \
+        Ctrl-C stops after the current batch; the files keep the last finished epoch. When \
+        --out holds an earlier run (finished, or with its checkpoint), give --resume to \
+        continue it or --fresh to start over.
 
         The contest's member net; the course's 3-layer net as the course trains it; CIFAR-10:
           le4nn train --dataset mnist --net digits --epochs 8 --out runs/digits.npz
@@ -110,18 +113,33 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
     @Flag(help: "Start over although <out>.checkpoint.npz exists, replacing the earlier run's files.") var fresh = false
     @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
+    @Flag(help: "Keep <out>.checkpoint.npz (optimizer state, trained weights under --ema) when the run finishes.")
+    var keepCheckpoint = false
 
     func run() throws {
         if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
         if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
         let settings = try options.settings(dataset: data.dataset)
         try FileIO.makeParentDirectory(of: out)
-        let training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
+        var training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
+        training.keepCheckpoint = keepCheckpoint
         try training.checkOutputs()
         guard let lock = try OutputLock.take(out, wait: false) else {
             throw ValidationErrorText("\(out): another le4nn run is writing it; wait for it to finish or choose another --out")
         }
         defer { withExtendedLifetime(lock) {} }
+        // A finished run leaves no checkpoint: its model file's record says it is finished.
+        if !fresh, let done = try? TrainRecord.read(out), done.isFinished {
+            if !resume {
+                throw ValidationErrorText("\(out) holds a finished run (\(done.epochsDone) of \(done.settings.epochs) epochs done): start over with --fresh "
+                    + "(replaces it), or choose another --out")
+            }
+            if done.settings != settings {
+                throw ValidationErrorText("\(out) holds a finished run with other settings ("
+                    + ContestPlan.differences(done.settings, settings).joined(separator: ", ")
+                    + "): start over with --fresh (replaces it), or choose another --out")
+            }
+        }
         // Starting over silently would overwrite the earlier run's model and checkpoint.
         if !resume && !fresh && FileManager.default.fileExists(atPath: training.checkpointPath) {
             throw ValidationErrorText("\(training.checkpointPath) holds an earlier run with this --out: continue it with "

@@ -40,6 +40,16 @@ struct TrainRecord: Codable {
     var history: [EpochStats]
     var seconds: Double
     var threads: Int
+
+    /// Every planned epoch is done: nothing is left to resume.
+    var isFinished: Bool { epochsDone >= settings.epochs }
+
+    /// The record in a model file's `meta`; nil when the file does not exist or records no run.
+    static func read(_ path: String) throws -> TrainRecord? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let meta = try ModelFile.load(path).meta
+        return try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(meta.utf8))
+    }
 }
 
 struct EpochStats: Codable {
@@ -66,6 +76,9 @@ struct TrainingRun {
     var label: String = ""
     /// Stop after this many epochs in total, as if interrupted (continue with `resume`).
     var stopAfter: Int?
+    /// Keep the checkpoint of a finished run (by default it is removed: the model file's record
+    /// says the run is finished, so there is nothing left to resume).
+    var keepCheckpoint = false
     /// Training images of the runs that follow this one (the rest of a contest's ensemble), so
     /// that progress can show the time left for all of them.
     var imagesAfter = 0
@@ -100,6 +113,12 @@ struct TrainingRun {
     }
 
     func run() throws -> TrainRecord {
+        if resume, let done = try? TrainRecord.read(out), done.settings == settings, done.isFinished {
+            say("\(out) holds this run finished: \(done.epochsDone) of \(settings.epochs) epochs, best epoch \(done.bestEpoch)"
+                + (done.bestValidationAccuracy.map { String(format: " (validation accuracy %.2f%%)", 100 * $0) } ?? "")
+                + "; nothing to resume")
+            return done
+        }
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
         let full = try dataset.load(root: dataRoot, train: true)
         guard settings.validation <= full.count / 2 else {
@@ -233,9 +252,15 @@ struct TrainingRun {
         // The final model file holds the best epoch with the complete record.
         let best = try ModelFile.load(out)
         try ModelFile.save(best.network, meta: try json(record), to: out)
-        say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@, model %@",
+        if !keepCheckpoint && FileManager.default.fileExists(atPath: checkpointPath) {
+            do { try FileManager.default.removeItem(atPath: checkpointPath) } catch {
+                printWarning("\(checkpointPath): could not remove the finished run's checkpoint: \(error.localizedDescription)")
+            }
+        }
+        say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@",
                    net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,
-                   record.bestValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a", out))
+                   record.bestValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a"))
+        say("wrote model \(out), history \(historyCSV), plot \(historyPlot)" + (keepCheckpoint ? ", checkpoint \(checkpointPath)" : ""))
         return record
     }
 

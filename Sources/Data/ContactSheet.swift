@@ -1,6 +1,7 @@
 /// A grid of small images, each scaled up and captioned, so a person can look at many at once.
 public struct ContactSheet {
-    /// One cell: a planar `[C, H, W]` image and a caption (letters, digits and `.-:>%/#=_` are drawn).
+    /// One cell: a planar `[C, H, W]` image and a caption (letters, digits and `.-:>→%/#=_(),` are
+    /// drawn; a newline starts another caption line).
     public struct Cell {
         public var pixels: ArraySlice<UInt8>
         public var caption: String
@@ -13,30 +14,41 @@ public struct ContactSheet {
     public var columns: Int
     /// Integer upscale of each image (nearest neighbour): 28×28 digits are too small to see at 1.
     public var scale: Int
+    /// Size of each font pixel in captions and header: at 1 the 3×5 font is hard to read on a screen.
+    public var textScale: Int
+    /// Lines above the grid saying what the sheet shows and how to read its captions.
+    public var header: [String] = []
     public var cells: [Cell] = []
 
-    public init(channels: Int, height: Int, width: Int, columns: Int = 10, scale: Int = 2) {
+    public init(channels: Int, height: Int, width: Int, columns: Int = 10, scale: Int = 2, textScale: Int = 1) {
         self.channels = channels; self.height = height; self.width = width
-        self.columns = max(1, columns); self.scale = max(1, scale)
+        self.columns = max(1, columns); self.scale = max(1, scale); self.textScale = max(1, textScale)
     }
 
     public mutating func add(_ pixels: ArraySlice<UInt8>, caption: String = "") {
         cells.append(Cell(pixels: pixels, caption: caption))
     }
 
-    /// Renders the sheet: images on a dark gray background, captions in white below each.
+    /// Renders the sheet: the header, then the images on a dark gray background with captions in
+    /// white below each. A cell is as wide as its image or its widest caption line, whichever is wider.
     public func render() -> Bitmap {
+        let pad = 4, ts = textScale, lineHeight = (Font.height + 2) * ts
+        let captions = cells.map { $0.caption.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        let captionLines = captions.map { $0.count }.max() ?? 0
         let hasCaptions = cells.contains { !$0.caption.isEmpty }
-        let pad = 4
-        let captionHeight = hasCaptions ? Font.height + 3 : 0
-        let cellW = width * scale + pad, cellH = height * scale + pad + captionHeight
+        let captionHeight = hasCaptions ? captionLines * lineHeight + 1 : 0
+        let widestCaption = captions.joined().map { Font.width($0, scale: ts) }.max() ?? 0
+        let cellW = max(width * scale, widestCaption) + pad, cellH = height * scale + pad + captionHeight
+        let headerHeight = header.isEmpty ? 0 : header.count * lineHeight + pad
         let rows = max(1, (cells.count + columns - 1) / columns)
         let cols = min(columns, max(1, cells.count))
-        var sheet = Bitmap(width: cols * cellW + pad, height: rows * cellH + pad, channels: 3,
-                           pixels: [UInt8](repeating: 48, count: (cols * cellW + pad) * (rows * cellH + pad) * 3))
+        let sheetW = max(cols * cellW + pad, (header.map { Font.width($0, scale: ts) }.max() ?? 0) + 2 * pad)
+        let sheetH = headerHeight + rows * cellH + pad
+        var sheet = Bitmap(width: sheetW, height: sheetH, channels: 3, pixels: [UInt8](repeating: 48, count: sheetW * sheetH * 3))
+        for (j, line) in header.enumerated() { sheet.drawText(line, x: pad, y: pad + j * lineHeight, scale: ts) }
         let plane = height * width
         for (k, cell) in cells.enumerated() {
-            let x0 = pad + (k % columns) * cellW, y0 = pad + (k / columns) * cellH
+            let x0 = pad + (k % columns) * cellW, y0 = headerHeight + pad + (k / columns) * cellH
             let base = cell.pixels.startIndex
             for y in 0 ..< height * scale {
                 for x in 0 ..< width * scale {
@@ -47,7 +59,9 @@ public struct ContactSheet {
                     }
                 }
             }
-            sheet.drawText(cell.caption, x: x0, y: y0 + height * scale + 2, maxWidth: cellW - pad)
+            for (j, line) in captions[k].enumerated() {
+                sheet.drawText(line, x: x0, y: y0 + height * scale + 2 + j * lineHeight, maxWidth: cellW - pad, scale: ts)
+            }
         }
         return sheet
     }
@@ -72,6 +86,7 @@ enum Font {
         ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0], ">": [4, 2, 1, 2, 4], ":": [0, 2, 0, 2, 0],
         "%": [5, 1, 2, 4, 5], "/": [1, 1, 2, 4, 4], "#": [5, 7, 5, 7, 5], "=": [0, 7, 0, 7, 0],
         "_": [0, 0, 0, 0, 7], "(": [1, 2, 2, 2, 1], ")": [4, 2, 2, 2, 4], ",": [0, 0, 0, 2, 4],
+        "→": [2, 1, 7, 1, 2],
     ]
 
     /// Pixels `text` takes across at `scale`.

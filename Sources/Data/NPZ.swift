@@ -27,7 +27,8 @@ public struct NPYArray: Equatable, Sendable {
 
     public var text: String? { if case .text(let s) = values { return s } else { return nil } }
 
-    var descr: String {
+    /// The NumPy dtype it is stored as: `<f4`, `<f8`, `<i8`, `|u1` or `<U…` for text.
+    public var descr: String {
         switch values {
         case .float32: return "<f4"
         case .float64: return "<f8"

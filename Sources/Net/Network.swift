@@ -56,6 +56,13 @@ public final class Network {
         return presets.first { $0.name == spec }?.spec ?? spec
     }
 
+    /// The preset a canonical spec is (`mlp80` for `fc80-sigmoid-fc10`), or nil: the inverse of `expand`.
+    public static func presetName(of spec: String) -> String? {
+        if let name = presets.first(where: { $0.spec == spec })?.name { return name }
+        guard spec.hasPrefix("fc"), spec.hasSuffix("-sigmoid-fc10"), let m = Int(spec.dropFirst(2).dropLast(13)), m > 0 else { return nil }
+        return "mlp\(m)"
+    }
+
     /// Builds a network for inputs [C, H, W] and `classes` outputs; `seed` fixes the initial weights.
     public init(spec text: String, inputShape: [Int], classes: Int, initializer: Initializer = .he, seed: UInt64) throws {
         let spec = Network.expand(text)

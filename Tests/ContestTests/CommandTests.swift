@@ -36,7 +36,7 @@ final class CommandTests: XCTestCase {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
-    func testTrainWritesModelCheckpointHistoryAndPlotThenResumes() throws {
+    func testTrainWritesModelHistoryAndPlotResumesAndRemovesTheCheckpointOfTheFinishedRun() throws {
         let out = "\(dir)/r.npz"
         let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "1000",
                     "--validation", "300", "--augment", "crop,cutout", "--out", out]
@@ -53,13 +53,38 @@ final class CommandTests: XCTestCase {
         let model = try ModelFile.load(out)
         XCTAssertTrue(model.meta.contains("\"augment\":\"crop:pad=2:mode=zero,cutout:size=8:fill=zero\""), model.meta)
         XCTAssertTrue(model.meta.contains("\"epochsDone\":2"), model.meta)
+        XCTAssertEqual(second.split(separator: "\n").last.map(String.init),
+                       "wrote model \(out), history \(dir)/r.history.csv, plot \(dir)/r.history.png", "the last line names the files")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/r.checkpoint.npz"), "a finished run leaves no checkpoint")
+
+        // The model file records the finished run: --resume says so, and without it the run is not silently redone.
+        let finished = try cli(args + ["--resume"])
+        XCTAssertTrue(finished.contains("\(out) holds this run finished: 2 of 2 epochs, best epoch"), finished)
+        XCTAssertFalse(finished.contains("epoch 1/2") || finished.contains("epoch 2/2"), "nothing is trained: \(finished)")
+        let again = try cli(args, expect: 1)
+        XCTAssertTrue(again.contains("\(out) holds a finished run (2 of 2 epochs done): start over with --fresh"), again)
+        let longer = try cli(args + ["--epochs", "3", "--resume"], expect: 1)
+        XCTAssertTrue(longer.contains("holds a finished run with other settings (epochs 2 → 3)"), longer)
+        XCTAssertEqual(try ModelFile.load(out).network.params.map(\.value), model.network.params.map(\.value), "the model is untouched")
+
+        // inspect summarises the model; --arrays lists its arrays.
+        let summary = try cli(["inspect", out])
+        for part in ["\(out): le4nn model, ", "net: conv8-bn-relu-pool-fc32-relu-fc10", "1×28×28 input, 10 classes, ",
+                     "dataset: mnist, first 1000 training images, 300 held out", "augmentation: crop:pad=2:mode=zero,cutout",
+                     "EMA: none", "epochs: 2 of 2 done", "best epoch: "] {
+            XCTAssertTrue(summary.contains(part), "\(part) in:\n\(summary)")
+        }
+        XCTAssertFalse(summary.contains("0.conv8.W"), "no raw arrays without --arrays: \(summary)")
+        let parameters = model.network.parameterCount
+        XCTAssertTrue(summary.contains(" \(parameters) parameters"), summary)
+        XCTAssertTrue(try cli(["inspect", "--arrays", out]).contains("0.conv8.W [8, 9] <f4"))
     }
 
     func testWithEMAAResumedRunEqualsTheUninterruptedOneAndSavesTheAverage() throws {
         // BN after the convolution and after fc32, so the recomputed statistics are compared too; dropout and crop as in real runs.
         func args(_ name: String) -> [String] {
             ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-bn-relu-drop0.3-fc10", "--epochs", "2", "--train-limit", "1000",
-             "--validation", "300", "--augment", "crop", "--ema", "0.99", "--out", "\(dir)/\(name).npz"]
+             "--validation", "300", "--augment", "crop", "--ema", "0.99", "--keep-checkpoint", "--out", "\(dir)/\(name).npz"]
         }
         try cli(args("whole"))
         try cli(args("parts") + ["--stop-after", "1"])
@@ -112,17 +137,37 @@ final class CommandTests: XCTestCase {
         let l = try lines(answers)
         XCTAssertEqual(l.count, 3)
         XCTAssertTrue(l.allSatisfy { $0.count == 1 && $0.first!.isNumber }, "\(l)")
-        try cli(["predict", "--model", a, "--input", root + "/mnist/t10k-images-idx3-ubyte.gz", "--out", answers])
+        let predicted = try cli(["predict", "--model", a, "--input", root + "/mnist/t10k-images-idx3-ubyte.gz", "--out", answers])
         XCTAssertEqual(try lines(answers).count, 10000)
+        // The histogram printed is that of the file: ten classes adding up to its lines.
+        let histogram = try XCTUnwrap(predicted.split(separator: "\n").first { $0.hasPrefix("  classes: ") }, predicted)
+        let counts = histogram.dropFirst(11).split(separator: " ").compactMap { Int($0.split(separator: "=")[1]) }
+        XCTAssertEqual(counts.count, 10, predicted)
+        XCTAssertEqual(counts.reduce(0, +), 10000, predicted)
+        XCTAssertEqual(counts[7], try lines(answers).filter { $0 == "7" }.count, predicted)
+        let checked = try cli(["inspect", answers])
+        XCTAssertTrue(checked.contains("\(answers): answer file, 10000 lines of one digit each: a complete contest answer"), checked)
+        XCTAssertTrue(checked.contains(String(histogram)), "inspect counts as predict did: \(checked)")
 
         let wrong = "\(dir)/wrong"
         let w = try cli(["misclassified", "--data", root, "--model", a, "--out", wrong])
-        let csv = try lines(wrong + "/index.csv")
+        let total = try XCTUnwrap(w.split(separator: "\n").first { $0.contains("images misclassified (") }
+            .flatMap { Int($0.split(separator: " ")[0]) }, w)
+        XCTAssertGreaterThan(total, 100, "one epoch on 2,000 images makes more mistakes than the default --top: \(w)")
+        XCTAssertTrue(w.contains("wrote the 100 most confident (--top all writes every one) to \(wrong): "), w)
+        let csv = try lines(wrong + "/index.csv").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(csv.count, 100)
+        let confidence = csv.compactMap { Double($0[4]) }
+        XCTAssertEqual(confidence, confidence.sorted(by: >), "most confident first")
+        XCTAssertEqual(csv.map { $0[5] }, csv.map { "\($0[1])_\($0[2]).png" }, "named as export names them: <index>_<true class>.png")
         let pngs = try FileManager.default.contentsOfDirectory(atPath: wrong).filter { $0.hasSuffix(".png") && $0 != "sheet.png" }
-        XCTAssertEqual(pngs.count, csv.count - 1, w)
-        XCTAssertGreaterThan(pngs.count, 0)
-        XCTAssertTrue(pngs.allSatisfy { $0.contains("_true") && $0.contains("_pred") })
-        _ = try PNG.read(wrong + "/sheet.png")
+        XCTAssertEqual(Set(pngs), Set(csv.map { $0[5] }), w)
+        let sheet = try PNG.read(wrong + "/sheet.png")
+        XCTAssertLessThan(max(sheet.width, sheet.height), 2000, "a sheet a screen shows whole: \(sheet.width)×\(sheet.height)")
+        let top3 = try cli(["misclassified", "--data", root, "--model", a, "--top", "3", "--out", dir + "/wrong3"])
+        XCTAssertTrue(top3.contains("\(total) of 10000 mnist test images misclassified") && top3.contains("the 3 most confident"), top3)
+        XCTAssertEqual(try lines(dir + "/wrong3/index.csv").dropFirst().map { $0.split(separator: ",")[1] }, csv.prefix(3).map { Substring($0[1]) },
+                       "the same ranking")
 
         // The digit alone on standard output; details go to standard error (both are captured here).
         let classified = try cli(["classify", "--data", root, "--model", a, "--index", "0"]).split(separator: "\n")
@@ -183,10 +228,10 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(members.count, 2, "the decay is part of a member's identity: \(members)")
         let withEMA = try members.filter { try ModelFile.load(dir + "/work/" + $0).meta.contains("\"ema\":0.99") }
         XCTAssertEqual(withEMA.count, 1, "\(members)")
-        let name = try XCTUnwrap(withEMA.first)
-        let model = try ModelFile.load(dir + "/work/" + name)
-        let checkpoint = try ModelFile.load(dir + "/work/" + name.replacingOccurrences(of: ".npz", with: ".checkpoint.npz"))
-        XCTAssertNotEqual(model.network.params.map(\.value), checkpoint.network.params.map(\.value),
+        // The average does not change training: the member without it holds the trained weights.
+        let model = try ModelFile.load(dir + "/work/" + XCTUnwrap(withEMA.first))
+        let trained = try ModelFile.load(dir + "/work/" + XCTUnwrap(members.first { !withEMA.contains($0) }))
+        XCTAssertNotEqual(model.network.params.map(\.value), trained.network.params.map(\.value),
                           "the member is the weight average, not the trained weights")
     }
 
@@ -285,7 +330,8 @@ final class CommandTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
         let one = try XCTUnwrap(files.first { $0.hasPrefix("member-1-") && $0.hasSuffix(".history.png") }).dropLast(12)
         let two = try XCTUnwrap(files.first { $0.hasPrefix("member-2-") && $0.hasSuffix(".history.png") }).dropLast(12)
-        for suffix in [".npz", ".checkpoint.npz"] { try FileManager.default.removeItem(atPath: "\(dir)/work/\(one)\(suffix)") }
+        XCTAssertFalse(files.contains { $0.hasSuffix(".checkpoint.npz") }, "finished members leave no checkpoint: \(files)")
+        try FileManager.default.removeItem(atPath: "\(dir)/work/\(one).npz")
         let plot = "\(dir)/work/\(two).history.png"
         try FileManager.default.removeItem(atPath: plot)
         try FileIO.makeDirectory(plot)
@@ -304,17 +350,17 @@ final class CommandTests: XCTestCase {
         withExtendedLifetime(held) {}
     }
 
-    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
-        let out = dir + "/stopped.npz"
+    /// Runs le4nn with `args`, sends it SIGINT (Ctrl-C) once its output contains `marker`, and
+    /// returns the ended process and all it printed.
+    func interrupt(_ args: [String], after marker: String) throws -> (process: Process, log: String) {
         let p = Process(), pipe = Pipe()
         p.executableURL = URL(fileURLWithPath: le4nn)
-        p.arguments = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
-                       "--train-limit", "2000", "--validation", "500", "--out", out]
+        p.arguments = args
         p.standardOutput = pipe
         p.standardError = pipe
         try p.run()
         var log = ""
-        while !log.contains("epoch 1/50  loss") {
+        while !log.contains(marker) {
             let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             log += String(decoding: chunk, as: UTF8.self)
@@ -324,11 +370,37 @@ final class CommandTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .exit, "ends by itself, not killed by the signal: \(log)")
         XCTAssertEqual(p.terminationStatus, 130, log)
+        return (p, log)
+    }
+
+    func testCtrlCStopsTrainSayingWhichEpochIsKeptAndHowToContinue() throws {
+        let out = dir + "/stopped.npz"
+        let args = ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "50",
+                    "--train-limit", "2000", "--validation", "500", "--out", out]
+        let (_, log) = try interrupt(args, after: "epoch 1/50  loss")
         let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted after epoch ") }, log)
-        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + p.arguments!.joined(separator: " ") + " --resume"), String(said))
+        XCTAssertTrue(said.hasSuffix("of 50; continue with: le4nn " + args.joined(separator: " ") + " --resume"), String(said))
         let epoch = said.split(separator: " ")[3]
         XCTAssertTrue(try ModelFile.load(dir + "/stopped.checkpoint.npz").meta.contains("\"epochsDone\":\(epoch),"),
                       "the checkpoint holds the epoch the message names")
+    }
+
+    func testCtrlCStopsContestNamingTheMemberAndEpochAndTheSameCommandContinues() throws {
+        let args = ["contest", "--data", root, "--members", "2", "--epochs", "50", "--net", "conv8-bn-relu-pool-fc32-relu-fc10",
+                    "--train-limit", "2000", "--work", dir + "/work", "--submissions", dir + "/subs"]
+        let (_, log) = try interrupt(args, after: "[member 1/2] epoch 1/50  loss")
+        let said = try XCTUnwrap(log.split(separator: "\n").first { $0.hasPrefix("interrupted: member 1/2 stopped after epoch ") }, log)
+        let epoch = said.split(separator: " ")[6]
+        XCTAssertTrue(said.contains(" of 50, which \(dir)/work/member-1-") && said.hasSuffix(".checkpoint.npz keeps"), String(said))
+        XCTAssertTrue(log.contains("run the same command again to continue (finished members are reused, unfinished ones resume "
+                                   + "from their checkpoints): le4nn " + args.joined(separator: " ")), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/subs/answer.txt"), "no submission from an interrupted contest")
+
+        // The same command resumes member 1 after that epoch.
+        let (_, again) = try interrupt(args, after: "resuming from")
+        XCTAssertTrue(again.contains("member 1/2, seed 1: resume after epoch \(epoch) of 50 from \(dir)/work/member-1-"), again)
+        XCTAssertTrue(again.contains("[member 1/2] resuming from \(dir)/work/member-1-") && again.contains(".checkpoint.npz after epoch \(epoch)"), again)
+        XCTAssertTrue(again.contains("interrupted: member 1/2 stopped after epoch "), again)
     }
 
     func testTrainRefusesToStartOverAnEarlierRunUnlessResumeOrFresh() throws {
@@ -413,6 +485,25 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(contest.contains("--dataset") || contest.contains("cifar10)"), "the contest is digits only: \(contest)")
         let classify = try cli(["classify", "--help"])
         XCTAssertFalse(classify.contains("--dataset"), "classify answers MNIST test images only: \(classify)")
+    }
+
+    func testInspectChecksAnAnswerFileNamingBadLines() throws {
+        let good = dir + "/good.txt", bad = dir + "/bad.txt"
+        try FileIO.writeAtomically((0 ..< 3).map { "\($0 % 10)\n" }.joined(), to: good)
+        let short = try cli(["inspect", good])
+        XCTAssertTrue(short.contains("\(good): answer file, 3 lines of one digit each (a contest answer has 10000, one for each image)"), short)
+        XCTAssertTrue(short.contains("classes: 0=1 1=1 2=1 3=0"), short)
+        var text = (0 ..< 10000).map { "\($0 % 10)\n" }
+        text[4] = "12\n"; text[9] = "\n"; text[20] = "3\r\n"
+        try FileIO.writeAtomically(text.joined(), to: bad)
+        let refused = try cli(["inspect", bad], expect: 1)
+        for part in ["\(bad): not a valid answer file: 3 of its 10000 lines are not one digit 0–9", "line 5: '12' is not one digit 0–9",
+                     "line 10: empty", "line 21: ends with a carriage return", "classes: 0=999 1=1000 2=1000 3=1000 4=999 "] {
+            XCTAssertTrue(refused.contains(part), "\(part) in:\n\(refused)")
+        }
+        try FileIO.writeAtomically("# notes\nnot digits\n", to: dir + "/notes.txt")
+        let notes = try cli(["inspect", dir + "/notes.txt"], expect: 1)
+        XCTAssertTrue(notes.contains("a text file of 2 lines, not an answer file (one digit 0–9 a line): line 1: '# notes'"), notes)
     }
 
     func testVersionIsPrinted() throws {

@@ -36,6 +36,25 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNG.read(path), b)
     }
 
+    func testContactSheetWidensCellsToTheirCaptionsAndDrawsTheHeaderAndArrow() {
+        var sheet = ContactSheet(channels: 1, height: 4, width: 4, columns: 2, scale: 2, textScale: 2)
+        sheet.header = ["AB"]
+        for i in 0 ..< 3 { sheet.add(ArraySlice([UInt8](repeating: 0, count: 16)), caption: "true 7 → 2\n#\(i)") }
+        let b = sheet.render()
+        // "TRUE 7 → 2" is 10 glyphs of 4 × 2 pixels: cells 80 + 4 wide, not the image's 8 + 4.
+        XCTAssertEqual(b.width, 2 * 84 + 4)
+        // Header line (5 + 2) × 2 plus the margin; 2 rows of image 8 + 4 and two caption lines 2 × 14 + 1.
+        XCTAssertEqual(b.height, 18 + 2 * 41 + 4)
+        func pixel(_ x: Int, _ y: Int) -> UInt8 { b.pixels[(y * b.width + x) * 3] }
+        XCTAssertEqual(pixel(4 + 2, 4), 255, "the header's A: top row, middle column")
+        // The arrow, the 8th glyph of the first caption (x 4 + 7 × 8, y below the header and the image):
+        // its middle row is full, its top-left corner empty.
+        let (ax, ay) = (4 + 7 * 8, 18 + 4 + 8 + 2)
+        XCTAssertEqual(pixel(ax, ay + 2 * 2), 255)
+        XCTAssertEqual(pixel(ax + 5, ay + 2 * 2), 255)
+        XCTAssertEqual(pixel(ax, ay), 48)
+    }
+
     func testNotAPNG() throws {
         let path = temporaryDirectory() + "/bad.png"
         try FileIO.writeAtomically("hello", to: path)

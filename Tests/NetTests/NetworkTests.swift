@@ -15,6 +15,14 @@ final class NetworkTests: XCTestCase {
         _ = try Network(spec: "digits", inputShape: [1, 28, 28], classes: 10, seed: 1)
     }
 
+    func testPresetNameIsTheInverseOfExpand() {
+        for name in Network.presets.map(\.name) + ["mlp80"] {
+            XCTAssertEqual(Network.presetName(of: Network.expand(name)), name)
+        }
+        XCTAssertNil(Network.presetName(of: "conv8-bn-relu-pool-fc32-relu-fc10"))
+        XCTAssertNil(Network.presetName(of: "fc-sigmoid-fc10"))
+    }
+
     func testBadSpecsSayWhatIsWrongAndTeachTheGrammar() {
         for (spec, expected) in [("conv32-bogus-fc10", "unknown layer"), ("conv32-fc7", "must be fc10"),
                                  ("conv32p4611686018427387904-fc10", "expected conv"), ("conv32x4000-fc10", "limit of 2^28"),
