@@ -28,18 +28,12 @@ struct AugmentPreview: ParsableCommand {
         guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
         let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))
         let config = try AugmentConfig(parsing: augment, channels: set.channels, height: set.height, width: set.width)
-        var augmenter = Augmenter(config: config, channels: set.channels, height: set.height, width: set.width)
+        var batches = Minibatches(set, augment: config, seed: seed)
         var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: count, scale: 2)
         for i in 0 ..< count { sheet.add(set.pixels[i * set.imageSize ..< (i + 1) * set.imageSize], caption: "\(set.classNames[Int(set.labels[i])])") }
         let classes = set.classNames.count
         for row in 0 ..< rows {
-            var x = Network.input(set, indices: 0 ..< count)
-            var t = SoftmaxCrossEntropy.oneHot(set.labels, classes: classes)
-            x.data.withUnsafeMutableBufferPointer { xp in
-                t.withUnsafeMutableBufferPointer { tp in
-                    augmenter.apply(x: xp, targets: tp, batch: count, classes: classes, seed: seed, epoch: 0, step: row)
-                }
-            }
+            let (x, t) = batches.make(0 ..< count, epoch: 0, step: row)
             let bytes = x.data.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
             for i in 0 ..< count {
                 // Caption: the strongest target class and its weight (below 100% under mixup).

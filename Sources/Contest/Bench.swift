@@ -39,15 +39,11 @@ struct Bench: ParsableCommand {
         let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
         try network.checkMemory(batch: batch)
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
-        var rng = SeededRNG(seed: 2)
-        let n = max(batch, 1000)
-        let set = ImageSet(count: n, channels: shape[0], height: shape[1], width: shape[2],
-                           pixels: (0 ..< n * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
-                           labels: (0 ..< n).map { _ in UInt8(rng.int(below: 10)) }, classNames: (0 ..< 10).map(String.init))
+        let set = ImageSet.random(count: max(batch, 1000), shape: shape, classes: 10, seed: 2)
+        var batches = Minibatches(set)
         print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch)")
         print("CPU \(Bench.cpuModel), threads \(Threads.count), kernels \(ISA.active.name)")
-        let x = Network.input(set, indices: 0 ..< batch)
-        let t = SoftmaxCrossEntropy.oneHot(Array(set.labels.prefix(batch)), classes: 10)
+        let (x, t) = batches.make(0 ..< batch)
         trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, packing buffers
         var images = 0
         var start = Date()
@@ -57,7 +53,7 @@ struct Bench: ParsableCommand {
         }
         let train = Double(images) / Date().timeIntervalSince(start)
         print(String(format: "training:  %8.0f images/s (%d images in %.1f s)", train, images, Date().timeIntervalSince(start)))
-        let xi = Network.input(set, indices: 0 ..< 1000)
+        let xi = batches.make(0 ..< 1000).x
         _ = network.forward(xi, training: false)
         images = 0
         start = Date()

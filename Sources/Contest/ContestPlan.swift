@@ -96,9 +96,8 @@ struct ContestPlan {
 func measuredTrainingRate(spec: String, inputShape: [Int], classes: Int, batch: Int) throws -> Double {
     let net = try Network(spec: spec, inputShape: inputShape, classes: classes, seed: 1)
     let trainer = Trainer(net: net, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
-    var rng = SeededRNG(seed: 3)
-    let x = Tensor(shape: [batch] + inputShape, data: (0 ..< batch * inputShape.reduce(1, *)).map { _ in rng.nextFloat() })
-    let t = SoftmaxCrossEntropy.oneHot((0 ..< batch).map { _ in UInt8(rng.int(below: classes)) }, classes: classes)
+    var batches = Minibatches(ImageSet.random(count: batch, shape: inputShape, classes: classes, seed: 3))
+    let (x, t) = batches.make(0 ..< batch)
     trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers
     let start = Date()
     var steps = 0

@@ -46,18 +46,12 @@ struct Evaluate: ParsableCommand {
         guard !config.usesMixup, !config.isEmpty else {
             throw ValidationError("--distort needs augmentations that change images, not labels: \(quote(spec)) has \(config.isEmpty ? "none" : "mixup")")
         }
-        var augmenter = Augmenter(config: config, channels: set.channels, height: set.height, width: set.width)
+        var batches = Minibatches(set, augment: config, seed: seed)
         var out = set
         let n = set.imageSize, batch = 1000
-        var noTargets = [Float]()
         for (step, start) in stride(from: 0, to: set.count, by: batch).enumerated() {
             let count = min(batch, set.count - start)
-            var x = Network.input(set, indices: start ..< start + count)
-            x.data.withUnsafeMutableBufferPointer { xp in
-                noTargets.withUnsafeMutableBufferPointer { tp in
-                    augmenter.apply(x: xp, targets: tp, batch: count, classes: 0, seed: seed, epoch: 0, step: step)
-                }
-            }
+            let x = batches.make(start ..< start + count, step: step).x
             for i in 0 ..< count * n { out.pixels[start * n + i] = UInt8(max(0, min(255, (x.data[i] * 255).rounded()))) }
         }
         print("images distorted by \(config) (seed \(seed))")

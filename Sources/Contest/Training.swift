@@ -130,7 +130,7 @@ struct TrainingRun {
         let classes = full.classNames.count
         let s = settings
         let augmentConfig = try AugmentConfig(parsing: s.augment, channels: full.channels, height: full.height, width: full.width)
-        var augmenter = Augmenter(config: augmentConfig, channels: full.channels, height: full.height, width: full.width)
+        var batches = Minibatches(full, augment: augmentConfig, seed: s.seed)
         guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
@@ -192,16 +192,7 @@ struct TrainingRun {
             for step in 0 ..< stepsPerEpoch {
                 try Interrupt.check(epochsDone: record.epochsDone)
                 let batch = order[step * s.batch ..< min(order.count, (step + 1) * s.batch)]
-                var x = Network.input(full, indices: batch)
-                var t = SoftmaxCrossEntropy.oneHot(batch.map { full.labels[$0] }, classes: classes)
-                if !augmentConfig.isEmpty {
-                    x.data.withUnsafeMutableBufferPointer { xp in
-                        t.withUnsafeMutableBufferPointer { tp in
-                            augmenter.apply(x: xp, targets: tp, batch: batch.count, classes: classes, seed: s.seed,
-                                            epoch: epoch, step: step)
-                        }
-                    }
-                }
+                let (x, t) = batches.make(batch, epoch: epoch, step: step)
                 lr = trainer.learningRate(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
                 let (l, c) = trainer.trainStep(x: x, targets: t, lr: lr)
                 guard l.isFinite else { throw diverged("the loss became \(l) at step \(step + 1)") }

@@ -1,0 +1,48 @@
+import Augment
+import LE4Data
+import Net
+
+/// The one owner of how a minibatch is made: images `indices` of a set as network input
+/// x: [B, C, H, W] (pixels scaled to [0, 1]), their one-hot targets [B, classes], and the chosen
+/// augmentations applied to both for (epoch, step), each image from its own seeded stream.
+/// `train`, `augment-preview`, `evaluate --distort`, `bench` and the contest's estimate use it.
+struct Minibatches {
+    let set: ImageSet
+    let classes: Int
+    let seed: UInt64
+    /// nil when nothing is selected: the batch is then the images as they are.
+    private var augmenter: Augmenter?
+
+    init(_ set: ImageSet, augment: AugmentConfig = .none, seed: UInt64 = 0) {
+        self.set = set
+        classes = set.classNames.count
+        self.seed = seed
+        augmenter = augment.isEmpty ? nil : Augmenter(config: augment, channels: set.channels, height: set.height, width: set.width)
+    }
+
+    /// The batch of the images `indices`, augmented as the `step`th batch of epoch `epoch`.
+    mutating func make<Indices: Collection<Int>>(_ indices: Indices, epoch: Int = 0, step: Int = 0) -> (x: Tensor, targets: [Float]) {
+        var x = Network.input(set, indices: indices)
+        var t = SoftmaxCrossEntropy.oneHot(indices.map { set.labels[$0] }, classes: classes)
+        if augmenter != nil {
+            let (n, classes, seed) = (indices.count, classes, seed)
+            x.data.withUnsafeMutableBufferPointer { xp in
+                t.withUnsafeMutableBufferPointer { tp in
+                    augmenter?.apply(x: xp, targets: tp, batch: n, classes: classes, seed: seed, epoch: epoch, step: step)
+                }
+            }
+        }
+        return (x, t)
+    }
+}
+
+extension ImageSet {
+    /// `count` images of random pixels and labels of `shape` [C, H, W], for speed measurements.
+    static func random(count: Int, shape: [Int], classes: Int, seed: UInt64) -> ImageSet {
+        var rng = SeededRNG(seed: seed)
+        return ImageSet(count: count, channels: shape[0], height: shape[1], width: shape[2],
+                        pixels: (0 ..< count * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
+                        labels: (0 ..< count).map { _ in UInt8(rng.int(below: classes)) },
+                        classNames: (0 ..< classes).map(String.init))
+    }
+}
