@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             let v = s.split(separator: ",").compactMap { Int($0) }
             guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--input wants C,H,W such as 3,32,32") }
             return v
-        } ?? (net.hasPrefix("cifar") ? [3, 32, 32] : [1, 28, 28])
+        } ?? (net.hasPrefix("cifar") ? Dataset.cifar10 : Dataset.mnist).imageShape
         let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
         try network.checkMemory(batch: batch)
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)

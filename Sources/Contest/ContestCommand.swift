@@ -87,7 +87,7 @@ struct ContestCommand: ParsableCommand {
         }
         defer { withExtendedLifetime(submissionLock) {} }
         let answersSet = try input.map { try readImagesToAnswer($0).images }
-        if let set = answersSet, [set.channels, set.height, set.width] != [1, 28, 28] {
+        if let set = answersSet, [set.channels, set.height, set.width] != Dataset.mnist.imageShape {
             throw ValidationErrorText("\(input ?? ""): contest images must be 28×28 digits, found \(set.channels)×\(set.height)×\(set.width)")
         }
 
@@ -114,7 +114,7 @@ struct ContestCommand: ParsableCommand {
         for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = images[(i + 1)...].reduce(0, +) }
         if let first = zip(toTrain, images).first(where: { $1 > 0 })?.0 {
             let s = runs[first].settings
-            let rate = try measuredTrainingRate(spec: s.net, inputShape: [1, 28, 28], classes: 10, batch: s.batch)
+            let rate = try measuredTrainingRate(spec: s.net, inputShape: Dataset.mnist.imageShape, classes: 10, batch: s.batch)
             for line in plan.describe(rate: rate, total: count) { print(line) }
         } else {
             print(plan.describe(rate: 1, total: count)[0])

@@ -106,7 +106,7 @@ struct Classify: ParsableCommand {
     func run() throws {
         let test = try Dataset.mnist.load(root: data.root, train: false)
         let ensemble = try model.map { try Ensemble(paths: [$0]) } ?? Ensemble(
-            networks: [try Network(spec: "mlp", inputShape: [1, 28, 28], classes: 10, initializer: .course, seed: 1)],
+            networks: [try Network(spec: "mlp", inputShape: Dataset.mnist.imageShape, classes: 10, initializer: .course, seed: 1)],
             paths: ["course 3-layer net"])
         if let (p, d) = ensemble.trainedOn, d != .mnist {
             throw ValidationErrorText("\(p) was trained on \(d): classify answers MNIST test images (evaluate runs it on \(d))")

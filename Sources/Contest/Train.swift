@@ -55,10 +55,10 @@ struct TrainOptions: ParsableArguments {
         try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         _ = try Schedule(parsing: schedule)
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
-        let shape = dataset == .cifar10 ? (3, 32, 32) : (1, 28, 28)
+        let shape = dataset.imageShape
         let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
-        let config = try AugmentConfig(parsing: aug, channels: shape.0, height: shape.1, width: shape.2)
-        _ = try Network(spec: netSpec, inputShape: [shape.0, shape.1, shape.2], classes: 10, seed: 0)
+        let config = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2])
+        _ = try Network(spec: netSpec, inputShape: shape, classes: 10, seed: 0)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
         let rate = lr ?? (optimizer == .momentum && schedule != "constant" ? 0.05 : base.learningRate)
         return TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue, learningRate: rate,
