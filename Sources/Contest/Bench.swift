@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(help: "Preset or spec (see below).") var net: String = "mnist-small"
-    @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for cifar-small).") var input: String?
+    @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for the cifar presets).") var input: String?
     @Option(help: "Training batch size.") var batch: Int = 100
     @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
     @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
@@ -44,6 +44,8 @@ struct Bench: ParsableCommand {
         let set = ImageSet(count: n, channels: shape[0], height: shape[1], width: shape[2],
                            pixels: (0 ..< n * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },
                            labels: (0 ..< n).map { _ in UInt8(rng.int(below: 10)) }, classNames: (0 ..< 10).map(String.init))
+        // A whitening layer fitted to the random images, so that it passes on what a trained one would.
+        if network.needsWhitening { network.fitWhitening(Network.input(set, indices: 0 ..< n)) }
         print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch)")
         print("CPU \(Bench.cpuModel), threads \(Threads.count), kernels \(ISA.active.name)")
         let x = Network.input(set, indices: 0 ..< batch)
