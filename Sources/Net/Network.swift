@@ -20,7 +20,7 @@ public final class Network {
          "three double-conv blocks for 32×32 colour images"),
         ("digits", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-fc256-bn-relu-drop0.4-fc10",
          "VGG-style double convs and a wider head, the contest's member net"),
-        ("cifar-fast", airbench94, "airbench94's net for 32×32 colour images; `train` uses its recipe (TrainingRecipe)"),
+        ("cifar-fast", airbench94, "airbench94 for 32×32 colour images; train uses its recipe"),
     ]
 
     /// airbench94 (Jordan 2024, arXiv 2404.00498): patch whitening, three blocks
