@@ -2,6 +2,7 @@
 /// its recipe for every option the command line does not give. Presets without one train with the
 /// command's own defaults.
 public struct TrainingRecipe: Sendable, Equatable {
+    /// The update rule.
     public var optimizer: OptimizerKind
     /// The learning rate for a batch of 1024 images; another batch size B gets B/1024 of it, since
     /// the loss is the batch mean (airbench states its rate per 1024 examples).
@@ -10,13 +11,17 @@ public struct TrainingRecipe: Sendable, Equatable {
     public var beta1: Float
     /// λ added to the gradient (of the batch-mean loss) as λ·W.
     public var weightDecay: Float
+    /// `OptimizerConfig.bnBiasScale` and `bnBiasDecay`.
     public var bnBiasScale: Float
     public var bnBiasDecay: Bool
     /// A `Schedule` spelling.
     public var schedule: String
+    /// Minibatch size and epochs.
     public var batch: Int
     public var epochs: Int
+    /// Label smoothing ε.
     public var smoothing: Float
+    /// How the weights the recipe's net does not set itself are drawn.
     public var initializer: Initializer
     /// Training images held out for validation.
     public var validation: Int

@@ -20,6 +20,8 @@ public final class PatchWhitening: Layer {
     /// The convolution itself: W [2·C·R², C·R²] and b [2·C·R²]. Zero until `fit`.
     let conv: Conv2D
 
+    /// A whitening layer for C = `inChannels` and R = `size`, passing nothing (zero filters) until `fit`.
+    /// The convolution's own initial draw from `rng` is discarded (zeroed here, replaced by `fit`).
     public init(inChannels: Int, size: Int, rng: inout SeededRNG) {
         self.inChannels = inChannels; self.size = size
         conv = Conv2D(inChannels: inChannels, filters: 2 * inChannels * size * size, size: size, stride: 1, pad: 0,
