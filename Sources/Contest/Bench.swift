@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(help: "Preset or spec (see below).") var net: String = "mnist-small"
-    @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for cifar-small).") var input: String?
+    @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for the cifar presets).") var input: String?
     @Option(help: "Training batch size.") var batch: Int = 100
     @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
     @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
@@ -41,6 +41,8 @@ struct Bench: ParsableCommand {
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
         let set = ImageSet.random(count: max(batch, 1000), shape: shape, classes: 10, seed: 2)
         var batches = Minibatches(set)
+        // A whitening layer fitted to the random images, so that it passes on what a trained one would.
+        if network.needsWhitening { network.fitWhitening(batches.make(0 ..< set.count).x) }
         print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch)")
         print("CPU \(Bench.cpuModel), threads \(Threads.count), kernels \(ISA.active.name)")
         let (x, t) = batches.make(0 ..< batch)

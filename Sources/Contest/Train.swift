@@ -6,37 +6,53 @@ import Net
 
 /// Options that describe a training run, shared by `train` and `contest`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits) or a spec (see `le4nn bench --help`). Default: mnist-small for 28×28 images (digits for contest members), cifar-small for cifar10.")
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits, cifar-fast) or a spec (see `le4nn bench --help`). Default: mnist-small for 28×28 images (digits for contest members), cifar-small for cifar10. cifar-fast brings airbench94's recipe: every option below marked (recipe) defaults to it.")
     var net: String?
-    @Option(help: "Optimizer: sgd, momentum, adagrad, rmsprop, adadelta, adam.")
-    var optimizer: OptimizerKind = .momentum
-    @Option(help: "Learning rate (default: 0.05 for momentum with a schedule, else the course's default for the optimizer).")
+    @Option(help: "Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam (default: momentum; recipe).")
+    var optimizer: OptimizerKind?
+    @Option(help: "Learning rate (default: 0.05 for momentum and nesterov with a schedule, else the course's default for the optimizer; recipe: 1.5 × batch/1024).")
     var lr: Float?
-    @Option(help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's).") var beta1: Float?
+    @Option(help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's; recipe).") var beta1: Float?
     @Option(help: "Adam β2 (default 0.999).") var beta2: Float?
     @Option(help: "ε of RMSProp, AdaDelta, Adam; h0 of AdaGrad (default: the course's).") var eps: Float?
-    @Option(help: "L2 weight decay on weights (not biases or BN).") var weightDecay: Float = 5e-4
+    @Option(help: "L2 weight decay on weights (not biases or BN) (default: 0.0005; recipe).") var weightDecay: Float?
     @Option(help: "L1 penalty on weights.") var l1: Float = 0
-    @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2].")
-    var schedule: String = "onecycle"
-    @Option(help: "Epochs (default: 12; 8 for contest members).") var epochs: Int?
-    @Option(help: "Minibatch size.") var batch: Int = 100
-    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10.")
+    @Option(help: "Learning rate of batch-norm biases β relative to the others; their weight decay stays that of the weights (default: 1; recipe).")
+    var bnBiasLr: Float?
+    @Flag(inversion: .prefixedNo, help: "Whether batch-norm biases β take the weight decay as well (default: no; recipe).")
+    var bnBiasDecay: Bool?
+    @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2], triangle[:start=0.2:peak=0.23:end=0.07] (default: onecycle; recipe).")
+    var schedule: String?
+    @Option(help: "Epochs (default: 12; 8 for contest members; recipe).") var epochs: Int?
+    @Option(help: "Minibatch size (default: 100; recipe).") var batch: Int?
+    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10; recipe.")
     var augment: String?
-    @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C.") var smoothing: Float = 0.1
-    @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest).")
+    @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
+    @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
     var validation: Int?
-    @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he.") var initializer: Initializer = .he
+    @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he, uniform (U(±1/√N), PyTorch's) (default: he; recipe).") var initializer: Initializer?
     @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
     @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
     @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
     var ema: Float?
 
-    /// The run these options describe; the defaults are those of `train` unless given.
+    /// The run these options describe. An option not given takes the net's recipe
+    /// (`TrainingRecipe.forPreset`) if it has one, else the defaults given here and above.
     func settings(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
                   defaultEpochs: Int = 12) throws -> TrainSettings {
-        let validation = self.validation ?? defaultValidation
-        let epochs = self.epochs ?? defaultEpochs
+        let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
+        let recipe = TrainingRecipe.forPreset(netSpec)
+        let validation = self.validation ?? recipe?.validation ?? defaultValidation
+        let epochs = self.epochs ?? recipe?.epochs ?? defaultEpochs
+        let batch = self.batch ?? recipe?.batch ?? 100
+        let optimizer = self.optimizer ?? recipe?.optimizer ?? .momentum
+        let beta1 = self.beta1 ?? recipe?.beta1
+        let weightDecay = self.weightDecay ?? recipe?.weightDecay ?? 5e-4
+        let bnBiasLr = self.bnBiasLr ?? recipe?.bnBiasScale ?? 1
+        let bnBiasDecay = self.bnBiasDecay ?? recipe?.bnBiasDecay ?? false
+        let schedule = self.schedule ?? recipe?.schedule ?? "onecycle"
+        let smoothing = self.smoothing ?? recipe?.smoothing ?? 0.1
+        let initializer = self.initializer ?? recipe?.initializer ?? .he
         guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
@@ -53,19 +69,23 @@ struct TrainOptions: ParsableArguments {
         try check(l1, "l1", "a number ≥ 0", { $0 >= 0 })
         try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
+        try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
         _ = try Schedule(parsing: schedule)
-        let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let shape = dataset.imageShape
-        let aug = augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
+        let aug = augment ?? recipe?.augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
         let config = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2])
         _ = try Network(spec: netSpec, inputShape: shape, classes: 10, seed: 0)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
-        let rate = lr ?? (optimizer == .momentum && schedule != "constant" ? 0.05 : base.learningRate)
+        let momentumKind = optimizer == .momentum || optimizer == .nesterov
+        let rate = lr ?? recipe?.learningRate(batch: batch) ?? (momentumKind && schedule != "constant" ? 0.05 : base.learningRate)
+        // Only when they differ from the defaults, so that earlier runs' settings (and contest
+        // member names) stay as they were.
         return TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue, learningRate: rate,
                              beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon, weightDecay: weightDecay, l1: l1,
                              schedule: schedule, epochs: epochs, batch: batch, augment: config.description,
                              smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed,
-                             trainLimit: trainLimit, ema: ema)
+                             trainLimit: trainLimit, ema: ema, bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr,
+                             bnBiasDecay: bnBiasDecay ? true : nil)
     }
 }
 

@@ -29,6 +29,10 @@ struct TrainSettings: Codable, Equatable {
     /// (`WeightAverage`); nil: none. Absent from the JSON when nil, so settings written before it
     /// existed decode, and contest members keep their names.
     var ema: Float?
+    /// Learning rate of BN biases relative to the rest (`OptimizerConfig.bnBiasScale`); nil: 1.
+    var bnBiasScale: Float?
+    /// Whether BN biases take the weight decay (`OptimizerConfig.bnBiasDecay`); nil: no.
+    var bnBiasDecay: Bool?
 }
 
 /// What a finished (or interrupted) run records in its model file's `meta`.
@@ -138,8 +142,12 @@ struct TrainingRun {
         let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
                                                      classes: classes, initializer: initializer, seed: s.seed)
         try net.checkMemory(batch: s.batch)
+        // A whitening layer is fitted once, before the first step, and then frozen (a checkpoint
+        // holds it): to the first 5,000 training images, not augmented, as airbench does.
+        if checkpoint == nil && net.needsWhitening { net.fitWhitening(Network.input(full, indices: trainIdx.prefix(TrainingRun.whiteningImages))) }
         let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
-                                        weightDecay: s.weightDecay, l1: s.l1)
+                                        weightDecay: s.weightDecay, l1: s.l1, bnBiasScale: s.bnBiasScale ?? 1,
+                                        bnBiasDecay: s.bnBiasDecay ?? false)
         let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
         if let decay = s.ema { try trainer.keepAverage(decay: decay) }
         var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
@@ -173,6 +181,7 @@ struct TrainingRun {
         let model = trainer.average?.network ?? net
         say("training \(net.spec) (\(net.parameterCount) parameters) on \(dataset.rawValue): \(trainIdx.count) images, "
             + "\(valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
+            + (s.bnBiasScale.map { "BN bias lr ×\($0), " } ?? "") + (s.bnBiasDecay == true ? "BN biases decay, " : "")
             + "augment \(augmentConfig), smoothing \(s.smoothing), "
             + (s.ema.map { "weight average \($0), " } ?? "") + "seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
@@ -254,6 +263,9 @@ struct TrainingRun {
         say("wrote model \(out), history \(historyCSV), plot \(historyPlot)" + (keepCheckpoint ? ", checkpoint \(checkpointPath)" : ""))
         return record
     }
+
+    /// Training images a patch-whitening layer is fitted to.
+    static let whiteningImages = 5000
 
     func say(_ s: String) { print(label.isEmpty ? s : "[\(label)] \(s)") }
 

@@ -2,21 +2,29 @@ import LE4Data
 
 /// Fully connected layer: y = x·Wᵀ + b (the course's y = Wx + b, for a batch of rows).
 /// Any input is flattened to [B, N], as the course does after convolution and pooling.
+///
+/// Options from airbench's recipe: `nobias` (b stays 0, neither trained nor saved) and
+/// `scale=s`, y = s·(x·Wᵀ + b): airbench multiplies its logits by 1/9, which with the same
+/// learning rate makes the last layer learn more slowly than the convolutions.
 public final class Affine: Layer {
     public let inputs: Int, outputs: Int
+    /// Whether b is a parameter.
+    public let hasBias: Bool
+    /// s of y = s·(x·Wᵀ + b); 1 leaves the layer as the course defines it.
+    public let scale: Float
     /// W: [outputs, inputs], b: [outputs]
     public let W: Param, b: Param
     private var x = Tensor(zeros: [0])
 
-    public init(inputs: Int, outputs: Int, initializer: Initializer, rng: inout SeededRNG) {
-        self.inputs = inputs; self.outputs = outputs
+    public init(inputs: Int, outputs: Int, initializer: Initializer, rng: inout SeededRNG, bias: Bool = true, scale: Float = 1) {
+        self.inputs = inputs; self.outputs = outputs; hasBias = bias; self.scale = scale
         W = Param(name: "W", shape: [outputs, inputs],
                   value: initializer.draw(count: outputs * inputs, fanIn: inputs, fanOut: outputs, rng: &rng), decays: true)
         b = Param(name: "b", shape: [outputs], value: [Float](repeating: 0, count: outputs), decays: false)
     }
 
-    public var spec: String { "fc\(outputs)" }
-    public var params: [Param] { [W, b] }
+    public var spec: String { "fc\(outputs)" + (hasBias ? "" : ":nobias") + (scale == 1 ? "" : ":scale=\(scale)") }
+    public var params: [Param] { hasBias ? [W, b] : [W] }
     public func outputShape(_ input: [Int]) -> [Int] { [outputs] }
 
     // x: [B, N] → y: [B, M]
@@ -34,12 +42,14 @@ public final class Affine: Layer {
                          b: wp.baseAddress!, ldb: inputs, beta: 1, c: y.baseAddress!, ldc: outputs)
                 }
             }
+            if scale != 1 { for i in 0 ..< B * outputs { y[i] *= scale } }
         }
     }
 
-    // dy: [B, M] → dx: [B, N]; dW = dyᵀ·x, db = column sums of dy
+    // dy: [B, M] → dx: [B, N]; with dz = s·dy: dW = dzᵀ·x, db = column sums of dz, dx = dz·W
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
         let B = dy.batch
+        let dy = scale == 1 ? dy : Tensor(shape: dy.shape, data: dy.data.map { $0 * scale })
         dy.data.withUnsafeBufferPointer { dp in
             x.data.withUnsafeBufferPointer { xp in
                 W.grad.withUnsafeMutableBufferPointer { gw in
@@ -47,6 +57,7 @@ public final class Affine: Layer {
                          b: xp.baseAddress!, ldb: inputs, c: gw.baseAddress!, ldc: inputs)
                 }
             }
+            guard hasBias else { return }
             b.grad.withUnsafeMutableBufferPointer { gb in
                 for j in 0 ..< outputs { gb[j] = 0 }
                 for i in 0 ..< B { for j in 0 ..< outputs { gb[j] += dp[i * outputs + j] } }

@@ -3,14 +3,24 @@ import Foundation
 /// Batch normalization (course formulas 28–38): per feature for affine outputs [B, M], per
 /// channel for convolution outputs [B, C, H, W]. Training uses the batch's mean and variance
 /// and updates running estimates; inference uses the running estimates (formula 38).
+///
+/// Two options (spec `bn:noscale:momentum=0.4`) serve airbench's recipe: without scale weights
+/// γ stays 1 and only β is trained (BN followed by GELU, whose scale the next convolution absorbs);
+/// and the running estimates may follow the batches faster than the default.
 public final class BatchNorm: Layer {
     public let channels: Int
     public let epsilon: Float = 1e-5
-    /// Weight of the newest batch in the running estimates while training.
-    public static let trainingMomentum: Float = 0.1
+    /// The default weight of the newest batch in the running estimates (PyTorch's `momentum`).
+    public static let defaultMomentum: Float = 0.1
+    /// Weight of the newest batch in the running estimates while training:
+    /// running ← (1 − m)·running + m·batch. airbench's "batchnorm_momentum 0.6" is the weight of
+    /// the old estimate, passed to PyTorch as 1 − 0.6: m = 0.4 here.
+    public let trainingMomentum: Float
     /// Weight of the newest batch in the running estimates: `trainingMomentum`, except while
     /// `WeightAverage` recomputes them (1/k for its k-th batch makes them the plain mean).
-    public var momentum = BatchNorm.trainingMomentum
+    public var momentum: Float
+    /// Whether γ is trained; without it γ stays 1 and is neither a parameter nor saved.
+    public let scaled: Bool
     /// γ (starts at 1) and β (starts at 0): [C]
     public let gamma: Param, beta: Param
     /// E[x] and Var[x] for inference: [C]
@@ -21,16 +31,23 @@ public final class BatchNorm: Layer {
     private var batchMean = [Float](), invStd = [Float]()
     private var shape = [Int]()
 
-    public init(channels: Int) {
+    /// `momentum` in (0, 1]: the weight of the newest batch (see `trainingMomentum`).
+    public init(channels: Int, scaled: Bool = true, momentum: Float = BatchNorm.defaultMomentum) {
         self.channels = channels
+        self.scaled = scaled
+        trainingMomentum = momentum
+        self.momentum = momentum
         gamma = Param(name: "gamma", shape: [channels], value: [Float](repeating: 1, count: channels), decays: false)
-        beta = Param(name: "beta", shape: [channels], value: [Float](repeating: 0, count: channels), decays: false)
+        beta = Param(name: "beta", shape: [channels], value: [Float](repeating: 0, count: channels), decays: false,
+                     isBatchNormBias: true)
         runningMean = Param(name: "running_mean", shape: [channels], value: [Float](repeating: 0, count: channels), decays: false)
         runningVar = Param(name: "running_var", shape: [channels], value: [Float](repeating: 1, count: channels), decays: false)
     }
 
-    public var spec: String { "bn" }
-    public var params: [Param] { [gamma, beta] }
+    public var spec: String {
+        "bn" + (scaled ? "" : ":noscale") + (trainingMomentum == BatchNorm.defaultMomentum ? "" : ":momentum=\(trainingMomentum)")
+    }
+    public var params: [Param] { scaled ? [gamma, beta] : [beta] }
     public var buffers: [Param] { [runningMean, runningVar] }
     public func outputShape(_ input: [Int]) -> [Int] { input }
 

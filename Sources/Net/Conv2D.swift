@@ -5,8 +5,16 @@ import LE4Data
 /// 16 or more channels and directly (DirectConv.swift) on inputs of at most 4, forward and both
 /// gradients; every other shape by im2col and one GEMM per image, where im2col makes each output
 /// pixel a column of `col`.
+///
+/// Options from airbench's recipe: `dirac` starts the first min(K, C) filters as the identity
+/// (filter k passes channel k through its centre tap), so that a deep plain network starts close to
+/// a shallower one (an implicit residual); `nobias` drops b where a BN follows and would cancel it.
 public final class Conv2D: Layer {
     public let inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int
+    /// Whether the first min(K, C) filters started as the identity.
+    public let dirac: Bool
+    /// Whether b is a parameter; without it b stays 0 and is neither trained nor saved.
+    public let hasBias: Bool
     /// W: [K, C·R·R], b: [K]
     public let W: Param, b: Param
     private var col = [Float]()      // [B, C·R·R, P], kept between forward and backward (im2col path)
@@ -15,12 +23,22 @@ public final class Conv2D: Layer {
     private var inputShape = [Int]()
 
     public init(inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int,
-                initializer: Initializer, rng: inout SeededRNG) {
+                initializer: Initializer, rng: inout SeededRNG, dirac: Bool = false, bias: Bool = true) {
         self.inChannels = inChannels; self.filters = filters; self.size = size; self.stride = stride; self.pad = pad
+        self.dirac = dirac; hasBias = bias
         let fanIn = inChannels * size * size
-        W = Param(name: "W", shape: [filters, fanIn],
-                  value: initializer.draw(count: filters * fanIn, fanIn: fanIn, fanOut: filters * size * size, rng: &rng),
-                  decays: true)
+        // Every filter is drawn, the identity ones too, so the random numbers after this layer do
+        // not depend on the option.
+        var w = initializer.draw(count: filters * fanIn, fanIn: fanIn, fanOut: filters * size * size, rng: &rng)
+        if dirac {
+            // Row k of W is filter k, laid out [C, R, R]; its centre tap (R/2, R/2) on channel k is
+            // 1, every other tap 0 (PyTorch's dirac_, whose centre for even R is R/2 as well).
+            for k in 0 ..< min(filters, inChannels) {
+                for i in 0 ..< fanIn { w[k * fanIn + i] = 0 }
+                w[k * fanIn + (k * size + size / 2) * size + size / 2] = 1
+            }
+        }
+        W = Param(name: "W", shape: [filters, fanIn], value: w, decays: true)
         b = Param(name: "b", shape: [filters], value: [Float](repeating: 0, count: filters), decays: false)
     }
 
@@ -29,9 +47,11 @@ public final class Conv2D: Layer {
         if size != 3 { s += "x\(size)" }
         if stride != 1 { s += "s\(stride)" }
         if pad != size / 2 { s += "p\(pad)" }
+        if dirac { s += ":dirac" }
+        if !hasBias { s += ":nobias" }
         return s
     }
-    public var params: [Param] { [W, b] }
+    public var params: [Param] { hasBias ? [W, b] : [W] }
 
     /// Whether this layer runs by Winograd: 3×3, stride 1, padding 1 (the output has the input's
     /// size), and enough input channels for its GEMMs to be deep (the first layer of 1 or 3
@@ -146,7 +166,7 @@ public final class Conv2D: Layer {
             dy.data.withUnsafeBufferPointer { d in
                 for k in 0 ..< K {
                     var s: Float = 0
-                    if !feedsBatchNorm { for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) } }
+                    if hasBias && !feedsBatchNorm { for bi in 0 ..< B { s += sum(d.baseAddress! + (bi * K + k) * P, P) } }
                     gb[k] = s
                 }
             }

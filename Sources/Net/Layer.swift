@@ -7,10 +7,13 @@ public final class Param {
     public var grad: [Float]
     /// Whether weight decay applies (weights yes; biases and BN γ, β no).
     public let decays: Bool
+    /// Whether this is a batch normalization's β, which an optimizer may give its own learning
+    /// rate and weight decay (`OptimizerConfig.bnBiasScale`, `bnBiasDecay`: airbench's recipe).
+    public let isBatchNormBias: Bool
 
-    public init(name: String, shape: [Int], value: [Float], decays: Bool) {
+    public init(name: String, shape: [Int], value: [Float], decays: Bool, isBatchNormBias: Bool = false) {
         precondition(shape.reduce(1, *) == value.count, "parameter \(name) does not match its shape")
-        self.name = name; self.shape = shape; self.value = value; self.decays = decays
+        self.name = name; self.shape = shape; self.value = value; self.decays = decays; self.isBatchNormBias = isBatchNormBias
         grad = [Float](repeating: 0, count: value.count)
     }
 }

@@ -20,7 +20,20 @@ public final class Network {
          "three double-conv blocks for 32×32 colour images"),
         ("digits", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-fc256-bn-relu-drop0.4-fc10",
          "VGG-style double convs and a wider head, the contest's member net"),
+        ("cifar-fast", airbench94, "airbench94 for 32×32 colour images; train uses its recipe"),
     ]
+
+    /// airbench94 (Jordan 2024, arXiv 2404.00498): patch whitening, three blocks
+    /// conv-pool-BN-GELU-conv-BN-GELU of widths 64, 256, 256, a 3×3 max pool (the whole 3×3 map
+    /// left), fc10 without bias with logits × 1/9. Its convolutions have no bias and start with
+    /// identity filters; its BNs have no scale and running statistics that keep 0.6 of the old.
+    static let airbench94: String = {
+        let bn = "bn:noscale:momentum=0.4"
+        func block(_ width: Int) -> String {
+            "conv\(width):dirac:nobias-pool-\(bn)-gelu-conv\(width):dirac:nobias-\(bn)-gelu"
+        }
+        return "whiten-gelu-" + [64, 256, 256].map(block).joined(separator: "-") + "-pool3-fc10:nobias:scale=0.11111111"
+    }()
 
     /// The grammar, for `--help` and errors.
     public static let grammar = """
@@ -29,12 +42,22 @@ public final class Network {
                                  stride S (default 1), padding P (default R/2)
       bn                         batch normalization (per channel after conv,
                                  per feature after fc)
-      relu | sigmoid             activations
+      relu | sigmoid | gelu      activations (gelu exact: x·Φ(x))
       pool[<d>]                  max pooling d×d, stride d (default 2)
       avgpool<d> | gap           average pooling d×d; global average pooling
       drop<r>                    dropout with ratio r, e.g. drop0.5
+      whiten[<R>]                frozen R×R patch-whitening convolution
+                                 (default 2; 2·C·R² filters, padding 0),
+                                 fitted to training images before training
       fc<N>                      affine layer with N outputs (flattens its
                                  input); the last must be fc<classes>
+    Options follow a token after ':', e.g. bn:noscale:momentum=0.4:
+      conv :dirac                the first min(K, C) filters start as identity
+      conv, fc :nobias           no bias
+      bn :noscale                γ fixed at 1, only β trained
+      bn :momentum=<m>           weight of the newest batch in the running
+                                 statistics (default 0.1)
+      fc :scale=<s>              outputs multiplied by s
     Presets:
     \(presets.map { "  \($0.name): \($0.about)\n" + helpLines($0.spec, indent: 4) }.joined(separator: "\n"))
     """
@@ -88,47 +111,76 @@ public final class Network {
         }
         for (i, tok) in tokens.enumerated() {
             // Sizes are bounded so that a typo cannot overflow a shape or exhaust memory.
-            func number(after prefix: String) -> Int? { Int(tok.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
+            // Options follow the layer's name after ':', e.g. bn:noscale:momentum=0.4; each is taken
+            // by the layer that knows it, and any left over is an error.
+            var options = tok.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let name = options.removeFirst()
+            func number(after prefix: String) -> Int? { Int(name.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
             func bad(_ why: String) -> NetError { NetError("layer \(i + 1) \(quote(tok)) of \(quote(spec)): \(why)\n" + Network.grammar) }
+            func flag(_ option: String) -> Bool {
+                guard let k = options.firstIndex(of: option) else { return false }
+                options.remove(at: k)
+                return true
+            }
+            func value(_ key: String, default d: Float, valid: (Float) -> Bool, range: String) throws -> Float {
+                guard let k = options.firstIndex(where: { $0.hasPrefix(key + "=") }) else { return d }
+                let text = options.remove(at: k).dropFirst(key.count + 1)
+                guard let v = Float(text), v.isFinite, valid(v) else { throw bad("option \(key) must be \(range), not \(quote(String(text)))") }
+                return v
+            }
             let layer: Layer
-            if tok == "bn" {
-                layer = BatchNorm(channels: shape[0])
-            } else if tok == "relu" {
+            if name == "bn" {
+                let scaled = !flag("noscale")
+                let momentum = try value("momentum", default: BatchNorm.defaultMomentum, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
+                layer = BatchNorm(channels: shape[0], scaled: scaled, momentum: momentum)
+            } else if name == "relu" {
                 layer = ReLU()
-            } else if tok == "sigmoid" {
+            } else if name == "gelu" {
+                layer = GELU()
+            } else if name == "sigmoid" {
                 layer = Sigmoid()
-            } else if tok == "flatten" {
+            } else if name == "flatten" {
                 layer = Flatten()
-            } else if tok == "gap" {
+            } else if name == "gap" {
                 guard shape.count == 3 else { throw bad("global average pooling needs an image input") }
                 layer = AvgPool(global: true)
-            } else if tok.hasPrefix("avgpool") {
+            } else if name.hasPrefix("whiten") {
+                let r = name == "whiten" ? 2 : number(after: "whiten") ?? 0
+                guard r > 0 else { throw bad("expected whiten or whiten<R>") }
+                guard shape.count == 3, shape[1] >= r, shape[2] >= r else { throw bad("needs an image input of at least \(r)×\(r), has \(shape)") }
+                try addWeights(2 * Double(shape[0] * r * r) * Double(shape[0] * r * r), bad)
+                layer = PatchWhitening(inChannels: shape[0], size: r, rng: &rng)
+            } else if name.hasPrefix("avgpool") {
                 guard let d = number(after: "avgpool"), d > 0 else { throw bad("expected avgpool<d>") }
                 guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
                 layer = AvgPool(size: d)
-            } else if tok.hasPrefix("pool") {
-                let d = tok == "pool" ? 2 : number(after: "pool") ?? 0
+            } else if name.hasPrefix("pool") {
+                let d = name == "pool" ? 2 : number(after: "pool") ?? 0
                 guard d > 0 else { throw bad("expected pool or pool<d>") }
                 guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
                 layer = MaxPool(size: d)
-            } else if tok.hasPrefix("drop") {
-                guard let r = Float(tok.dropFirst(4)), r >= 0, r < 1 else { throw bad("expected drop<r> with 0 ≤ r < 1") }
+            } else if name.hasPrefix("drop") {
+                guard let r = Float(name.dropFirst(4)), r >= 0, r < 1 else { throw bad("expected drop<r> with 0 ≤ r < 1") }
                 layer = Dropout(ratio: r, seed: seed &+ UInt64(i))
-            } else if tok.hasPrefix("fc") {
+            } else if name.hasPrefix("fc") {
                 guard let n = number(after: "fc"), n > 0 else { throw bad("expected fc<N>") }
+                let bias = !flag("nobias")
+                let scale = try value("scale", default: 1, valid: { $0 > 0 }, range: "a number > 0")
                 try addWeights(Double(shape.reduce(1, *)) * Double(n), bad)
                 if shape.count > 1 { layers.append(Flatten()); shape = [shape.reduce(1, *)] }
-                layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng)
-            } else if tok.hasPrefix("conv") {
-                let (k, r, s, p) = try Network.parseConv(tok).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
+                layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng, bias: bias, scale: scale)
+            } else if name.hasPrefix("conv") {
+                let (k, r, s, p) = try Network.parseConv(name).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
                 guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
                 let pad = p ?? r / 2
                 try addWeights(Double(shape[0]) * Double(r * r) * Double(k), bad)
                 guard shape[1] + 2 * pad >= r, shape[2] + 2 * pad >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
-                layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng)
+                layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng,
+                               dirac: flag("dirac"), bias: !flag("nobias"))
             } else {
                 throw bad("unknown layer")
             }
+            guard options.isEmpty else { throw bad("\(name) has no option \(quote(options[0])) (or it is repeated)") }
             shape = layer.outputShape(shape)
             guard shape.allSatisfy({ $0 >= 1 }) else { throw bad("gives output \(shape): no pixels left") }
             activations += Double(shape.reduce(1, *))

@@ -1,14 +1,16 @@
 import Foundation
 
-/// The course's update rules (section 5.5, formulas 39–55) with their default hyper-parameters.
-/// Each keeps its state per parameter, in the order `step` receives them.
+/// The course's update rules (section 5.5, formulas 39–55) with their default hyper-parameters,
+/// and Nesterov momentum (airbench's). Each keeps its state per parameter, in the order `step`
+/// receives them.
 public enum OptimizerKind: String, CaseIterable, Sendable {
-    case sgd, momentum, adagrad, rmsprop, adadelta, adam
+    case sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam
 
-    /// The course's recommended learning rate (AdaDelta has none: it is the scale of its step).
+    /// The course's recommended learning rate (AdaDelta has none: it is the scale of its step);
+    /// Nesterov momentum takes momentum's.
     public var defaultLearningRate: Float {
         switch self {
-        case .sgd, .momentum, .rmsprop: return 0.01
+        case .sgd, .momentum, .nesterov, .rmsprop: return 0.01
         case .adagrad, .adam: return 0.001
         case .adadelta: return 1
         }
@@ -19,7 +21,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 public struct OptimizerConfig: Sendable, Equatable {
     public var kind: OptimizerKind
     public var learningRate: Float
-    /// Momentum α (0.9), RMSProp/AdaDelta ρ (0.99 / 0.95), Adam β₁ (0.9).
+    /// Momentum α (0.9, Nesterov too), RMSProp/AdaDelta ρ (0.99 / 0.95), Adam β₁ (0.9).
     public var beta1: Float
     /// Adam β₂ (0.999).
     public var beta2: Float
@@ -29,9 +31,16 @@ public struct OptimizerConfig: Sendable, Equatable {
     public var weightDecay: Float
     /// L1 penalty λ: adds λ·sign(W) to the gradient of weights.
     public var l1: Float
+    /// The learning rate of BN biases β relative to the rest (airbench's `bias_scaler` 64): their
+    /// gradient is multiplied by it, the weight decay added to it is not, so that their decay per
+    /// step stays that of the weights, as in airbench.
+    public var bnBiasScale: Float
+    /// Whether BN biases β take the weight decay too (airbench decays every parameter; the course
+    /// only weights).
+    public var bnBiasDecay: Bool
 
     public init(_ kind: OptimizerKind, learningRate: Float? = nil, beta1: Float? = nil, beta2: Float? = nil,
-                epsilon: Float? = nil, weightDecay: Float = 0, l1: Float = 0) {
+                epsilon: Float? = nil, weightDecay: Float = 0, l1: Float = 0, bnBiasScale: Float = 1, bnBiasDecay: Bool = false) {
         self.kind = kind
         self.learningRate = learningRate ?? kind.defaultLearningRate
         let defaultBeta1: Float
@@ -45,13 +54,15 @@ public struct OptimizerConfig: Sendable, Equatable {
         self.epsilon = epsilon ?? (kind == .adadelta ? 1e-6 : 1e-8)
         self.weightDecay = weightDecay
         self.l1 = l1
+        self.bnBiasScale = bnBiasScale
+        self.bnBiasDecay = bnBiasDecay
     }
 }
 
 /// Applies one update to every parameter from its `grad`.
 public final class Optimizer {
     public let config: OptimizerConfig
-    private var state1 = [[Float]]()   // ΔW (momentum), h (AdaGrad, RMSProp, AdaDelta), m (Adam)
+    private var state1 = [[Float]]()   // ΔW (momentum), v (Nesterov), h (AdaGrad, RMSProp, AdaDelta), m (Adam)
     private var state2 = [[Float]]()   // s (AdaDelta), v (Adam); empty arrays for the others
     /// Steps taken (Adam's t).
     public private(set) var t = 0
@@ -90,13 +101,15 @@ public final class Optimizer {
         let c = config
         let bias1 = 1 - pow(c.beta1, Float(t)), bias2 = 1 - pow(c.beta2, Float(t))
         for (k, p) in params.enumerated() {
-            let wd = p.decays ? c.weightDecay : 0, l1 = p.decays ? c.l1 : 0
+            let decays = p.decays || (p.isBatchNormBias && c.bnBiasDecay)
+            let wd = decays ? c.weightDecay : 0, l1 = p.decays ? c.l1 : 0
+            let scale = p.isBatchNormBias ? c.bnBiasScale : 1
             p.value.withUnsafeMutableBufferPointer { w in
             p.grad.withUnsafeBufferPointer { g in
             state1[k].withUnsafeMutableBufferPointer { s1 in
             state2[k].withUnsafeMutableBufferPointer { s2 in
                 for i in 0 ..< w.count {
-                    var gi = g[i]
+                    var gi = scale * g[i]
                     if wd != 0 { gi += wd * w[i] }
                     if l1 != 0 { gi += l1 * (w[i] > 0 ? 1 : w[i] < 0 ? -1 : 0) }
                     switch c.kind {
@@ -105,6 +118,11 @@ public final class Optimizer {
                     case .momentum:  // (40, 41)
                         s1[i] = c.beta1 * s1[i] - lr * gi
                         w[i] += s1[i]
+                    case .nesterov:
+                        // PyTorch's form, which airbench uses: v ← αv + g, W −= η(g + αv). v holds
+                        // gradients, not steps, so a change of η applies to the whole step at once.
+                        s1[i] = c.beta1 * s1[i] + gi
+                        w[i] -= lr * (gi + c.beta1 * s1[i])
                     case .adagrad:  // (42, 43)
                         s1[i] += gi * gi
                         w[i] -= lr * gi / s1[i].squareRoot()
@@ -139,8 +157,12 @@ public enum Schedule: Sendable, Equatable {
     case cosine
     /// Linear warm-up from base/25 to base over the first `warmup` fraction, then cosine to base/1e4.
     case oneCycle(warmup: Float)
+    /// airbench's triangle: linear from start·base to base at the `peak` fraction of the steps,
+    /// then linear to end·base at the last step.
+    case triangle(start: Float, peak: Float, end: Float)
 
-    /// Parses `constant`, `step[:every=E:gamma=G]`, `cosine`, `onecycle[:warmup=W]`.
+    /// Parses `constant`, `step[:every=E:gamma=G]`, `cosine`, `onecycle[:warmup=W]`,
+    /// `triangle[:start=S:peak=P:end=E]`.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":").map(String.init)
         var kv = [String: Float]()
@@ -149,8 +171,9 @@ public enum Schedule: Sendable, Equatable {
             guard f.count == 2, let v = Float(f[1]) else { throw NetError("schedule parameter '\(p)' is not key=value") }
             kv[String(f[0])] = v
         }
-        let usage = "use constant, step[:every=10:gamma=0.1], cosine or onecycle[:warmup=0.2]"
-        let allowed: [String: Set<String>] = ["constant": [], "cosine": [], "step": ["every", "gamma"], "onecycle": ["warmup"]]
+        let usage = "use constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2] or triangle[:start=0.2:peak=0.23:end=0.07]"
+        let allowed: [String: Set<String>] = ["constant": [], "cosine": [], "step": ["every", "gamma"], "onecycle": ["warmup"],
+                                              "triangle": ["start", "peak", "end"]]
         guard let name = parts.first, let keys = allowed[name] else { throw NetError("unknown schedule '\(text)': \(usage)") }
         if let bad = kv.keys.first(where: { !keys.contains($0) }) { throw NetError("schedule '\(text)' has no parameter '\(bad)': \(usage)") }
         switch name {
@@ -163,6 +186,12 @@ public enum Schedule: Sendable, Equatable {
             let warmup = kv["warmup"] ?? 0.2
             guard warmup >= 0, warmup < 1 else { throw NetError("onecycle schedule: warmup must be in [0, 1)") }
             self = .oneCycle(warmup: warmup)
+        case "triangle":
+            // airbench94's numbers.
+            let start = kv["start"] ?? 0.2, peak = kv["peak"] ?? 0.23, end = kv["end"] ?? 0.07
+            guard peak > 0, peak < 1 else { throw NetError("triangle schedule: peak must be in (0, 1)") }
+            guard start >= 0, start <= 1, end >= 0, end <= 1 else { throw NetError("triangle schedule: start and end must be in [0, 1]") }
+            self = .triangle(start: start, peak: peak, end: end)
         case "cosine": self = .cosine
         default: self = .constant
         }
@@ -174,6 +203,7 @@ public enum Schedule: Sendable, Equatable {
         case .step(let e, let g): return "step:every=\(e):gamma=\(g)"
         case .cosine: return "cosine"
         case .oneCycle(let w): return "onecycle:warmup=\(w)"
+        case .triangle(let s, let p, let e): return "triangle:start=\(s):peak=\(p):end=\(e)"
         }
     }
 
@@ -190,6 +220,9 @@ public enum Schedule: Sendable, Equatable {
             if progress < warmup { return base / 25 + (base - base / 25) * progress / warmup }
             let q = (progress - warmup) / max(1e-6, 1 - warmup)
             return base / 1e4 + (base - base / 1e4) * 0.5 * (1 + cos(Float.pi * q))
+        case .triangle(let start, let peak, let end):
+            if progress < peak { return base * (start + (1 - start) * progress / peak) }
+            return base * (1 + (end - 1) * (progress - peak) / (1 - peak))
         }
     }
 }

@@ -80,7 +80,7 @@ public final class WeightAverage {
         for bn in norms {
             for i in 0 ..< bn.channels { bn.runningMean.value[i] = 0; bn.runningVar.value[i] = 0 }
         }
-        defer { for bn in norms { bn.momentum = BatchNorm.trainingMomentum } }
+        defer { for bn in norms { bn.momentum = bn.trainingMomentum } }
         for k in 0 ..< batches {
             // Weight 1/(k+1) for batch k keeps the running values the mean of batches 0...k.
             for bn in norms { bn.momentum = 1 / Float(k + 1) }

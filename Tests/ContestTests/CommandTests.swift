@@ -109,6 +109,23 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try validation("whole").count, 2)
     }
 
+    func testCifarFastTrainsWithItsRecipeUnlessAnOptionOverridesIt() throws {
+        guard (try? Dataset.cifar10.folder(root: root)) != nil else { throw XCTSkip("no CIFAR-10 under \(root)") }
+        // One step of 300 images: the recipe's batch of 1024 takes them all.
+        let base = ["train", "--data", root, "--dataset", "cifar10", "--net", "cifar-fast", "--train-limit", "300", "--epochs", "1",
+                    "--validation", "100"]
+        let recipe = try cli(base + ["--out", dir + "/recipe.npz"])
+        XCTAssertTrue(recipe.contains("nesterov lr 1.5 triangle:start=0.2:peak=0.23:end=0.07, batch 1024, BN bias lr ×64.0, BN biases decay, "
+                                      + "augment crop:pad=2:mode=reflect,flip:p=0.5, smoothing 0.2"), recipe)
+        let model = try ModelFile.load(dir + "/recipe.npz")
+        XCTAssertTrue(model.meta.contains("\"initializer\":\"uniform\"") && model.meta.contains("\"beta1\":0.85"), model.meta)
+        XCTAssertTrue(model.network.buffers.contains { $0.name == "0.whiten.W" && $0.value.contains { $0 != 0 } }, "fitted and saved")
+        let mine = try cli(base + ["--batch", "256", "--optimizer", "momentum", "--no-bn-bias-decay", "--augment", "crop:pad=2,flip",
+                                   "--out", dir + "/mine.npz"])
+        XCTAssertTrue(mine.contains("momentum lr 0.375 triangle:start=0.2:peak=0.23:end=0.07, batch 256, BN bias lr ×64.0, "
+                                    + "augment crop:pad=2:mode=zero,flip:p=0.5, smoothing 0.2"), mine)
+    }
+
     func testSameSeedSameModel() throws {
         let a = try ModelFile.load(try trainSmall("a", seed: 5)).network
         let b = try ModelFile.load(try trainSmall("b", seed: 5)).network

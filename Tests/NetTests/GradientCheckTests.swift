@@ -62,8 +62,65 @@ final class GradientCheckTests: XCTestCase {
 
     func testActivations() {
         check("sigmoid", Sigmoid(), input: [3, 11])
+        check("gelu", GELU(), input: [3, 11])
         check("relu", ReLU(), input: [3, 2, 5, 5])
         check("relu, SIMD blocks and a tail", ReLU(), input: [3, 37])
+    }
+
+    func testGELUExactFormOnBothSidesOfZeroAndInItsTails() {
+        check("gelu, SIMD blocks and a tail", GELU(), input: [3, 37])
+        check("gelu on an image", GELU(), input: [2, 3, 4, 5])
+        // Against erf in Double, across the range where x·Φ(x) bends.
+        let grid = (0 ... 160).map { Float($0 - 80) / 10 }
+        let exact = GELU().forward(Tensor(shape: [1, grid.count], data: grid), training: false)
+        for (x, y) in zip(grid, exact.data) {
+            XCTAssertEqual(Double(y), Double(x) * 0.5 * (1 + erf(Double(x) / 2.squareRoot())), accuracy: 3e-7 * max(1, Double(abs(x))), "gelu(\(x))")
+        }
+        // Far out: y ≈ x with slope 1, and y ≈ 0 with slope 0, without overflow or NaN.
+        let gelu = GELU()
+        let x = Tensor(shape: [1, 4], data: [-40, -9, 9, 40])
+        let y = gelu.forward(x, training: true)
+        let dx = gelu.backward(Tensor(shape: [1, 4], data: [1, 1, 1, 1]), needInputGrad: true)
+        for (i, (yi, di)) in [(0, 0), (0, 0), (9, 1), (40, 1)].enumerated() {
+            XCTAssertEqual(y.data[i], Float(yi), accuracy: 1e-6)
+            XCTAssertEqual(dx.data[i], Float(di), accuracy: 1e-6)
+        }
+    }
+
+    func testAffineWithoutBiasAndWithScaledOutputs() {
+        var rng = SeededRNG(seed: 21)
+        let fc = Affine(inputs: 13, outputs: 7, initializer: .uniform, rng: &rng, bias: false, scale: 1.0 / 9)
+        XCTAssertEqual(fc.params.map(\.name), ["W"])
+        check("fc7:nobias:scale=1/9", fc, input: [5, 13])
+        check("fc3:scale=2.5 with bias", Affine(inputs: 6, outputs: 3, initializer: .he, rng: &rng, scale: 2.5), input: [4, 6])
+    }
+
+    func testConvolutionWithDiracStartAndWithoutBias() {
+        var rng = SeededRNG(seed: 22)
+        for (c, k, hw) in [(2, 5, 6), (16, 8, 5)] {  // im2col, then Winograd
+            let conv = Conv2D(inChannels: c, filters: k, size: 3, stride: 1, pad: 1, initializer: .uniform, rng: &rng, dirac: true, bias: false)
+            XCTAssertEqual(conv.params.map(\.name), ["W"])
+            check("conv\(k):dirac:nobias on C\(c)", conv, input: [2, c, hw, hw])
+        }
+    }
+
+    func testPatchWhiteningPassesTheInputGradientThroughItsFrozenFilters() {
+        var rng = SeededRNG(seed: 23)
+        let whitening = PatchWhitening(inChannels: 2, size: 2, rng: &rng)
+        whitening.fit(randomTensor([6, 2, 5, 5], &rng))
+        XCTAssertTrue(whitening.params.isEmpty, "frozen: nothing for an optimizer")
+        check("whiten (2×2, 2 channels)", whitening, input: [2, 2, 5, 6])
+    }
+
+    func testBatchNormWithoutScaleAndWithItsOwnMomentum() {
+        let bn = BatchNorm(channels: 3, scaled: false, momentum: 0.4)
+        XCTAssertEqual(bn.params.map(\.name), ["beta"])
+        check("bn:noscale:momentum=0.4", bn, input: [4, 3, 2, 5])
+        // running ← 0.6·running + 0.4·batch (unbiased variance), from 0 and 1.
+        let fresh = BatchNorm(channels: 1, scaled: false, momentum: 0.4)
+        _ = fresh.forward(Tensor(shape: [4, 1], data: [1, 2, 3, 6]), training: true)
+        XCTAssertEqual(fresh.runningMean.value[0], 0.4 * 3, accuracy: 1e-6)
+        XCTAssertEqual(fresh.runningVar.value[0], 0.6 + 0.4 * 14 / 3, accuracy: 1e-5)
     }
 
     func testBatchNormAfterAffineAndPerChannel() {
@@ -224,9 +281,21 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testWholeNetworkBackward() throws {
-        let net = try Network(spec: "conv4s2-bn-relu-pool-conv3x3p0-relu-fc6-bn-sigmoid-fc3", inputShape: [2, 11, 11], classes: 3, seed: 11)
+        try checkWholeNetwork("conv4s2-bn-relu-pool-conv3x3p0-relu-fc6-bn-sigmoid-fc3")
+    }
+
+    func testWholeAirbenchStyleNetworkBackward() throws {
+        // Every layer and option of the recipe. (The whitening's input gradient is checked on its own above: a
+        // convolution before it would be checked through its amplified directions, where steps of h cross the pools' kinks.)
+        try checkWholeNetwork("whiten-gelu-conv6:dirac:nobias-pool-bn:noscale:momentum=0.4-gelu-"
+                              + "conv6:dirac:nobias-bn:noscale:momentum=0.4-gelu-pool3-fc3:nobias:scale=0.11111111", fit: true)
+    }
+
+    func checkWholeNetwork(_ spec: String, fit: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+        let net = try Network(spec: spec, inputShape: [2, 11, 11], classes: 3, seed: 11)
         var rng = SeededRNG(seed: 12)
         let x = randomTensor([3, 2, 11, 11], &rng)
+        if fit { net.fitWhitening(x) }
         let t = SoftmaxCrossEntropy.oneHot([0, 2, 1], classes: 3)
         let loss = SoftmaxCrossEntropy(smoothing: 0.1)
         net.backward(loss.lossAndGradient(logits: net.forward(x, training: true), targets: t).grad)
@@ -241,9 +310,9 @@ final class GradientCheckTests: XCTestCase {
                 let numeric = (up - down) / (2 * Double(h))
                 let err = abs(numeric - Double(analytic[i])) / max(2e-3, abs(numeric) + abs(Double(analytic[i])))
                 worst = max(worst, err)
-                XCTAssertLessThan(err, 5e-2, "\(p.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)")
+                XCTAssertLessThan(err, 5e-2, "\(p.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)", file: file, line: line)
             }
         }
-        print("gradient check whole network: worst relative error \(String(format: "%.2e", worst))")
+        print("gradient check whole network \(spec): worst relative error \(String(format: "%.2e", worst))")
     }
 }

@@ -23,6 +23,51 @@ final class NetworkTests: XCTestCase {
         XCTAssertNil(Network.presetName(of: "fc-sigmoid-fc10"))
     }
 
+    func testCifarFastIsAirbench94sNet() throws {
+        let net = try Network(spec: "cifar-fast", inputShape: [3, 32, 32], classes: 10, seed: 1)
+        // airbench94's 1,971,328 trained parameters (whitening frozen, BN biases only, no conv or fc bias).
+        XCTAssertEqual(net.parameterCount, 1_971_328)
+        XCTAssertEqual(net.layers.filter { $0 is GELU }.count, 7)
+        XCTAssertEqual((net.layers.first as? PatchWhitening)?.outputShape([3, 32, 32]), [24, 31, 31])
+        let convs = net.layers.compactMap { $0 as? Conv2D }
+        XCTAssertEqual(convs.map(\.filters), [64, 64, 256, 256, 256, 256])
+        XCTAssertTrue(convs.allSatisfy { $0.dirac && !$0.hasBias })
+        XCTAssertTrue(net.layers.compactMap { $0 as? BatchNorm }.allSatisfy { !$0.scaled && $0.trainingMomentum == 0.4 })
+        let fc = try XCTUnwrap(net.layers.last as? Affine)
+        XCTAssertEqual(fc.inputs, 256)
+        XCTAssertFalse(fc.hasBias)
+        XCTAssertEqual(fc.scale, Float(1) / 9)
+        XCTAssertNotNil(TrainingRecipe.forPreset("cifar-fast"))
+        XCTAssertNil(TrainingRecipe.forPreset("cifar-small"))
+        XCTAssertEqual(TrainingRecipe.airbench94.learningRate(batch: 512), 0.75)
+    }
+
+    func testLayerOptionsRoundTripThroughTheirSpecs() throws {
+        let spec = "conv8x2p0:dirac:nobias-bn:noscale:momentum=0.4-gelu-conv4:nobias-bn:momentum=0.5-relu-pool-fc10:nobias:scale=0.5"
+        let net = try Network(spec: spec, inputShape: [3, 9, 9], classes: 10, seed: 1)
+        XCTAssertEqual(net.layers.map(\.spec).joined(separator: "-"), spec.replacingOccurrences(of: "fc10", with: "flatten-fc10"))
+        XCTAssertEqual(net.params.map(\.name), ["0.conv8x2p0:dirac:nobias.W", "1.bn:noscale:momentum=0.4.beta", "3.conv4:nobias.W",
+                                                "4.bn:momentum=0.5.gamma", "4.bn:momentum=0.5.beta", "8.fc10:nobias:scale=0.5.W"])
+        // A dirac start passes channel k through filter k's centre tap: conv8 on 3 channels copies them.
+        let conv = try XCTUnwrap(net.layers[0] as? Conv2D)
+        XCTAssertEqual(conv.W.value[0 ..< 12], [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])  // 2×2: the centre is (1, 1)
+        XCTAssertEqual(conv.W.value[12 ..< 24], [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+        XCTAssertNotEqual(conv.W.value[36 ..< 48], [Float](repeating: 0, count: 12)[...], "filters past C keep their random start")
+        // The option draws every filter, so the layers after it start as without it.
+        let plain = try Network(spec: "conv8x2p0:nobias-bn:noscale:momentum=0.4-gelu-conv4:nobias-bn:momentum=0.5-relu-pool-fc10:nobias:scale=0.5",
+                                inputShape: [3, 9, 9], classes: 10, seed: 1)
+        XCTAssertEqual(plain.params[2].value, net.params[2].value)
+        XCTAssertEqual(plain.params[0].value[36...], net.params[0].value[36...])
+        for (bad, expected) in [("bn:bogus-fc10", "bn has no option 'bogus'"), ("bn:noscale:noscale-fc10", "or it is repeated"),
+                                ("bn:momentum=0-fc10", "momentum must be in (0, 1]"), ("fc10:scale=nan", "scale must be a number > 0"),
+                                ("relu:dirac-fc10", "relu has no option"), ("conv4:-fc10", "has no option ''"),
+                                ("whiten0-fc10", "expected whiten")] {
+            XCTAssertThrowsError(try Network(spec: bad, inputShape: [3, 9, 9], classes: 10, seed: 1)) { e in
+                XCTAssertTrue("\(e)".contains(expected) && "\(e)".contains(":noscale"), "\(bad): \(e)")
+            }
+        }
+    }
+
     func testBadSpecsSayWhatIsWrongAndTeachTheGrammar() {
         for (spec, expected) in [("conv32-bogus-fc10", "unknown layer"), ("conv32-fc7", "must be fc10"),
                                  ("conv32p4611686018427387904-fc10", "expected conv"), ("conv32x4000-fc10", "limit of 2^28"),

@@ -54,6 +54,49 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(bias.value[0], 0.5)
     }
 
+    func testNesterovInPyTorchsForm() {
+        // v ← αv + g, W −= η(g + αv), g = 0.2 both steps, α 0.9, η 0.1:
+        // v = 0.2, W = 0.5 − 0.1(0.2 + 0.18); then v = 0.38, W −= 0.1(0.2 + 0.342).
+        let p = param(0.5, grad: 0.2)
+        let o = Optimizer(OptimizerConfig(.nesterov, learningRate: 0.1))
+        o.step([p], lr: 0.1)
+        XCTAssertEqual(p.value[0], 0.5 - 0.038, accuracy: 1e-7)
+        o.step([p], lr: 0.1)
+        XCTAssertEqual(p.value[0], 0.5 - 0.038 - 0.0542, accuracy: 1e-6)
+        XCTAssertEqual(OptimizerConfig(.nesterov).beta1, 0.9)
+    }
+
+    func testBatchNormBiasesTakeTheirOwnRateButTheWeightsDecay() {
+        func bnBias(_ w: Float, grad g: Float) -> Param {
+            let p = Param(name: "beta", shape: [1], value: [w], decays: false, isBatchNormBias: true)
+            p.grad = [g]
+            return p
+        }
+        let weight = param(0.5, grad: 0.2), bias = bnBias(0.5, grad: 0.2), other = param(0.5, grad: 0.2, decays: false)
+        let config = OptimizerConfig(.sgd, learningRate: 0.1, weightDecay: 0.01, bnBiasScale: 64, bnBiasDecay: true)
+        Optimizer(config).step([weight, bias, other], lr: 0.1)
+        XCTAssertEqual(weight.value[0], 0.5 - 0.1 * (0.2 + 0.01 * 0.5), accuracy: 1e-7)
+        XCTAssertEqual(bias.value[0], 0.5 - 0.1 * (64 * 0.2 + 0.01 * 0.5), accuracy: 1e-6, "gradient × 64, decay as the weights'")
+        XCTAssertEqual(other.value[0], 0.5 - 0.1 * 0.2, accuracy: 1e-7, "other biases neither scaled nor decayed")
+        let plain = bnBias(0.5, grad: 0.2)
+        Optimizer(OptimizerConfig(.sgd, learningRate: 0.1, weightDecay: 0.01)).step([plain], lr: 0.1)
+        XCTAssertEqual(plain.value[0], 0.5 - 0.1 * 0.2, accuracy: 1e-7, "by default a BN bias is an ordinary bias")
+    }
+
+    func testTriangleScheduleIsAirbenchs() throws {
+        let t = try Schedule(parsing: "triangle")
+        XCTAssertEqual(t, .triangle(start: 0.2, peak: 0.23, end: 0.07))
+        XCTAssertEqual(try Schedule(parsing: t.description), t)
+        XCTAssertEqual(t.rate(base: 2, step: 0, totalSteps: 100, stepsPerEpoch: 10), 0.4, accuracy: 1e-6)
+        XCTAssertEqual(t.rate(base: 2, step: 23, totalSteps: 100, stepsPerEpoch: 10), 2, accuracy: 1e-6)
+        XCTAssertEqual(t.rate(base: 2, step: 10, totalSteps: 100, stepsPerEpoch: 10), 2 * (0.2 + 0.8 * 10 / 23), accuracy: 1e-6)
+        XCTAssertEqual(t.rate(base: 2, step: 100, totalSteps: 100, stepsPerEpoch: 10), 0.14, accuracy: 1e-6)
+        XCTAssertEqual(t.rate(base: 2, step: 50, totalSteps: 100, stepsPerEpoch: 10), 2 * (1 - 0.93 * 27 / 77), accuracy: 1e-6)
+        for bad in ["triangle:peak=0", "triangle:peak=1", "triangle:start=-1", "triangle:end=nan", "triangle:top=0.5"] {
+            XCTAssertThrowsError(try Schedule(parsing: bad), bad)
+        }
+    }
+
     func testSchedules() throws {
         let base: Float = 0.1
         XCTAssertEqual(Schedule.constant.rate(base: base, step: 50, totalSteps: 100, stepsPerEpoch: 10), 0.1)

@@ -80,7 +80,7 @@ final class WeightAverageTests: XCTestCase {
         XCTAssertEqual(bn.runningMean.value[1], 16, accuracy: 1e-4)
         XCTAssertEqual(bn.runningVar.value[0], 5, accuracy: 1e-4)
         XCTAssertEqual(bn.runningVar.value[1], 740.0 / 3, accuracy: 1e-2)
-        XCTAssertEqual(bn.momentum, BatchNorm.trainingMomentum, "the training momentum is back")
+        XCTAssertEqual(bn.momentum, bn.trainingMomentum, "the training momentum is back")
         let trained = try XCTUnwrap(net.layers[0] as? BatchNorm)
         XCTAssertEqual(trained.runningMean.value, [0, 0], "the trained network's statistics are not touched")
         XCTAssertEqual(trained.runningVar.value, [1, 1])

@@ -1,0 +1,56 @@
+/// The training hyper-parameters that travel with a preset: `le4nn train --net cifar-fast` uses
+/// its recipe for every option the command line does not give. Presets without one train with the
+/// command's own defaults.
+public struct TrainingRecipe: Sendable, Equatable {
+    /// The update rule.
+    public var optimizer: OptimizerKind
+    /// The learning rate for a batch of 1024 images; another batch size B gets B/1024 of it, since
+    /// the loss is the batch mean (airbench states its rate per 1024 examples).
+    public var learningRatePer1024: Float
+    /// Momentum α.
+    public var beta1: Float
+    /// λ added to the gradient (of the batch-mean loss) as λ·W.
+    public var weightDecay: Float
+    /// `OptimizerConfig.bnBiasScale` and `bnBiasDecay`.
+    public var bnBiasScale: Float
+    public var bnBiasDecay: Bool
+    /// A `Schedule` spelling.
+    public var schedule: String
+    /// Minibatch size and epochs.
+    public var batch: Int
+    public var epochs: Int
+    /// Label smoothing ε.
+    public var smoothing: Float
+    /// How the weights the recipe's net does not set itself are drawn.
+    public var initializer: Initializer
+    /// Training images held out for validation.
+    public var validation: Int
+    /// An `--augment` spelling (parsed by the Augment module).
+    public var augment: String
+
+    /// The learning rate for batches of `batch` images.
+    public func learningRate(batch: Int) -> Float { learningRatePer1024 * Float(batch) / 1024 }
+
+    /// The recipe of preset `name`, if it has one.
+    public static func forPreset(_ name: String) -> TrainingRecipe? {
+        name == "cifar-fast" ? airbench94 : nil
+    }
+
+    /// airbench94's hyper-parameters (Jordan 2024, arXiv 2404.00498; its `hyp` table) in le4nn's
+    /// units. airbench sums the loss over the batch and gives PyTorch's SGD the rate
+    /// 11.5 / (1024·(1 + 1/(1 − 0.85))) and the decay 0.0153·B/11.5 per summed loss; le4nn
+    /// averages the loss, so the same steps take the rate B times larger, 1.5 at B = 1024, and the
+    /// decay B times smaller, 0.0153/11.5 whatever B. BN biases: rate × 64, weight decay like
+    /// every other parameter. Label smoothing 0.2.
+    ///
+    /// Differences: 10 epochs, not 9.9 (le4nn counts whole epochs; the last batch of an epoch is
+    /// not dropped either, so 490 steps instead of 476); augmentation is random crop with reflected
+    /// padding 2 and random flips, a stand-in for airbench's reflected translation and alternating
+    /// flip; no test-time augmentation or Lookahead weight averaging (airbench's "ema"); and every
+    /// training image is used (validation 0), as airbench does, so `evaluate` on the test set
+    /// measures the model.
+    public static let airbench94 = TrainingRecipe(
+        optimizer: .nesterov, learningRatePer1024: 1.5, beta1: 0.85, weightDecay: 0.0153 / 11.5, bnBiasScale: 64,
+        bnBiasDecay: true, schedule: "triangle:start=0.2:peak=0.23:end=0.07", batch: 1024, epochs: 10, smoothing: 0.2,
+        initializer: .uniform, validation: 0, augment: "crop:pad=2:mode=reflect,flip")
+}
