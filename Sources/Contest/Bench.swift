@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Option(help: "Preset or spec (see below).") var net: String = "mnist-small"
-    @Option(help: "Input shape C,H,W (default: 1,28,28, or 3,32,32 for the cifar presets).") var input: String?
+    @Option(help: "Input shape C,H,W (default: the images a preset is built for, else 1,28,28).") var input: String?
     @Option(help: "Training batch size.") var batch: Int = 100
     @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
     @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             let v = s.split(separator: ",").compactMap { Int($0) }
             guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw ValidationError("--input wants C,H,W such as 3,32,32") }
             return v
-        } ?? (net.hasPrefix("cifar") ? Dataset.cifar10 : Dataset.mnist).imageShape
+        } ?? (Network.presets.first { $0.name == net }?.images ?? .mnist).imageShape
         let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
         try network.checkMemory(batch: batch)
         let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)

@@ -157,13 +157,3 @@ func classHistogram(_ counts: [Int]) -> String {
 func byteCount(_ n: Int) -> String {
     n < 1000 ? "\(n) bytes" : n < 1_000_000 ? String(format: "%.1f kB", Double(n) / 1e3) : String(format: "%.1f MB", Double(n) / 1e6)
 }
-
-/// Writes one line to standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
-}
-
-/// Writes one warning line to standard error: the command goes on, but its result may not be what was meant.
-func printWarning(_ message: String) {
-    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
-}

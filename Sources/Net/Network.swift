@@ -11,16 +11,17 @@ public final class Network {
     /// Canonical spec (presets expanded).
     public let spec: String
 
-    /// Named presets and what they expand to.
-    public static let presets: [(name: String, spec: String, about: String)] = [
-        ("mlp", "fc100-sigmoid-fc10", "the course's 3-layer net, 784 → M sigmoid → 10 (mlp80: M = 80)"),
+    /// Named presets: what they expand to, what they are for, and the images they are built for
+    /// (`bench` takes its input shape from it).
+    public static let presets: [(name: String, spec: String, about: String, images: Dataset)] = [
+        ("mlp", "fc100-sigmoid-fc10", "the course's 3-layer net, 784 → M sigmoid → 10 (mlp80: M = 80)", .mnist),
         ("mnist-small", "conv32-bn-relu-pool-conv64-bn-relu-pool-fc128-bn-relu-drop0.5-fc10",
-         "two conv blocks for 28×28 digits"),
+         "two conv blocks for 28×28 digits", .mnist),
         ("cifar-small", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-conv128-bn-relu-conv128-bn-relu-pool-fc10",
-         "three double-conv blocks for 32×32 colour images"),
+         "three double-conv blocks for 32×32 colour images", .cifar10),
         ("digits", "conv32-bn-relu-conv32-bn-relu-pool-conv64-bn-relu-conv64-bn-relu-pool-fc256-bn-relu-drop0.4-fc10",
-         "VGG-style double convs and a wider head, the contest's member net"),
-        ("cifar-fast", airbench94, "airbench94 for 32×32 colour images; train uses its recipe"),
+         "VGG-style double convs and a wider head, the contest's member net", .mnist),
+        ("cifar-fast", airbench94, "airbench94 for 32×32 colour images; train uses its recipe", .cifar10),
     ]
 
     /// airbench94 (Jordan 2024, arXiv 2404.00498): patch whitening, three blocks
@@ -285,26 +286,14 @@ public final class Network {
 
     // x: [B, C, H, W] → logits: [B, classes]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        if training {
-            var x = x, i = 0
-            while i < layers.count {
-                if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
-                    x = bn.forward(x, training: true, relu: true)
-                    i += 2
-                } else {
-                    x = layers[i].forward(x, training: true)
-                    i += 1
-                }
-            }
-            return x
-        }
-        guard x.batch > Network.inferenceSlice else { return infer(x) }
+        if training { return pass(x, training: true) }
+        guard x.batch > Network.inferenceSlice else { return pass(x, training: false) }
         // Inference of a large batch goes slice by slice: each layer's output then stays in cache
         // for the next layer (a 1000-image batch of conv32 outputs alone is 100 MB).
         var out = [Float](), shape = [Int]()
         for start in stride(from: 0, to: x.batch, by: Network.inferenceSlice) {
             let n = min(Network.inferenceSlice, x.batch - start)
-            let y = infer(Tensor(shape: [n] + x.shape.dropFirst(), data: Array(x.data[start * x.itemSize ..< (start + n) * x.itemSize])))
+            let y = pass(Tensor(shape: [n] + x.shape.dropFirst(), data: Array(x.data[start * x.itemSize ..< (start + n) * x.itemSize])), training: false)
             out += y.data
             shape = y.shape
         }
@@ -318,20 +307,20 @@ public final class Network {
     /// Whether layer i is a BN that runs with the ReLU after it as one step (training and inference).
     func fusesReLU(at i: Int) -> Bool { layers[i] is BatchNorm && i + 1 < layers.count && layers[i + 1] is ReLU }
 
-    /// Inference layer by layer, except that conv-bn and conv-bn-relu run fused (`Conv2D.forward(_:then:relu:)`),
-    /// and so does bn-relu.
-    func infer(_ x: Tensor) -> Tensor {
+    /// The forward pass layer by layer, except that bn-relu runs as one step, and at inference
+    /// conv-bn and conv-bn-relu too (`Conv2D.forward(_:then:relu:)`).
+    func pass(_ x: Tensor, training: Bool) -> Tensor {
         var x = x, i = 0
         while i < layers.count {
-            if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
+            if !training, let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
                 let relu = fusesReLU(at: i + 1)
                 x = conv.forward(x, then: bn, relu: relu)
                 i += relu ? 3 : 2
             } else if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
-                x = bn.forward(x, training: false, relu: true)
+                x = bn.forward(x, training: training, relu: true)
                 i += 2
             } else {
-                x = layers[i].forward(x, training: false)
+                x = layers[i].forward(x, training: training)
                 i += 1
             }
         }
