@@ -36,7 +36,7 @@ struct ContestCommand: ParsableCommand {
 
         A few minutes, 2 small members:
           le4nn contest --data ../shared/data --quick
-        The default ensemble, about 45 minutes on 2 cores:
+        The default ensemble, about 27 minutes on 2 cores (99.70 % on MNIST test):
           le4nn contest --data ../shared/data
         The contest answer, submissions/final.txt:
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
