@@ -30,7 +30,7 @@ struct ContestPlan {
             let prefix = "member-\(s.seed)-"
             let others = files.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".npz") && !$0.hasSuffix(".checkpoint.npz") }
                 .map { "\(work)/\($0)" }.filter { $0 != run.out }.sorted()
-                .compactMap { path -> (String, [String])? in
+                .map { path -> (String, [String]) in
                     guard let r = try? TrainRecord.read(path) else { return (path, ["unreadable"]) }
                     return (path, ContestPlan.differences(r.settings, s))
                 }

@@ -216,10 +216,8 @@ public final class Conv2D: Layer {
                                     col2im(UnsafePointer(cb), dxp.baseAddress! + bi * C * H * Wd, C: C, H: H, W: Wd, OH: OH, OW: OW)
                                 }
                             }
-                            W.grad.withUnsafeMutableBufferPointer { g in
-                                for i in 0 ..< K * CRR { g[i] = pw[i] }
-                                for c in 1 ..< chunks { for i in 0 ..< K * CRR { g[i] += pw[c * K * CRR + i] } }
-                            }
+                            Threads.sumChunks(pw, chunks: chunks, size: K * CRR)
+                            W.grad.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: pw.baseAddress!, count: K * CRR) }
                         }
                     }
                 }

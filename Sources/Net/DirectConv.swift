@@ -39,8 +39,8 @@ enum DirectConv3x3 {
                                             &scratch, p.baseAddress! + chunk * wSize)
                 }
             }
-            for i in 0 ..< wSize { dW[i] = p[i] }
-            for c in 1 ..< chunks { for i in 0 ..< wSize { dW[i] += p[c * wSize + i] } }
+            Threads.sumChunks(p, chunks: chunks, size: wSize)
+            dW.update(from: p.baseAddress!, count: wSize)
         }
     }
 

@@ -118,7 +118,7 @@ struct Winograd {
                     }
                 }
             }
-            for c in 1 ..< chunks { for i in 0 ..< uSize { dup[i] += dup[c * uSize + i] } }
+            Threads.sumChunks(dup, chunks: chunks, size: uSize)
             le4_winograd_filter_grad(tile, outC, inC, dup.baseAddress!, dW)
         }
     }
