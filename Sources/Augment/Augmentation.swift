@@ -74,6 +74,10 @@ protocol ImageAugmentation: Augmentation {
     func scratchCount(_ g: ImageGeometry) -> Int
     /// Draws this image's choices.
     func draw(_ rng: inout SeededRNG, geometry g: ImageGeometry) -> Params
+    /// Draws this image's choices in epoch `epoch`: `lasting` is the image's own stream, the same
+    /// in every epoch, for choices that follow an image from epoch to epoch (alternating flip).
+    /// The default ignores both and calls `draw(_:geometry:)`.
+    func draw(_ rng: inout SeededRNG, lasting: inout SeededRNG, epoch: Int, geometry g: ImageGeometry) -> Params
     /// Applies them to `image: [C, H, W]` in place. `rng` is the same stream after `draw`, for
     /// per-pixel randomness (erasing's fill, elastic's displacement field); `scratch` holds at
     /// least `scratchCount(g)` floats of no particular content.
@@ -84,10 +88,15 @@ protocol ImageAugmentation: Augmentation {
 extension ImageAugmentation {
     func scratchCount(_ g: ImageGeometry) -> Int { 0 }
 
+    func draw(_ rng: inout SeededRNG, lasting: inout SeededRNG, epoch: Int, geometry g: ImageGeometry) -> Params {
+        draw(&rng, geometry: g)
+    }
+
     /// Draws and applies in one go (through an existential: the table's entries are of any type).
-    func augment(_ image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG,
-                 scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
-        apply(draw(&rng, geometry: g), to: image, rng: &rng, scratch: scratch, geometry: g)
+    func augment(_ image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG, lasting: inout SeededRNG,
+                 epoch: Int, scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
+        apply(draw(&rng, lasting: &lasting, epoch: epoch, geometry: g), to: image, rng: &rng, scratch: scratch,
+              geometry: g)
     }
 }
 

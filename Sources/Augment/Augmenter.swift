@@ -54,15 +54,19 @@ public struct Augmenter: Sendable {
     /// for the augmentation with stream index k (``AugmentationTable``: crop 0, flip 1, erasing 2,
     /// cutout 3, mixup's λ 4, affine 5, elastic 6, stroke 7), and mixup's permutation the per-batch
     /// stream `[epoch, step, UInt64.max, 4]`, so results depend only on (seed, epoch, step, i) and,
-    /// for mixup, the batch — never on threads or call order.
+    /// for mixup, the batch — never on threads or call order. Choices that follow an image across
+    /// epochs (alternating flip) come from its lasting stream `[UInt64.max, UInt64.max, images[i], k]`
+    /// (epoch and step −1), where `images` holds each image's index in the training set (empty: its
+    /// batch position i).
     public mutating func apply(x: UnsafeMutableBufferPointer<Float>, targets: UnsafeMutableBufferPointer<Float>,
-                               batch: Int, classes: Int, seed: UInt64, epoch: Int, step: Int) {
+                               batch: Int, classes: Int, seed: UInt64, epoch: Int, step: Int, images: [Int] = []) {
         let g = geometry, n = g.count
         precondition(batch >= 0 && classes >= 0 && x.count >= batch * n && targets.count >= batch * classes,
                      "batch buffers too small")
+        precondition(images.isEmpty || images.count == batch, "one training-set index per image")
         guard batch > 0 else { return }
         if !imageSteps.isEmpty {
-            Self.perImage(imageSteps, g, x: x, batch: batch, seed: seed, epoch: epoch, step: step,
+            Self.perImage(imageSteps, g, x: x, batch: batch, images: images, seed: seed, epoch: epoch, step: step,
                           scratch: &imageScratch, key: &streamKey)
         }
         for s in batchSteps {
@@ -72,15 +76,17 @@ public struct Augmenter: Sendable {
     }
 
     private static func perImage(_ steps: [(augmentation: any ImageAugmentation, stream: UInt64)], _ g: ImageGeometry,
-                                 x: UnsafeMutableBufferPointer<Float>, batch: Int, seed: UInt64, epoch: Int, step: Int,
-                                 scratch: inout [Float], key: inout [UInt64]) {
+                                 x: UnsafeMutableBufferPointer<Float>, batch: Int, images: [Int], seed: UInt64,
+                                 epoch: Int, step: Int, scratch: inout [Float], key: inout [UInt64]) {
         let n = g.count
         scratch.withUnsafeMutableBufferPointer { scratch in
             for i in 0..<batch {
                 let image = UnsafeMutableBufferPointer(rebasing: x[(i * n)..<((i + 1) * n)])
+                let identity = UInt64(truncatingIfNeeded: images.isEmpty ? i : images[i])
                 for s in steps {
                     var r = rng(seed: seed, epoch: epoch, step: step, image: UInt64(i), s.stream, key: &key)
-                    s.augmentation.augment(image, rng: &r, scratch: scratch, geometry: g)
+                    var lasting = rng(seed: seed, epoch: -1, step: -1, image: identity, s.stream, key: &key)
+                    s.augmentation.augment(image, rng: &r, lasting: &lasting, epoch: epoch, scratch: scratch, geometry: g)
                 }
             }
         }

@@ -1,13 +1,22 @@
 import LE4Data
 
-/// Horizontal flip with probability `p`: every row of every channel is mirrored.
-/// Only for colour images (digits must not be mirrored; the parser enforces C == 3).
+/// Horizontal flip: every row of every channel is mirrored. Only for colour images (digits must
+/// not be mirrored; the parser enforces C == 3).
+///
+/// `mode=random` flips each image with probability `p` afresh in every epoch. `mode=alternate`
+/// (airbench's alternating flip, Jordan 2024) draws once per image whether it is flipped in even
+/// epochs, with probability `p`, and flips it the other way in odd epochs: every two epochs the
+/// network sees each image both ways, where independent draws show a quarter of them one way only.
 struct HorizontalFlip: ImageAugmentation {
+    /// Whether the flip is drawn afresh or alternates from epoch to epoch.
+    enum Mode: String, CaseIterable, Sendable { case random, alternate }
+
     static let name = "flip"
-    static let summary = "horizontal mirror, for colour images only"
-    static let parameters: [Parameter<HorizontalFlip>] = [.real("p", \.p, in: .closed(0, 1))]
+    static let summary = "horizontal mirror (random, or alternating per epoch), for colour images only"
+    static let parameters: [Parameter<HorizontalFlip>] = [.real("p", \.p, in: .closed(0, 1)), .choice("mode", \.mode)]
 
     var p: Double
+    var mode = Mode.random
 
     static func defaults(for g: ImageGeometry) -> HorizontalFlip { HorizontalFlip(p: 0.5) }
 
@@ -16,8 +25,16 @@ struct HorizontalFlip: ImageAugmentation {
             + "(these images have \(g.channels) channel\(g.channels == 1 ? "" : "s"))"
     }
 
-    /// Whether this image is flipped.
+    /// Whether this image is flipped (in an even epoch, for `mode=alternate`).
     func draw(_ rng: inout SeededRNG, geometry g: ImageGeometry) -> Bool { rng.nextDouble() < p }
+
+    /// Whether this image is flipped in epoch `epoch`.
+    func draw(_ rng: inout SeededRNG, lasting: inout SeededRNG, epoch: Int, geometry g: ImageGeometry) -> Bool {
+        switch mode {
+        case .random: return draw(&rng, geometry: g)
+        case .alternate: return draw(&lasting, geometry: g) != (epoch % 2 == 1)
+        }
+    }
 
     func apply(_ flipped: Bool, to image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG,
                scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {

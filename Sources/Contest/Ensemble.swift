@@ -58,13 +58,12 @@ struct Ensemble {
         }
     }
 
-    /// Each model's probabilities [N, classes]; with `tta`, averaged over the image and its
-    /// one-pixel shifts in the four directions.
+    /// Each model's probabilities [N, classes]; with `tta`, the weighted mean over ``testTimeViews(of:)``.
     func memberProbabilities(_ set: ImageSet, tta: Bool = false) -> [[Float]] {
-        let views = tta ? [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].map { shifted(set, dx: $0.0, dy: $0.1) } : [set]
+        let views = tta ? testTimeViews(of: set) : [(images: set, weight: Float(1))]
         return networks.map { net in
             var sum = [Float](repeating: 0, count: set.count * net.classes)
-            for v in views { for (i, p) in net.probabilities(v).enumerated() { sum[i] += p / Float(views.count) } }
+            for (v, weight) in views { for (i, p) in net.probabilities(v).enumerated() { sum[i] += weight * p } }
             return sum
         }
     }
@@ -88,21 +87,59 @@ func recordedDataset(meta: String) -> Dataset? {
     return (try? JSONDecoder().decode(Record.self, from: Foundation.Data(meta.utf8))).flatMap { Dataset(rawValue: $0.settings.dataset) }
 }
 
-/// The set with every image moved by (dx, dy) pixels, the uncovered border zero.
-func shifted(_ set: ImageSet, dx: Int, dy: Int) -> ImageSet {
+/// The views test-time augmentation averages, with weights summing to 1. Colour images get
+/// airbench's six (Jordan 2024): the image and its mirror, 1/4 each, and both moved one pixel
+/// up-left and one down-right with reflected borders, 1/8 each. Grey images (digits, which must
+/// not be mirrored) get the image and its one-pixel shifts in the four directions, 1/5 each.
+func testTimeViews(of set: ImageSet) -> [(images: ImageSet, weight: Float)] {
+    guard set.channels == 3 else {
+        return [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].map { (shifted(set, dx: $0.0, dy: $0.1), 0.2) }
+    }
+    let mirror = mirrored(set)
+    var views: [(images: ImageSet, weight: Float)] = [(set, 0.25), (mirror, 0.25)]
+    for d in [-1, 1] {
+        views += [(shifted(set, dx: d, dy: d, reflect: true), 0.125), (shifted(mirror, dx: d, dy: d, reflect: true), 0.125)]
+    }
+    return views
+}
+
+/// The set with every image moved by (dx, dy) pixels (|dx|, |dy| below the side); the uncovered
+/// border is zero, or with `reflect` the image mirrored about its edge pixel.
+func shifted(_ set: ImageSet, dx: Int, dy: Int, reflect: Bool = false) -> ImageSet {
     if dx == 0 && dy == 0 { return set }
     var out = set
     let (H, W) = (set.height, set.width)
+    func source(_ i: Int, _ n: Int) -> Int? {
+        if i >= 0 && i < n { return i }
+        return reflect ? (i < 0 ? -i : 2 * (n - 1) - i) : nil
+    }
     out.pixels.withUnsafeMutableBufferPointer { o in
         set.pixels.withUnsafeBufferPointer { s in
             for plane in 0 ..< set.count * set.channels {
                 let base = plane * H * W
                 for y in 0 ..< H {
                     for x in 0 ..< W {
-                        let sx = x - dx, sy = y - dy
-                        o[base + y * W + x] = sx >= 0 && sx < W && sy >= 0 && sy < H ? s[base + sy * W + sx] : 0
+                        if let sy = source(y - dy, H), let sx = source(x - dx, W) {
+                            o[base + y * W + x] = s[base + sy * W + sx]
+                        } else {
+                            o[base + y * W + x] = 0
+                        }
                     }
                 }
+            }
+        }
+    }
+    return out
+}
+
+/// The set with every image mirrored left to right.
+func mirrored(_ set: ImageSet) -> ImageSet {
+    var out = set
+    let W = set.width
+    out.pixels.withUnsafeMutableBufferPointer { o in
+        set.pixels.withUnsafeBufferPointer { s in
+            for row in stride(from: 0, to: s.count, by: W) {
+                for x in 0 ..< W { o[row + x] = s[row + W - 1 - x] }
             }
         }
     }

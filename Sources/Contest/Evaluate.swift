@@ -9,8 +9,9 @@ struct Evaluate: ParsableCommand {
         abstract: "Accuracy, per-class accuracy and confusion matrix of one model or an ensemble.",
         discussion: """
         Several --model options form an ensemble (the mean of their softmax outputs); each \
-        member's accuracy is shown too. --tta adds test-time augmentation (one-pixel shifts), \
-        reported separately. The models are run on the dataset they were trained on, which \
+        member's accuracy is shown too. --tta adds test-time augmentation, reported \
+        separately: digits are averaged over one-pixel shifts in four directions, colour images \
+        over themselves and their mirror, each also moved a pixel up-left and down-right. The models are run on the dataset they were trained on, which \
         their files record; --dataset is needed only for models that do not. --distort runs \
         the models on images changed by augmentations first (seeded, the same images for every \
         model): the accuracy under other pens and other hands, e.g. strokes up to a pixel \

@@ -28,7 +28,8 @@ struct Minibatches {
             let (n, classes, seed) = (indices.count, classes, seed)
             x.data.withUnsafeMutableBufferPointer { xp in
                 t.withUnsafeMutableBufferPointer { tp in
-                    augmenter?.apply(x: xp, targets: tp, batch: n, classes: classes, seed: seed, epoch: epoch, step: step)
+                    augmenter?.apply(x: xp, targets: tp, batch: n, classes: classes, seed: seed, epoch: epoch, step: step,
+                                     images: Array(indices))
                 }
             }
         }

@@ -34,7 +34,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try parse("mixup,cutout,erasing,crop").description,
                        "crop:pad=2:mode=zero,erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3,"
                        + "cutout:size=8:fill=zero,mixup:alpha=0.2")
-        XCTAssertEqual(try parse("crop,flip,cutout", 3, 32).description, "crop:pad=4:mode=zero,flip:p=0.5,cutout:size=16:fill=zero")
+        XCTAssertEqual(try parse("crop,flip,cutout", 3, 32).description, "crop:pad=4:mode=zero,flip:p=0.5:mode=random,cutout:size=16:fill=zero")
         XCTAssertEqual(try parse("mixup,crop"), try parse("crop,mixup"))
         XCTAssertEqual(try parse("crop,elastic,stroke,affine").description,
                        "stroke:amount=0.4,affine:rotate=15.0:scale=0.15:shear=0.1:shift=0.1,elastic:alpha=16.0:sigma=4.0,"
@@ -89,7 +89,7 @@ final class ConfigTests: XCTestCase {
                 XCTAssert(message.contains(mentions), "\(spec): \(message)")
                 XCTAssert(message.contains(spec), "message should quote the selection: \(message)")
                 // The accepted names, keys and defaults are listed.
-                for listed in ["crop:pad=2:mode=zero", "flip:p=0.5", "erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3",
+                for listed in ["crop:pad=2:mode=zero", "flip:p=0.5:mode=random", "erasing:p=0.5:smin=0.02:smax=0.33:rmin=0.3:rmax=3.3",
                                "cutout:size=8:fill=zero", "mixup:alpha=0.2", "\"none\"", "stroke:amount=0.4",
                                "affine:rotate=15.0:scale=0.15:shear=0.1:shift=0.1", "elastic:alpha=16.0:sigma=4.0"] {
                     XCTAssert(message.contains(listed), "\(spec): message lacks \(listed): \(message)")

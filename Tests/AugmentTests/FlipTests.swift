@@ -31,6 +31,37 @@ final class FlipTests: XCTestCase {
         XCTAssertTrue(HorizontalFlip(p: 1).draw(&rng, geometry: g))
     }
 
+    /// `mode=alternate`: an image flipped in epoch 0 is unflipped in epoch 1 and flipped again in
+    /// epoch 2, wherever it sits in the batch and whatever the step; half the images start flipped.
+    func testAlternatingFlipTurnsEachImageTheOtherWayEveryEpoch() throws {
+        let g = ImageGeometry(channels: 3, height: 4, width: 5)
+        let config = try AugmentConfig(parsing: "flip:mode=alternate", channels: 3, height: 4, width: 5)
+        var augmenter = Augmenter(config: config, channels: 3, height: 4, width: 5)
+        let batch = 200, original = Synthetic.gradient(g)
+        let x = [[Float]](repeating: original, count: batch).flatMap { $0 }
+        /// Which of training images `ids` come out flipped in `epoch`, keyed by image.
+        func flipped(_ ids: [Int], epoch: Int, step: Int) -> [Int: Bool] {
+            let out = augmented(&augmenter, x: Array(x[..<(ids.count * g.count)]), targets: [], batch: ids.count,
+                                classes: 0, seed: 7, epoch: epoch, step: step, images: ids).x
+            return Dictionary(uniqueKeysWithValues: ids.enumerated().map { i, id in
+                (id, Array(out[(i * g.count)..<((i + 1) * g.count)]) != original)
+            })
+        }
+        let ids = Array(1000..<1200)
+        let e0 = flipped(ids, epoch: 0, step: 0)
+        let e1 = flipped(ids.reversed(), epoch: 1, step: 5)
+        var rng = SeededRNG(seed: 1)
+        let e2 = flipped(ids.shuffled(using: &rng), epoch: 2, step: 3)
+        for id in ids {
+            XCTAssertNotEqual(e0[id], e1[id], "image \(id) turns the other way in epoch 1")
+            XCTAssertEqual(e0[id], e2[id], "image \(id) turns back in epoch 2")
+        }
+        let started = e0.values.filter { $0 }.count
+        XCTAssert((70...130).contains(started), "\(started) of 200 flipped in epoch 0")
+        XCTAssertEqual(try AugmentConfig(parsing: config.description, channels: 3, height: 4, width: 5), config)
+        XCTAssertEqual(config.description, "flip:p=0.5:mode=alternate")
+    }
+
     func testFlipRejectedForOneChannel() {
         XCTAssertThrowsError(try AugmentConfig(parsing: "crop,flip", channels: 1, height: 28, width: 28)) { error in
             XCTAssert("\(error)".contains("flip is for colour images; digits must not be mirrored"), "\(error)")

@@ -116,14 +116,14 @@ final class CommandTests: XCTestCase {
                     "--validation", "100"]
         let recipe = try cli(base + ["--out", dir + "/recipe.npz"])
         XCTAssertTrue(recipe.contains("nesterov lr 1.5 triangle:start=0.2:peak=0.23:end=0.07, batch 1024, BN bias lr ×64.0, BN biases decay, "
-                                      + "augment crop:pad=2:mode=reflect,flip:p=0.5, smoothing 0.2"), recipe)
+                                      + "augment crop:pad=2:mode=reflect,flip:p=0.5:mode=alternate, smoothing 0.2"), recipe)
         let model = try ModelFile.load(dir + "/recipe.npz")
         XCTAssertTrue(model.meta.contains("\"initializer\":\"uniform\"") && model.meta.contains("\"beta1\":0.85"), model.meta)
         XCTAssertTrue(model.network.buffers.contains { $0.name == "0.whiten.W" && $0.value.contains { $0 != 0 } }, "fitted and saved")
         let mine = try cli(base + ["--batch", "256", "--optimizer", "momentum", "--no-bn-bias-decay", "--augment", "crop:pad=2,flip",
                                    "--out", dir + "/mine.npz"])
         XCTAssertTrue(mine.contains("momentum lr 0.375 triangle:start=0.2:peak=0.23:end=0.07, batch 256, BN bias lr ×64.0, "
-                                    + "augment crop:pad=2:mode=zero,flip:p=0.5, smoothing 0.2"), mine)
+                                    + "augment crop:pad=2:mode=zero,flip:p=0.5:mode=random, smoothing 0.2"), mine)
     }
 
     func testSameSeedSameModel() throws {
