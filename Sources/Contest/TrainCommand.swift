@@ -38,8 +38,9 @@ struct TrainOptions: ParsableArguments {
 
     /// The run these options describe. An option not given takes the net's recipe
     /// (`TrainingRecipe.forPreset`) if it has one, else the defaults given here and above.
-    func settings(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
-                  defaultEpochs: Int = 12) throws -> TrainSettings {
+    /// `--augment` is parsed and the network built here, once: the run uses both.
+    func setup(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
+               defaultEpochs: Int = 12) throws -> TrainSetup {
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
         let recipe = TrainingRecipe.forPreset(netSpec)
         let validation = self.validation ?? recipe?.validation ?? defaultValidation
@@ -73,19 +74,20 @@ struct TrainOptions: ParsableArguments {
         _ = try Schedule(parsing: schedule)
         let shape = dataset.imageShape
         let aug = augment ?? recipe?.augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
-        let config = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2])
-        _ = try Network(spec: netSpec, inputShape: shape, classes: 10, seed: 0)
+        let augmentation = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2])
+        let network = try Network(spec: netSpec, inputShape: shape, classes: dataset.classCount, initializer: initializer, seed: seed)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
         let momentumKind = optimizer == .momentum || optimizer == .nesterov
         let rate = lr ?? recipe?.learningRate(batch: batch) ?? (momentumKind && schedule != "constant" ? 0.05 : base.learningRate)
         // Only when they differ from the defaults, so that earlier runs' settings (and contest
         // member names) stay as they were.
-        return TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue, learningRate: rate,
-                             beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon, weightDecay: weightDecay, l1: l1,
-                             schedule: schedule, epochs: epochs, batch: batch, augment: config.description,
-                             smoothing: smoothing, validation: validation, initializer: initializer.rawValue, seed: seed,
-                             trainLimit: trainLimit, ema: ema, bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr,
-                             bnBiasDecay: bnBiasDecay ? true : nil)
+        let settings = TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue,
+                                     learningRate: rate, beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon,
+                                     weightDecay: weightDecay, l1: l1, schedule: schedule, epochs: epochs, batch: batch,
+                                     augment: augmentation.description, smoothing: smoothing, validation: validation,
+                                     initializer: initializer.rawValue, seed: seed, trainLimit: trainLimit, ema: ema,
+                                     bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr, bnBiasDecay: bnBiasDecay ? true : nil)
+        return TrainSetup(settings: settings, augmentation: augmentation, network: network)
     }
 }
 
@@ -139,9 +141,11 @@ struct Train: ParsableCommand {
     func run() throws {
         if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
         if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
-        let settings = try options.settings(dataset: data.dataset)
+        let setup = try options.setup(dataset: data.dataset), settings = setup.settings
         try FileIO.makeParentDirectory(of: out)
-        var training = TrainingRun(settings: settings, dataRoot: data.root, out: out, resume: resume, stopAfter: stopAfter)
+        var training = TrainingRun(setup, dataRoot: data.root, out: out)
+        training.resume = resume
+        training.stopAfter = stopAfter
         training.keepCheckpoint = keepCheckpoint
         try training.checkOutputs()
         guard let lock = try OutputLock.take(out, wait: false) else {

@@ -35,6 +35,15 @@ struct TrainSettings: Codable, Equatable {
     var bnBiasDecay: Bool?
 }
 
+/// A run as the command line describes it, checked: the settings its model file records, the
+/// augmentations parsed from `settings.augment` and the network `settings.net` builds, freshly
+/// initialised with the run's seed.
+struct TrainSetup {
+    var settings: TrainSettings
+    var augmentation: AugmentConfig
+    var network: Network
+}
+
 /// What a finished (or interrupted) run records in its model file's `meta`.
 struct TrainRecord: Codable {
     var settings: TrainSettings
@@ -73,6 +82,11 @@ struct EpochStats: Codable {
 /// epoch, checkpoints, history CSV and plot.
 struct TrainingRun {
     var settings: TrainSettings
+    /// `settings.augment`, parsed.
+    var augmentation: AugmentConfig
+    /// The network a fresh run starts from (a resumed run continues its checkpoint's instead).
+    /// Training changes it in place: one `run()` per setup.
+    var network: Network
     var dataRoot: String?
     var out: String
     var resume: Bool = false
@@ -86,6 +100,14 @@ struct TrainingRun {
     /// Training images of the runs that follow this one (the rest of a contest's ensemble), so
     /// that progress can show the time left for all of them.
     var imagesAfter = 0
+
+    init(_ setup: TrainSetup, dataRoot: String?, out: String) {
+        settings = setup.settings
+        augmentation = setup.augmentation
+        network = setup.network
+        self.dataRoot = dataRoot
+        self.out = out
+    }
 
     /// Training images per epoch: the training split less the held-out images, within the limit.
     var trainImages: Int {
@@ -133,14 +155,14 @@ struct TrainingRun {
         if let n = settings.trainLimit { trainIdx = Array(trainIdx.prefix(n)) }
         let classes = full.classNames.count
         let s = settings
-        let augmentConfig = try AugmentConfig(parsing: s.augment, channels: full.channels, height: full.height, width: full.width)
-        var batches = Minibatches(full, augment: augmentConfig, seed: s.seed)
-        guard let initializer = Initializer(rawValue: s.initializer) else { throw ValidationErrorText("unknown initializer \(s.initializer)") }
+        var batches = Minibatches(full, augment: augmentation, seed: s.seed)
         guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
             ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
-        let net = try checkpoint?.network ?? Network(spec: s.net, inputShape: [full.channels, full.height, full.width],
-                                                     classes: classes, initializer: initializer, seed: s.seed)
+        let net = checkpoint?.network ?? network
+        guard net.inputShape == [full.channels, full.height, full.width], net.classes == classes else {
+            throw ValidationErrorText("\(s.net) was built for other images than \(dataset)'s")
+        }
         try net.checkMemory(batch: s.batch)
         // A whitening layer is fitted once, before the first step, and then frozen (a checkpoint
         // holds it): to the first 5,000 training images, not augmented, as airbench does.
@@ -182,7 +204,7 @@ struct TrainingRun {
         say("training \(net.spec) (\(net.parameterCount) parameters) on \(dataset.rawValue): \(trainIdx.count) images, "
             + "\(valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
             + (s.bnBiasScale.map { "BN bias lr ×\($0), " } ?? "") + (s.bnBiasDecay == true ? "BN biases decay, " : "")
-            + "augment \(augmentConfig), smoothing \(s.smoothing), "
+            + "augment \(augmentation), smoothing \(s.smoothing), "
             + (s.ema.map { "weight average \($0), " } ?? "") + "seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
         let progress = Progress(label: label)

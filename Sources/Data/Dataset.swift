@@ -24,6 +24,9 @@ public enum Dataset: String, CaseIterable, Sendable {
     /// The shape of one image, [channels, height, width].
     public var imageShape: [Int] { self == .cifar10 ? [3, 32, 32] : [1, 28, 28] }
 
+    /// Classes: ten in each (digits, garments, CIFAR-10's objects).
+    public var classCount: Int { 10 }
+
     /// Images in the official training split (for estimates made before loading it).
     public var trainingImages: Int { self == .cifar10 ? 50_000 : 60_000 }
 
