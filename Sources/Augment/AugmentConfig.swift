@@ -17,11 +17,16 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
 
     /// The selection, in application order.
     let steps: [Step]
+    /// `mirrorable` as parsed (nil: the default).
+    let mirrorable: Bool?
 
     /// The empty selection: no augmentation.
-    public static let none = AugmentConfig(steps: [])
+    public static let none = AugmentConfig(steps: [], mirrorable: nil)
 
-    init(steps: [Step]) { self.steps = steps }
+    init(steps: [Step], mirrorable: Bool?) {
+        self.steps = steps
+        self.mirrorable = mirrorable
+    }
 
     /// True when nothing is selected.
     public var isEmpty: Bool { steps.isEmpty }
@@ -46,17 +51,19 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         steps.isEmpty ? "none" : steps.map(\.augmentation.spelling).joined(separator: ",")
     }
 
-    /// Parses a selection; image geometry decides defaults and what is allowed (flip needs C == 3).
+    /// Parses a selection; image geometry decides defaults and what is allowed. `mirrorable`:
+    /// whether an image and its mirror show the same class, which allows flip (CIFAR-10,
+    /// Fashion-MNIST; not digits); by default colour images only.
     /// Throws ``AugmentError`` naming the offending part and listing what is accepted.
-    public init(parsing spec: String, channels: Int, height: Int, width: Int) throws {
+    public init(parsing spec: String, channels: Int, height: Int, width: Int, mirrorable: Bool? = nil) throws {
         precondition(channels > 0 && height > 0 && width > 0, "bad image geometry")
-        let g = ImageGeometry(channels: channels, height: height, width: width)
+        let g = ImageGeometry(channels: channels, height: height, width: width, mirrorable: mirrorable)
         let whole = spec.trimmingCharacters(in: .whitespaces)
-        if whole.isEmpty || whole == "none" { self.init(steps: []); return }
+        if whole.isEmpty || whole == "none" { self.init(steps: [], mirrorable: mirrorable); return }
 
         func failure(_ part: String, _ why: String) -> AugmentError {
             AugmentError("invalid augmentation \(quote(whole)): in \(quote(part)): \(why)\n"
-                         + Self.acceptedSyntax(channels: channels, height: height, width: width))
+                         + Self.acceptedSyntax(channels: channels, height: height, width: width, mirrorable: mirrorable))
         }
         var chosen: [String: any Augmentation] = [:]
         for rawEntry in whole.split(separator: ",", omittingEmptySubsequences: false) {
@@ -95,7 +102,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         }
         self.init(steps: AugmentationTable.entries.compactMap { e in
             chosen[e.name].map { Step(entry: e, augmentation: $0) }
-        })
+        }, mirrorable: mirrorable)
     }
 
     /// The augmentation name a misspelt `name` most likely means: the nearest within two edits
@@ -127,8 +134,8 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
 
     /// What `init(parsing:…)` accepts for images of this shape, with the defaults spelled out
     /// (used in every parse error; suitable for `--help`).
-    public static func acceptedSyntax(channels: Int, height: Int, width: Int) -> String {
-        let g = ImageGeometry(channels: channels, height: height, width: width)
+    public static func acceptedSyntax(channels: Int, height: Int, width: Int, mirrorable: Bool? = nil) -> String {
+        let g = ImageGeometry(channels: channels, height: height, width: width, mirrorable: mirrorable)
         let rows = AugmentationTable.entries.map { $0.type.syntaxRow(geometry: g) }
         let width0 = rows.map(\.spelling.count).max() ?? 0
         return "accepted: \"none\", or a comma-separated list of "

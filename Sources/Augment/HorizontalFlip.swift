@@ -1,7 +1,7 @@
 import LE4Data
 
-/// Horizontal flip: every row of every channel is mirrored. Only for colour images (digits must
-/// not be mirrored; the parser enforces C == 3).
+/// Horizontal flip: every row of every channel is mirrored. Only for images whose mirror shows
+/// the same class (CIFAR-10's objects, Fashion-MNIST's garments; not digits).
 ///
 /// `mode=random` flips each image with probability `p` afresh in every epoch. `mode=alternate`
 /// (airbench's alternating flip, Jordan 2024) draws once per image whether it is flipped in even
@@ -12,7 +12,7 @@ struct HorizontalFlip: ImageAugmentation {
     enum Mode: String, CaseIterable, Sendable { case random, alternate }
 
     static let name = "flip"
-    static let summary = "horizontal mirror (random, or alternating per epoch), for colour images only"
+    static let summary = "horizontal mirror (random, or alternating per epoch); not for digits"
     static let parameters: [Parameter<HorizontalFlip>] = [.real("p", \.p, in: .closed(0, 1)), .choice("mode", \.mode)]
 
     var p: Double
@@ -21,8 +21,8 @@ struct HorizontalFlip: ImageAugmentation {
     static func defaults(for g: ImageGeometry) -> HorizontalFlip { HorizontalFlip(p: 0.5) }
 
     static func unavailable(for g: ImageGeometry) -> String? {
-        g.channels == 3 ? nil : "flip is for colour images; digits must not be mirrored "
-            + "(these images have \(g.channels) channel\(g.channels == 1 ? "" : "s"))"
+        g.mirrorable ? nil : "flip is for images whose mirror is the same class (CIFAR-10, Fashion-MNIST); "
+            + "digits must not be mirrored"
     }
 
     /// Whether this image is flipped (in an even epoch, for `mode=alternate`).

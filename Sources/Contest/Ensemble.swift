@@ -58,11 +58,14 @@ struct Ensemble {
         }
     }
 
-    /// Each model's probabilities [N, classes]; with `tta`, the weighted mean over ``testTimeViews(of:)``.
-    func memberProbabilities(_ set: ImageSet, tta: Bool = false) -> [[Float]] {
-        let views = tta ? testTimeViews(of: set) : [(images: set, weight: Float(1))]
-        return networks.map { net in
-            var sum = [Float](repeating: 0, count: set.count * net.classes)
+    /// Each model's probabilities [N, classes].
+    func memberProbabilities(_ set: ImageSet) -> [[Float]] { memberProbabilities([(set, 1)]) }
+
+    /// Each model's probabilities [N, classes], averaged over `views` of the same N images with
+    /// their weights (``testTimeViews(of:mirrorable:)``).
+    func memberProbabilities(_ views: [(images: ImageSet, weight: Float)]) -> [[Float]] {
+        networks.map { net in
+            var sum = [Float](repeating: 0, count: views[0].images.count * net.classes)
             for (v, weight) in views { for (i, p) in net.probabilities(v).enumerated() { sum[i] += weight * p } }
             return sum
         }
@@ -87,12 +90,12 @@ func recordedDataset(meta: String) -> Dataset? {
     return (try? JSONDecoder().decode(Record.self, from: Foundation.Data(meta.utf8))).flatMap { Dataset(rawValue: $0.settings.dataset) }
 }
 
-/// The views test-time augmentation averages, with weights summing to 1. Colour images get
-/// airbench's six (Jordan 2024): the image and its mirror, 1/4 each, and both moved one pixel
-/// up-left and one down-right with reflected borders, 1/8 each. Grey images (digits, which must
-/// not be mirrored) get the image and its one-pixel shifts in the four directions, 1/5 each.
-func testTimeViews(of set: ImageSet) -> [(images: ImageSet, weight: Float)] {
-    guard set.channels == 3 else {
+/// The views test-time augmentation averages, with weights summing to 1. Images that may be
+/// mirrored (objects, garments) get airbench's six (Jordan 2024): the image and its mirror, 1/4
+/// each, and both moved one pixel up-left and one down-right with reflected borders, 1/8 each.
+/// Digits get the image and its one-pixel shifts in the four directions, 1/5 each.
+func testTimeViews(of set: ImageSet, mirrorable: Bool) -> [(images: ImageSet, weight: Float)] {
+    guard mirrorable else {
         return [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].map { (shifted(set, dx: $0.0, dy: $0.1), 0.2) }
     }
     let mirror = mirrored(set)

@@ -11,7 +11,8 @@ struct Evaluate: ParsableCommand {
         Several --model options form an ensemble (the mean of their softmax outputs); each \
         member's accuracy is shown too. --tta adds test-time augmentation, reported \
         separately: digits are averaged over one-pixel shifts in four directions, colour images \
-        over themselves and their mirror, each also moved a pixel up-left and down-right. The models are run on the dataset they were trained on, which \
+        over themselves and their mirror, each also moved a pixel up-left and down-right; \
+        Fashion-MNIST's garments likewise. The models are run on the dataset they were trained on, which \
         their files record; --dataset is needed only for models that do not. --distort runs \
         the models on images changed by augmentations first (seeded, the same images for every \
         model): the accuracy under other pens and other hands, e.g. strokes up to a pixel \
@@ -34,16 +35,17 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let ensemble = try Ensemble(paths: models)
         let dataset = try ensemble.dataset(chosen: data.chosenDataset)
-        let set = try distorted(try dataset.load(root: data.root, train: split == .train))
+        let set = try distorted(try dataset.load(root: data.root, train: split == .train), dataset)
         try ensemble.check(fits: set, source: "\(dataset) \(split)")
         report(ensemble, set, dataset, tta: false)
         if tta { report(ensemble, set, dataset, tta: true) }
     }
 
     /// `set` with --distort applied (itself without it), each image from its own seeded stream.
-    func distorted(_ set: ImageSet) throws -> ImageSet {
+    func distorted(_ set: ImageSet, _ dataset: Dataset) throws -> ImageSet {
         guard let spec = distort else { return set }
-        let config = try AugmentConfig(parsing: spec, channels: set.channels, height: set.height, width: set.width)
+        let config = try AugmentConfig(parsing: spec, channels: set.channels, height: set.height, width: set.width,
+                                       mirrorable: dataset.mirrorable)
         guard !config.usesMixup, !config.isEmpty else {
             throw ValidationError("--distort needs augmentations that change images, not labels: \(quote(spec)) has \(config.isEmpty ? "none" : "mixup")")
         }
@@ -61,7 +63,7 @@ struct Evaluate: ParsableCommand {
 
     func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool) {
         let tag = (distort == nil ? "" : " distorted") + (tta ? " with TTA" : "")
-        let members = e.memberProbabilities(set, tta: tta)
+        let members = tta ? e.memberProbabilities(testTimeViews(of: set, mirrorable: dataset.mirrorable)) : e.memberProbabilities(set)
         let C = set.classNames.count
         if members.count > 1 {
             for (p, probs) in zip(e.paths, members) {

@@ -74,7 +74,8 @@ struct TrainOptions: ParsableArguments {
         _ = try Schedule(parsing: schedule)
         let shape = dataset.imageShape
         let aug = augment ?? recipe?.augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
-        let augmentation = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2])
+        let augmentation = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2],
+                                             mirrorable: dataset.mirrorable)
         let network = try Network(spec: netSpec, inputShape: shape, classes: dataset.classCount, initializer: initializer, seed: seed)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
         let momentumKind = optimizer == .momentum || optimizer == .nesterov

@@ -24,6 +24,9 @@ public enum Dataset: String, CaseIterable, Sendable {
     /// The shape of one image, [channels, height, width].
     public var imageShape: [Int] { self == .cifar10 ? [3, 32, 32] : [1, 28, 28] }
 
+    /// Whether an image and its mirror show the same class: garments and objects, not digits.
+    public var mirrorable: Bool { self != .mnist }
+
     /// Classes: ten in each (digits, garments, CIFAR-10's objects).
     public var classCount: Int { 10 }
 

@@ -73,7 +73,7 @@ final class ConfigTests: XCTestCase {
             ("mixup:alpha=nan", "alpha"), ("mixup:alpha=inf", "alpha"),
             ("cutout:size=0", "size must be an integer in 1...28"), ("cutout:fill=noise", "zero, mean"),
             ("crop,,mixup", "missing augmentation name"), ("crop,", "missing augmentation name"),
-            ("none,crop", "cannot be combined"), ("flip", "flip is for colour images"),
+            ("none,crop", "cannot be combined"), ("flip", "digits must not be mirrored"),
             ("Crop", "unknown augmentation"), ("mixup:p=0.5", "mixup accepts alpha"),
             ("affine:rotate=181", "rotate must be a number in [0, 180], got '181'"),
             ("affine:scale=0.6", "scale must be a number in [0, 0.5]"), ("affine:shear=-0.1", "shear must be a number in [0, 1]"),

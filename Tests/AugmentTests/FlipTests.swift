@@ -62,10 +62,17 @@ final class FlipTests: XCTestCase {
         XCTAssertEqual(config.description, "flip:p=0.5:mode=alternate")
     }
 
-    func testFlipRejectedForOneChannel() {
+    func testFlipRejectedForDigitsAndAllowedForGreyGarments() throws {
         XCTAssertThrowsError(try AugmentConfig(parsing: "crop,flip", channels: 1, height: 28, width: 28)) { error in
-            XCTAssert("\(error)".contains("flip is for colour images; digits must not be mirrored"), "\(error)")
+            XCTAssert("\(error)".contains("flip is for images whose mirror is the same class (CIFAR-10, Fashion-MNIST); "
+                                          + "digits must not be mirrored"), "\(error)")
         }
         XCTAssertNoThrow(try AugmentConfig(parsing: "crop,flip", channels: 3, height: 32, width: 32))
+        // Fashion-MNIST: grey, but a mirrored shirt is a shirt; the augmenter takes such a config.
+        let garments = try AugmentConfig(parsing: "crop,flip:p=1", channels: 1, height: 28, width: 28, mirrorable: true)
+        var augmenter = Augmenter(config: garments, channels: 1, height: 28, width: 28)
+        let g = ImageGeometry(channels: 1, height: 28, width: 28)
+        XCTAssertNotEqual(augmented(&augmenter, x: Synthetic.gradient(g), targets: [], batch: 1, classes: 0, seed: 1).x,
+                          Synthetic.gradient(g))
     }
 }

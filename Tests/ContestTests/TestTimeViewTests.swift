@@ -11,9 +11,9 @@ final class TestTimeViewTests: XCTestCase {
         return ImageSet(count: 1, channels: channels, height: 3, width: 3, pixels: pixels, labels: [0], classNames: ["a"])
     }
 
-    func testColourImagesGetAirbenchsSixViewsWithReflectedOnePixelMoves() {
+    func testMirrorableImagesGetAirbenchsSixViewsWithReflectedOnePixelMoves() {
         let set = numbered(channels: 3)
-        let views = testTimeViews(of: set)
+        let views = testTimeViews(of: set, mirrorable: true)
         XCTAssertEqual(views.map(\.weight), [0.25, 0.25, 0.125, 0.125, 0.125, 0.125])
         XCTAssertEqual(views[0].images.pixels, set.pixels)
         // The mirror: rows reversed in every channel.
@@ -27,9 +27,9 @@ final class TestTimeViewTests: XCTestCase {
         XCTAssertEqual(Array(views[5].images.pixels[9 ..< 18]), [111, 112, 111, 101, 102, 101, 111, 112, 111])
     }
 
-    func testGreyImagesGetFiveOnePixelShiftsWithZeroBordersAndNoMirror() {
+    func testDigitsGetFiveOnePixelShiftsWithZeroBordersAndNoMirror() {
         let set = numbered(channels: 1)
-        let views = testTimeViews(of: set)
+        let views = testTimeViews(of: set, mirrorable: false)
         XCTAssertEqual(views.map(\.weight), [0.2, 0.2, 0.2, 0.2, 0.2])
         XCTAssertEqual(views[0].images.pixels, set.pixels)
         XCTAssertEqual(views[1].images.pixels, [0, 0, 1, 0, 10, 11, 0, 20, 21], "moved right by one")
