@@ -27,6 +27,13 @@ static inline __attribute__((always_inline)) void copy_lanes(float *dst, const f
 // Lanes 0…n−1 of vector v of a row of w pixels.
 static inline size_t lanes_of(size_t w, size_t v) { return w - v * VLANES < VLANES ? w - v * VLANES : VLANES; }
 
+// Where vector v of a row of w pixels starts. In a row at least a vector wide the last vector ends
+// at the row's end, overlapping the one before by (v·16 − start) lanes, so that every load and
+// store is whole: partial ones went through a buffer whose reload stalled on the store before it.
+static inline size_t start_of(size_t w, size_t v) {
+    return w >= VLANES && (v + 1) * VLANES > w ? w - VLANES : v * VLANES;
+}
+
 // xp[ch][r][q] = x[ch][r − 1][q − 1], zero outside the image.
 static inline __attribute__((always_inline)) void pad_image(const float *x, size_t c, size_t h, size_t w, float *xp) {
     const size_t row = padded_row(w), nv = vectors(w);
@@ -52,7 +59,8 @@ static inline __attribute__((always_inline)) void forward_body(const float *x, s
     pad_image(x, c, h, w, xp);
     for (size_t oh = 0; oh < h; oh++)
         for (size_t v = 0; v < nv; v++) {
-            const size_t ow = v * VLANES, n = lanes_of(w, v);
+            // An overlapping last vector recomputes its first lanes and stores the same values again.
+            const size_t ow = start_of(w, v), n = w >= VLANES ? VLANES : lanes_of(w, v);
             for (size_t kk = 0; kk < k; kk++) {
                 const float *f = g + kk * c * 9;
                 vfloat acc = zero;
@@ -76,25 +84,34 @@ static inline __attribute__((always_inline)) void forward_body(const float *x, s
 }
 
 // dg[kk][ch][i][j] += Σ_{oh,ow} dy[kk][oh][ow]·xp[ch][oh + i][ow + j]: nine vector sums per filter
-// plane; the lanes of dy past the row's end are loaded as zeros, so the padding adds nothing.
+// plane. Lanes of dy that are not the vector's own are zeros, so they add nothing: past the end of
+// a row narrower than a vector, and the lanes an overlapping last vector shares with the one before.
 static inline __attribute__((always_inline)) void filter_grad_body(const float *x, size_t c, size_t h, size_t w,
                                                                    const float *dy, size_t k, float *xp, float *dg) {
     const size_t row = padded_row(w), nv = vectors(w);
     pad_image(x, c, h, w, xp);
     const vfloat zero = {0};
+    vmask fresh;  // the lanes of the last vector not already counted by the one before
+    for (int l = 0; l < VLANES; l++) fresh[l] = (size_t)l >= (nv - 1) * VLANES - start_of(w, nv - 1) ? -1 : 0;
     for (size_t kk = 0; kk < k; kk++)
         for (size_t ch = 0; ch < c; ch++) {
             vfloat acc[9];
             for (int t = 0; t < 9; t++) acc[t] = zero;
             for (size_t oh = 0; oh < h; oh++)
                 for (size_t v = 0; v < nv; v++) {
-                    const float *src = dy + (kk * h + oh) * w + v * VLANES;
-                    const size_t n = lanes_of(w, v);
-                    float lanes[VLANES] = {0};
-                    if (n < VLANES) copy_lanes(lanes, src, n);
-                    const vfloat d = LOAD(vfloat, n == VLANES ? src : lanes);
+                    const size_t ow = start_of(w, v);
+                    const float *src = dy + (kk * h + oh) * w + ow;
+                    vfloat d;
+                    if (w < VLANES) {
+                        float lanes[VLANES] = {0};
+                        copy_lanes(lanes, src, w);
+                        d = LOAD(vfloat, lanes);
+                    } else {
+                        d = LOAD(vfloat, src);
+                        if (v == nv - 1) d = (vfloat)((vmask)d & fresh);
+                    }
                     for (int i = 0; i < 3; i++) {
-                        const float *p = xp + (ch * (h + 2) + oh + i) * row + v * VLANES;
+                        const float *p = xp + (ch * (h + 2) + oh + i) * row + ow;
                         acc[3 * i] += d * LOAD(vfloat, p);
                         acc[3 * i + 1] += d * LOAD(vfloat, p + 1);
                         acc[3 * i + 2] += d * LOAD(vfloat, p + 2);

@@ -6,6 +6,8 @@
 #define LE4NN_VFLOAT_H
 
 typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
+/// The lanes of a comparison of vfloats: all bits set where true.
+typedef int vmask __attribute__((vector_size(64), aligned(4)));
 #define VLANES 16
 #define LOAD(type, p) (*(const type *)(p))
 #define STORE(type, p, v) (*(type *)(p) = (v))

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Batch normalization (course formulas 28–38): per feature for affine outputs [B, M], per
@@ -67,19 +68,15 @@ public final class BatchNorm: Layer {
     public func forward(_ x: Tensor, training: Bool, relu: Bool) -> Tensor {
         let B = x.batch, C = channels, S = x.itemSize / C
         precondition(x.itemSize == C * S, "bn expects \(C) channels")
-        let m = Float(B * S)
+        let (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
         shape = x.shape
         if !training {
             let (scale, shift) = inferenceScaleShift
             return Tensor(uninitialized: x.shape) { y in
                 x.data.withUnsafeBufferPointer { xp in
-                    Threads.parallelFor(B) { images in
-                        for b in images {
-                            for c in 0 ..< C {
-                                let o = (b * C + c) * S
-                                affine(xp.baseAddress! + o, scale[c], nil, 0, shift[c], into: y.baseAddress! + o, S)
-                                if relu { zeroWhereNotPositive(y.baseAddress! + o, of: y.baseAddress! + o, into: y.baseAddress! + o, count: S) }
-                            }
+                    Threads.parallelFor(C, minChunk: 8) { range in
+                        for c in range {
+                            le4_bn_normalize(isa, xp.baseAddress! + c * S, B, C * S, S, 0, scale[c], 1, shift[c], r, y.baseAddress! + c * S)
                         }
                     }
                 }
@@ -96,23 +93,10 @@ public final class BatchNorm: Layer {
                     let (g, bt) = (gamma.value, beta.value)
                     Threads.parallelFor(C, minChunk: 8) { range in
                         for c in range {
-                            // Two passes (mean, then squared deviations) keep the variance exact
-                            // for large means; the channel's B·S values are still in cache.
-                            var total: Float = 0
-                            for b in 0 ..< B { total += sum(xp.baseAddress! + (b * C + c) * S, S) }
-                            let mean = total / m
-                            var sq: Float = 0
-                            for b in 0 ..< B { sq += sumSquaredDeviation(xp.baseAddress! + (b * C + c) * S, S, mean: mean) }
-                            let variance = sq / m
-                            let istd = 1 / (variance + epsilon).squareRoot()
-                            inv[c] = istd
-                            for b in 0 ..< B {
-                                let o = (b * C + c) * S
-                                BatchNorm.normalize(xp.baseAddress! + o, mean: mean, invStd: istd, gamma: g[c], beta: bt[c], relu: relu,
-                                                    into: y.baseAddress! + o, S)
-                            }
-                            bm[c] = mean
-                            bv[c] = variance
+                            le4_bn_statistics(isa, xp.baseAddress! + c * S, B, C * S, S, &bm[c], &bv[c])
+                            inv[c] = 1 / (bv[c] + epsilon).squareRoot()
+                            le4_bn_normalize(isa, xp.baseAddress! + c * S, B, C * S, S, bm[c], inv[c], g[c], bt[c], r,
+                                             y.baseAddress! + c * S)
                         }
                     }
                 }
@@ -120,42 +104,12 @@ public final class BatchNorm: Layer {
                 }
             }
         }
-        let unbias = m > 1 ? m / (m - 1) : 1
+        let m = Float(B * S), unbias = m > 1 ? m / (m - 1) : 1
         for c in 0 ..< C {
             runningMean.value[c] += momentum * (batchMean[c] - runningMean.value[c])
             runningVar.value[c] += momentum * (batchVar[c] * unbias - runningVar.value[c])
         }
         return out
-    }
-
-    /// γ·x̂ + β, the output before the fused ReLU, computed by forward and (for the ReLU's mask) by
-    /// backward alike, so both see the same signs.
-    @inline(__always)
-    static func output(_ h: SIMD8<Float>, _ g: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { g * h + b }
-
-    /// y = γ·x̂ + β with x̂ = (x − mean)·invStd (then max(y, 0) if `relu`) in one SIMD pass over n elements.
-    @inline(__always)
-    static func normalize(_ x: UnsafePointer<Float>, mean: Float, invStd: Float, gamma: Float, beta: Float, relu: Bool,
-                          into y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        let m = SIMD8<Float>(repeating: mean), k = SIMD8<Float>(repeating: invStd)
-        let g = SIMD8<Float>(repeating: gamma), b = SIMD8<Float>(repeating: beta), zero = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            let o = output(xhat(rx, i, m, k), g, b)
-            ry.storeBytes(of: relu ? zero.replacing(with: o, where: o .> zero) : o, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n {
-            let o = gamma * ((x[i] - mean) * invStd) + beta
-            y[i] = relu && !(o > 0) ? 0 : o; i += 1
-        }
-    }
-
-    /// x̂ of the 8 elements from x[i], the same in forward and backward.
-    @inline(__always)
-    static func xhat(_ x: UnsafeRawPointer, _ i: Int, _ mean: SIMD8<Float>, _ invStd: SIMD8<Float>) -> SIMD8<Float> {
-        (x.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mean) * invStd
     }
 
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { backward(dy, needInputGrad: needInputGrad, relu: false) }
@@ -165,7 +119,7 @@ public final class BatchNorm: Layer {
     /// The backward pass of `forward(_:training:relu:)` with the same `relu`.
     public func backward(_ dy: Tensor, needInputGrad: Bool, relu: Bool) -> Tensor {
         let B = dy.batch, C = channels, S = dy.itemSize / C
-        let m = Float(B * S)
+        let m = Float(B * S), (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
         return Tensor(uninitialized: shape) { dx in
             dy.data.withUnsafeBufferPointer { d in
                 input.data.withUnsafeBufferPointer { xp in
@@ -174,77 +128,18 @@ public final class BatchNorm: Layer {
                         beta.grad.withUnsafeMutableBufferPointer { db in
                             Threads.parallelFor(C, minChunk: 8) { range in
                                 for c in range {
-                                    let channel = Channel(mean: mean[c], invStd: inv[c], gamma: g[c], beta: bt[c], relu: relu)
-                                    var sdz: Float = 0, sdzx: Float = 0
-                                    for b in 0 ..< B {
-                                        let o = (b * C + c) * S
-                                        let (s, sx) = channel.gradientSums(d.baseAddress! + o, xp.baseAddress! + o, S)
-                                        sdz += s; sdzx += sx
-                                    }
-                                    dg[c] = sdzx; db[c] = sdz
+                                    let (dc, xc) = (d.baseAddress! + c * S, xp.baseAddress! + c * S)
+                                    le4_bn_gradient_sums(isa, dc, xc, B, C * S, S, mean[c], inv[c], g[c], bt[c], r, &db[c], &dg[c])
                                     guard needInputGrad else { continue }
                                     let k = g[c] * inv[c] / m
-                                    for b in 0 ..< B {
-                                        let o = (b * C + c) * S
-                                        channel.inputGradient(d.baseAddress! + o, xp.baseAddress! + o, a: k * m, b: -k * sdzx, c: -k * sdz,
-                                                              into: dx.baseAddress! + o, S)
-                                    }
+                                    le4_bn_input_grad(isa, dc, xc, B, C * S, S, mean[c], inv[c], g[c], bt[c], r,
+                                                      k * m, -k * dg[c], -k * db[c], dx.baseAddress! + c * S)
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// One channel's constants in backward: x̂ and the fused ReLU's mask are recomputed from x.
-    struct Channel {
-        let mean: Float, invStd: Float, gamma: Float, beta: Float, relu: Bool
-
-        /// dz of the 8 elements from i: dy, masked where γ·x̂ + β ≤ 0 if `relu`; and their x̂.
-        @inline(__always)
-        func dz(_ dy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ i: Int) -> (dz: SIMD8<Float>, xhat: SIMD8<Float>) {
-            let h = BatchNorm.xhat(x, i, SIMD8(repeating: mean), SIMD8(repeating: invStd))
-            let d = dy.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            guard relu else { return (d, h) }
-            let zero = SIMD8<Float>()
-            return (zero.replacing(with: d, where: BatchNorm.output(h, SIMD8(repeating: gamma), SIMD8(repeating: beta)) .> zero), h)
-        }
-
-        /// dz and x̂ of element i, for the tails.
-        @inline(__always)
-        func dz(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ i: Int) -> (dz: Float, xhat: Float) {
-            let h = (x[i] - mean) * invStd
-            return (relu && !(gamma * h + beta > 0) ? 0 : dy[i], h)
-        }
-
-        /// (Σ dz, Σ dz·x̂) over n elements.
-        @inline(__always)
-        func gradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
-            var s = SIMD8<Float>(), sx = SIMD8<Float>(), i = 0
-            while i + 8 <= n {
-                let (z, h) = dz(UnsafeRawPointer(dy), UnsafeRawPointer(x), i)
-                s += z; sx += z * h; i += 8
-            }
-            var (ts, tsx) = (s.sum(), sx.sum())
-            while i < n { let (z, h) = dz(dy, x, i); ts += z; tsx += z * h; i += 1 }
-            return (ts, tsx)
-        }
-
-        /// dx = a·dz + b·x̂ + c over n elements.
-        @inline(__always)
-        func inputGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, a: Float, b: Float, c: Float,
-                           into dx: UnsafeMutablePointer<Float>, _ n: Int) {
-            let ro = UnsafeMutableRawPointer(dx)
-            let av = SIMD8<Float>(repeating: a), bv = SIMD8<Float>(repeating: b), cv = SIMD8<Float>(repeating: c)
-            var i = 0
-            while i + 8 <= n {
-                let (z, h) = dz(UnsafeRawPointer(dy), UnsafeRawPointer(x), i)
-                ro.storeBytes(of: av * z + bv * h + cv, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < n { let (z, h) = dz(dy, x, i); dx[i] = a * z + b * h + c; i += 1 }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import LE4Data
 
 /// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the
@@ -146,8 +147,10 @@ public final class Conv2D: Layer {
                                     }
                                     // y = scale·(W·col + bias) + shift, then max(y, 0)
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
-                                    for k in 0 ..< K { affine(yb + k * P, scale[k], nil, 0, scale[k] * bias[k] + shift[k], into: yb + k * P, P) }
-                                    if relu { zeroWhereNotPositive(yb, of: yb, into: yb, count: K * P) }
+                                    for k in 0 ..< K {
+                                        le4_bn_normalize(ISA.active.cValue, yb + k * P, 1, P, P, 0, scale[k], 1, scale[k] * bias[k] + shift[k],
+                                                         relu ? 1 : 0, yb + k * P)
+                                    }
                                 }
                             }
                         }

@@ -92,4 +92,26 @@ void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t
 void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
                              float *scratch, float *dg);
 
+// Batch normalization of one channel over a batch (course formulas 28–38). The channel's values
+// are n runs of s contiguous floats, run r at x + r·stride: for [B, C, S] (S = H·W, 1 after an
+// affine layer) channel c has x = data + c·S, n = B, stride = C·S. x̂ = (x − mean)·inv_std; with
+// relu a ReLU follows the normalization (fused: its mask is recomputed from x̂ in backward).
+
+/// The channel's mean and (biased) variance, in two passes.
+void le4_bn_statistics(le4_isa isa, const float *x, size_t n, size_t stride, size_t s, float *mean, float *variance);
+
+/// y = γ·x̂ + β, then max(y, 0) if relu; y laid out like x. (Inference: mean 0, inv_std the scale,
+/// γ 1, β the shift.)
+void le4_bn_normalize(le4_isa isa, const float *x, size_t n, size_t stride, size_t s, float mean, float inv_std,
+                      float gamma, float beta, int relu, float *y);
+
+/// Σ dz and Σ dz·x̂ over the channel, where dz = dy, or with relu dy where γ·x̂ + β > 0 and 0
+/// elsewhere: the gradients of β and γ.
+void le4_bn_gradient_sums(le4_isa isa, const float *dy, const float *x, size_t n, size_t stride, size_t s, float mean,
+                          float inv_std, float gamma, float beta, int relu, float *sum_dz, float *sum_dz_xhat);
+
+/// dx = a·dz + b·x̂ + c (dz as above), laid out like x: the input gradient, formulas 32–37 folded.
+void le4_bn_input_grad(le4_isa isa, const float *dy, const float *x, size_t n, size_t stride, size_t s, float mean,
+                       float inv_std, float gamma, float beta, int relu, float a, float b, float c, float *dx);
+
 #endif
