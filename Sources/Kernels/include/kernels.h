@@ -6,6 +6,7 @@
 #define LE4NN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Instruction sets a kernel can be compiled for, in increasing order.
 typedef enum {
@@ -91,6 +92,12 @@ void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t
 /// dg[k][c][i][j] += Σ_{h,w} dy[k][h][w]·x[c][h + i − 1][w + j − 1]: one image's filter gradient.
 void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
                              float *scratch, float *dg);
+
+/// 2×2 max pooling, stride 2, of `planes` planes of h×w floats: y [planes][h/2][w/2] holds each
+/// window's maximum and, unless argmax is NULL (inference), argmax its index counted from x, plus
+/// index_base; on ties the first of top-left, top-right, bottom-left, bottom-right.
+void le4_maxpool2x2(le4_isa isa, const float *x, size_t planes, size_t h, size_t w, int32_t index_base, float *y,
+                    int32_t *argmax);
 
 // Batch normalization of one channel over a batch (course formulas 28–38). The channel's values
 // are n runs of s contiguous floats, run r at x + r·stride: for [B, C, S] (S = H·W, 1 after an
