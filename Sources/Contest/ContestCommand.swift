@@ -55,6 +55,8 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
     @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, 1–2 minutes.") var quick = false
+    @Flag(help: "Test-time augmentation: average each member over the image and its one-pixel shifts, for the test accuracy and the answers.")
+    var tta = false
 
     func run() throws {
         guard members > 0 else { throw ValidationError("--members must be positive") }
@@ -167,7 +169,7 @@ struct ContestCommand: ParsableCommand {
 
         let ensemble = try Ensemble(paths: memberPaths)
         let test = try Dataset.mnist.load(root: data.root, train: false)
-        let probs = ensemble.memberProbabilities(test)
+        let probs = ensemble.memberProbabilities(test, tta: tta, dataset: .mnist)
         var report = [[String: String]]()
         for (i, p) in probs.enumerated() {
             let a = accuracy(predictions(p, classes: 10), test.labels)
@@ -180,20 +182,22 @@ struct ContestCommand: ParsableCommand {
             report.append(entry)
         }
         let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: 10), test.labels)
-        print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%", probs.count, 100 * ensembleAccuracy))
+        print(String(format: "ensemble of %d: MNIST test accuracy %.2f%%%@", probs.count, 100 * ensembleAccuracy,
+                     tta ? " with TTA" : ""))
 
         let answers: [Int]
         if let set = answersSet, let inputPath = input {
             try ensemble.check(fits: set, source: inputPath)
-            answers = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: 10)
+            answers = predictions(Ensemble.mean(ensemble.memberProbabilities(set, tta: tta, dataset: .mnist)), classes: 10)
         } else {
             answers = predictions(Ensemble.mean(probs), classes: 10)
         }
         try writeAnswers(answers, to: answerPath)
-        let sidecar: [String: Any] = [
+        var sidecar: [String: Any] = [
             "answers": answerPath, "input": input ?? "MNIST test images", "lines": answers.count,
             "members": report, "ensemble_mnist_test_accuracy": String(format: "%.4f", ensembleAccuracy),
         ]
+        if tta { sidecar["test_time_augmentation"] = "one-pixel shifts" }
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically(Array(jsonData), to: sidecarPath)
         if input == nil {

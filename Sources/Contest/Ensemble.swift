@@ -61,6 +61,12 @@ struct Ensemble {
     /// Each model's probabilities [N, classes].
     func memberProbabilities(_ set: ImageSet) -> [[Float]] { memberProbabilities([(set, 1)]) }
 
+    /// Each model's probabilities [N, classes] for images of `dataset`, with `tta` the weighted mean
+    /// over their ``testTimeViews(of:mirrorable:)``.
+    func memberProbabilities(_ set: ImageSet, tta: Bool, dataset: Dataset) -> [[Float]] {
+        tta ? memberProbabilities(testTimeViews(of: set, mirrorable: dataset.mirrorable)) : memberProbabilities(set)
+    }
+
     /// Each model's probabilities [N, classes], averaged over `views` of the same N images with
     /// their weights (``testTimeViews(of:mirrorable:)``).
     func memberProbabilities(_ views: [(images: ImageSet, weight: Float)]) -> [[Float]] {

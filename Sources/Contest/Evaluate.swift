@@ -63,7 +63,7 @@ struct Evaluate: ParsableCommand {
 
     func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool) {
         let tag = (distort == nil ? "" : " distorted") + (tta ? " with TTA" : "")
-        let members = tta ? e.memberProbabilities(testTimeViews(of: set, mirrorable: dataset.mirrorable)) : e.memberProbabilities(set)
+        let members = e.memberProbabilities(set, tta: tta, dataset: dataset)
         let C = set.classNames.count
         if members.count > 1 {
             for (p, probs) in zip(e.paths, members) {

@@ -20,6 +20,8 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Contest dump or IDX images file.") var input: String
     @Option(help: "Answer file to write (its folder is created if missing).") var out: String
+    @Flag(help: "Test-time augmentation: average each model over shifted (and, for mirrorable images, mirrored) views, as evaluate --tta does.")
+    var tta = false
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)
@@ -28,7 +30,8 @@ struct Predict: ParsableCommand {
         if isContestDump, let (p, d) = ensemble.trainedOn, d != .mnist {
             printWarning("\(p) was trained on \(d), not MNIST: its answers to the contest dump \(input) are \(d) classes, not digits")
         }
-        let predicted = predictions(Ensemble.mean(ensemble.memberProbabilities(set)), classes: ensemble.networks[0].classes)
+        let probabilities = ensemble.memberProbabilities(set, tta: tta, dataset: ensemble.trainedOn?.dataset ?? .mnist)
+        let predicted = predictions(Ensemble.mean(probabilities), classes: ensemble.networks[0].classes)
         try FileIO.makeParentDirectory(of: out)
         try writeAnswers(predicted, to: out)
         var counts = [Int](repeating: 0, count: ensemble.networks[0].classes)

@@ -150,10 +150,12 @@ final class CommandTests: XCTestCase {
 
         // predict: a contest dump and an IDX file, one digit per line.
         let answers = "\(dir)/answers.txt"
-        try cli(["predict", "--model", a, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl", "--out", answers])
-        let l = try lines(answers)
-        XCTAssertEqual(l.count, 3)
-        XCTAssertTrue(l.allSatisfy { $0.count == 1 && $0.first!.isNumber }, "\(l)")
+        for tta in [[], ["--tta"]] {
+            try cli(["predict", "--model", a, "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl", "--out", answers] + tta)
+            let l = try lines(answers)
+            XCTAssertEqual(l.count, 3, "\(tta)")
+            XCTAssertTrue(l.allSatisfy { $0.count == 1 && $0.first!.isNumber }, "\(tta) \(l)")
+        }
         let predicted = try cli(["predict", "--model", a, "--input", root + "/mnist/t10k-images-idx3-ubyte.gz", "--out", answers])
         XCTAssertEqual(try lines(answers).count, 10000)
         // The histogram printed is that of the file: ten classes adding up to its lines.
@@ -204,6 +206,10 @@ final class CommandTests: XCTestCase {
         let again = try cli(args + ["--input", fixturesDir + "/pickle/dump_u1_3x784_p2.pkl"])
         XCTAssertEqual(again.components(separatedBy: "reusing").count - 1, 2, again)
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
+        let withTTA = try cli(args + ["--tta"])
+        XCTAssertTrue(withTTA.contains("ensemble of 2: MNIST test accuracy") && withTTA.contains("% with TTA"), withTTA)
+        let ttaSidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/t.json"))) as? [String: Any]
+        XCTAssertEqual(ttaSidecar?["test_time_augmentation"] as? String, "one-pixel shifts")
 
         // A member with changed bytes is refused by name, neither reused nor trained over.
         let member = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
