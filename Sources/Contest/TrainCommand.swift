@@ -25,7 +25,7 @@ struct TrainOptions: ParsableArguments {
     var schedule: String?
     @Option(help: "Epochs (default: 12; 8 for contest members; recipe).") var epochs: Int?
     @Option(help: "Minibatch size (default: 100; recipe).") var batch: Int?
-    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10; recipe.")
+    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (without flip for digits).")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
     @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
@@ -73,7 +73,8 @@ struct TrainOptions: ParsableArguments {
         try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
         _ = try Schedule(parsing: schedule)
         let shape = dataset.imageShape
-        let aug = augment ?? recipe?.augment ?? (dataset == .cifar10 ? "crop,flip" : "crop")
+        // Flips only where a mirrored image is the same class: never for digits.
+        let aug = augment ?? (dataset.mirrorable ? recipe?.augment ?? "crop,flip" : recipe?.augmentWithoutFlip ?? "crop")
         let augmentation = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2],
                                              mirrorable: dataset.mirrorable)
         let network = try Network(spec: netSpec, inputShape: shape, classes: dataset.classCount, initializer: initializer, seed: seed)

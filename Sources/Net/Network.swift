@@ -59,6 +59,8 @@ public final class Network {
       bn :momentum=<m>           weight of the newest batch in the running
                                  statistics (default 0.1)
       fc :scale=<s>              outputs multiplied by s
+      whiten :eps=<e>            ε added to each eigenvalue, relative to the
+                                 mean patch variance (default 0.0005)
     Presets:
     \(presets.map { "  \($0.name): \($0.about)\n" + helpLines($0.spec, indent: 4) }.joined(separator: "\n"))
     """
@@ -150,7 +152,8 @@ public final class Network {
                 guard r > 0 else { throw bad("expected whiten or whiten<R>") }
                 guard shape.count == 3, shape[1] >= r, shape[2] >= r else { throw bad("needs an image input of at least \(r)×\(r), has \(shape)") }
                 try addWeights(2 * Double(shape[0] * r * r) * Double(shape[0] * r * r), bad)
-                layer = PatchWhitening(inChannels: shape[0], size: r, rng: &rng)
+                let eps = try value("eps", default: PatchWhitening.defaultEpsilon, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
+                layer = PatchWhitening(inChannels: shape[0], size: r, epsilon: eps, rng: &rng)
             } else if name.hasPrefix("avgpool") {
                 guard let d = number(after: "avgpool"), d > 0 else { throw bad("expected avgpool<d>") }
                 guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }

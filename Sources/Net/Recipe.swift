@@ -25,8 +25,10 @@ public struct TrainingRecipe: Sendable, Equatable {
     public var initializer: Initializer
     /// Training images held out for validation.
     public var validation: Int
-    /// An `--augment` spelling (parsed by the Augment module).
+    /// An `--augment` spelling (parsed by the Augment module), for images that may be mirrored.
     public var augment: String
+    /// The same without flips, for digits.
+    public var augmentWithoutFlip: String
 
     /// The learning rate for batches of `batch` images.
     public func learningRate(batch: Int) -> Float { learningRatePer1024 * Float(batch) / 1024 }
@@ -52,5 +54,6 @@ public struct TrainingRecipe: Sendable, Equatable {
     public static let airbench94 = TrainingRecipe(
         optimizer: .nesterov, learningRatePer1024: 1.5, beta1: 0.85, weightDecay: 0.0153 / 11.5, bnBiasScale: 64,
         bnBiasDecay: true, schedule: "triangle:start=0.2:peak=0.23:end=0.07", batch: 1024, epochs: 10, smoothing: 0.2,
-        initializer: .uniform, validation: 0, augment: "crop:pad=2:mode=reflect,flip:mode=alternate")
+        initializer: .uniform, validation: 0, augment: "crop:pad=2:mode=reflect,flip:mode=alternate",
+        augmentWithoutFlip: "crop:pad=2:mode=reflect")
 }

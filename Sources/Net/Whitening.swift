@@ -17,19 +17,27 @@ import LE4Data
 /// patch value, which is 1 for airbench's normalised inputs, so that it means the same for ours.
 public final class PatchWhitening: Layer {
     public let inChannels: Int, size: Int
+    /// airbench's ε, 5e-4.
+    public static let defaultEpsilon: Float = 5e-4
+    /// ε relative to the mean variance of a patch value: the larger, the less the directions of
+    /// smallest variance (fine colour detail, or the compression noise of JPEG-decoded images) are
+    /// amplified, by at most 1/√ε.
+    public let epsilon: Float
     /// The convolution itself: W [2·C·R², C·R²] and b [2·C·R²]. Zero until `fit`.
     let conv: Conv2D
 
     /// A whitening layer for C = `inChannels` and R = `size`, passing nothing (zero filters) until `fit`.
     /// The convolution's own initial draw from `rng` is discarded (zeroed here, replaced by `fit`).
-    public init(inChannels: Int, size: Int, rng: inout SeededRNG) {
-        self.inChannels = inChannels; self.size = size
+    public init(inChannels: Int, size: Int, epsilon: Float = PatchWhitening.defaultEpsilon, rng: inout SeededRNG) {
+        self.inChannels = inChannels; self.size = size; self.epsilon = epsilon
         conv = Conv2D(inChannels: inChannels, filters: 2 * inChannels * size * size, size: size, stride: 1, pad: 0,
                       initializer: .he, rng: &rng)
         conv.W.value = [Float](repeating: 0, count: conv.W.value.count)
     }
 
-    public var spec: String { size == 2 ? "whiten" : "whiten\(size)" }
+    public var spec: String {
+        (size == 2 ? "whiten" : "whiten\(size)") + (epsilon == PatchWhitening.defaultEpsilon ? "" : ":eps=\(epsilon)")
+    }
     /// Frozen: saved with the model, never updated by an optimizer.
     public var buffers: [Param] { [conv.W, conv.b] }
     public func outputShape(_ input: [Int]) -> [Int] { conv.outputShape(input) }
@@ -44,12 +52,12 @@ public final class PatchWhitening: Layer {
 
     /// Sets W and b from `x`: [N, C, H, W], the inputs this layer will see (airbench: the first
     /// 5,000 training images, not augmented). ε is relative to the mean patch variance (see above).
-    public func fit(_ x: Tensor, epsilon: Double = 5e-4) {
+    public func fit(_ x: Tensor) {
         let d = inChannels * size * size
         let (mean, covariance) = patchStatistics(x)
         let (values, vectors) = PatchWhitening.symmetricEigen(covariance, d)
         let trace = (0 ..< d).reduce(0) { $0 + covariance[$1 * d + $1] }
-        let eps = epsilon * trace / Double(d)
+        let eps = Double(epsilon) * trace / Double(d)
         var w = [Float](repeating: 0, count: 2 * d * d), b = [Float](repeating: 0, count: 2 * d)
         // Largest eigenvalue first, as airbench orders them.
         let order = (0 ..< d).sorted { values[$0] > values[$1] }

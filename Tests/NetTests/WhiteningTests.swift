@@ -40,9 +40,9 @@ final class WhiteningTests: XCTestCase {
 
     func testWhitenedPatchesHaveZeroMeanAndIdentityCovarianceAndTheirNegatives() {
         var rng = SeededRNG(seed: 2)
-        let whitening = PatchWhitening(inChannels: 3, size: 2, rng: &rng)
+        let whitening = PatchWhitening(inChannels: 3, size: 2, epsilon: 0, rng: &rng)
         let x = smoothImages(200, seed: 3)
-        whitening.fit(x, epsilon: 0)
+        whitening.fit(x)
         let y = whitening.forward(x, training: false)
         XCTAssertEqual(y.shape, [200, 24, 8, 7])
         // Covariance of the first 12 channels over every output pixel: the identity.
@@ -67,15 +67,21 @@ final class WhiteningTests: XCTestCase {
         let x = smoothImages(150, seed: 5)  // 150 images: three blocks of 64, the last partial
         a.fit(x); b.fit(x)
         XCTAssertEqual(a.buffers.map(\.value), b.buffers.map(\.value))
-        let undamped = PatchWhitening(inChannels: 3, size: 2, rng: &rng), damped = PatchWhitening(inChannels: 3, size: 2, rng: &rng)
-        undamped.fit(x, epsilon: 0)
-        damped.fit(x, epsilon: 0.01)
+        let undamped = PatchWhitening(inChannels: 3, size: 2, epsilon: 0, rng: &rng)
+        let damped = PatchWhitening(inChannels: 3, size: 2, epsilon: 0.01, rng: &rng)
+        undamped.fit(x)
+        damped.fit(x)
         // Rows are ordered by eigenvalue, largest first: ε barely changes the first and shrinks the last.
         func norm(_ w: PatchWhitening, _ k: Int) -> Float { (0 ..< 12).reduce(0) { $0 + w.conv.W.value[k * 12 + $1] * w.conv.W.value[k * 12 + $1] }.squareRoot() }
         XCTAssertEqual(norm(damped, 0), norm(undamped, 0), accuracy: 1e-2 * norm(undamped, 0))
         XCTAssertLessThan(norm(damped, 11), 0.9 * norm(undamped, 11))
         XCTAssertLessThan(norm(a, 11), norm(undamped, 11))
         XCTAssertLessThan(norm(undamped, 0), norm(undamped, 11), "the largest eigenvalue comes first, so its filter is the shortest")
+        // The option of the spec: kept in the spec (and so in model files), refused out of range.
+        let net = try? Network(spec: "whiten:eps=0.01-gelu-fc10", inputShape: [3, 8, 8], classes: 10, seed: 1)
+        XCTAssertEqual(net?.spec, "whiten:eps=0.01-gelu-fc10")
+        XCTAssertEqual((net?.layers.first as? PatchWhitening)?.epsilon, 0.01)
+        XCTAssertThrowsError(try Network(spec: "whiten:eps=0-fc10", inputShape: [3, 8, 8], classes: 10, seed: 1))
     }
 
     func testNetworkFitsItsWhiteningLayerAndTheModelFileKeepsIt() throws {
