@@ -205,29 +205,46 @@ public enum FileIO {
 
 /// An advisory lock (flock) on `<output>.lock`, so that two runs never write the same output:
 /// they would mix one run's weights with the other's metadata. The kernel drops it when the
-/// holder ends, even killed, so a stale lock file never blocks anyone.
+/// holder ends, even killed, so a stale lock file never blocks anyone; a holder that lets go
+/// normally also removes the file, so finished runs leave none behind.
 public final class OutputLock {
     private let fd: Int32
+    private let path: String
 
-    private init(fd: Int32) { self.fd = fd }
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
 
     /// Takes the lock of `output`, waiting for another holder when `wait`, else returning nil.
     public static func take(_ output: String, wait: Bool) throws -> OutputLock? {
         let path = output + ".lock"
         try FileIO.checkReplaceable(path)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw DataError(path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
-            guard errno == EINTR else {
-                let why = errno
-                close(fd)
-                if why == EWOULDBLOCK { return nil }
-                throw DataError(path, "cannot lock: \(String(cString: strerror(why)))")
+        while true {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw DataError(path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+            while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+                guard errno == EINTR else {
+                    let why = errno
+                    close(fd)
+                    if why == EWOULDBLOCK { return nil }
+                    throw DataError(path, "cannot lock: \(String(cString: strerror(why)))")
+                }
             }
+            // The holder before may have removed the file while this waited: a lock on a file no
+            // longer at `path` guards nothing, so take the one there now.
+            var held = stat(), named = stat()
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino {
+                return OutputLock(fd: fd, path: path)
+            }
+            close(fd)
         }
-        return OutputLock(fd: fd)
     }
 
-    deinit { close(fd) }
+    /// Removes the file while still holding it, then lets go: whoever waits on it retries.
+    deinit {
+        unlink(path)
+        close(fd)
+    }
 }
 

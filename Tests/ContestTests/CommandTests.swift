@@ -56,6 +56,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(second.split(separator: "\n").last.map(String.init),
                        "wrote model \(out), history \(dir)/r.history.csv, plot \(dir)/r.history.png", "the last line names the files")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/r.checkpoint.npz"), "a finished run leaves no checkpoint")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out).lock"), "nor its lock file")
 
         // The model file records the finished run: --resume says so, and without it the run is not silently redone.
         let finished = try cli(args + ["--resume"])
@@ -377,6 +378,28 @@ final class CommandTests: XCTestCase {
         withExtendedLifetime(held) {}
     }
 
+    /// A waiting holder whose lock file was removed by the holder before takes the new one, so
+    /// two holders never hold different files of the same path at once.
+    func testALockWaitedForIsTheFileAtItsPathAfterTheHolderBeforeRemovedIt() throws {
+        let out = dir + "/lock-chain.npz"
+        var first: OutputLock? = try XCTUnwrap(try OutputLock.take(out, wait: false))
+        let taken = expectation(description: "the waiting thread takes the lock")
+        let box = LockBox()
+        Thread.detachNewThread {
+            box.lock = try? OutputLock.take(out, wait: true)
+            taken.fulfill()
+        }
+        Thread.sleep(forTimeInterval: 0.2)  // the thread is now waiting on the first file
+        first = nil
+        wait(for: [taken], timeout: 10)
+        XCTAssertNil(first)
+        XCTAssertNotNil(box.lock)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + ".lock"), "the second holder's file is at the path")
+        XCTAssertNil(try OutputLock.take(out, wait: false), "and it is held")
+        box.lock = nil
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".lock"), "removed when let go")
+    }
+
     /// Runs le4nn with `args`, sends it SIGINT (Ctrl-C) once its output contains `marker`, and
     /// returns the ended process and all it printed.
     func interrupt(_ args: [String], after marker: String) throws -> (process: Process, log: String) {
@@ -591,4 +614,9 @@ final class CommandTests: XCTestCase {
         let notModel = try cli(["evaluate", "--data", root, "--model", fixturesDir + "/idx/tiny-labels-idx1-ubyte"], expect: 1)
         XCTAssertTrue(notModel.contains("not an .npz"), notModel)
     }
+}
+
+/// Holds a lock taken on another thread.
+final class LockBox: @unchecked Sendable {
+    var lock: OutputLock?
 }
