@@ -1,0 +1,31 @@
+import XCTest
+import LE4Data
+@testable import le4nn
+
+/// What `train` and `contest` make of their options before any data is read.
+final class TrainSetupTests: XCTestCase {
+    func setup(_ args: [String], _ dataset: Dataset) throws -> TrainSetup {
+        try TrainOptions.parse(args).setup(dataset: dataset)
+    }
+
+    func testDefaultAugmentationsFlipOnlyWhatMayBeMirrored() throws {
+        XCTAssertEqual(try setup([], .mnist).settings.augment, "crop:pad=2:mode=zero")
+        XCTAssertEqual(try setup([], .fashion).settings.augment, "crop:pad=2:mode=zero,flip:p=0.5:mode=random")
+        XCTAssertEqual(try setup([], .cifar10).settings.augment, "crop:pad=4:mode=zero,flip:p=0.5:mode=random")
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .cifar10).settings.augment, "crop:pad=2:mode=reflect,flip:p=0.5:mode=alternate")
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .mnist).settings.augment, "crop:pad=2:mode=reflect")
+        XCTAssertThrowsError(try setup(["--augment", "flip"], .mnist))
+    }
+
+    func testTheSetupHoldsTheParsedAugmentationsAndTheNetworkTheRunTrains() throws {
+        let s = try setup(["--net", "mnist-small", "--augment", "cutout,crop:pad=3", "--seed", "7"], .mnist)
+        XCTAssertEqual(s.augmentation.description, s.settings.augment)
+        XCTAssertEqual(s.settings.augment, "crop:pad=3:mode=zero,cutout:size=8:fill=zero")
+        XCTAssertEqual(s.network.spec, s.settings.net)
+        // Built with the run's seed: the same options give the same initial weights, another seed others.
+        let again = try setup(["--net", "mnist-small", "--augment", "cutout,crop:pad=3", "--seed", "7"], .mnist)
+        let other = try setup(["--net", "mnist-small", "--augment", "cutout,crop:pad=3", "--seed", "8"], .mnist)
+        XCTAssertEqual(s.network.params.map(\.value), again.network.params.map(\.value))
+        XCTAssertNotEqual(s.network.params.map(\.value), other.network.params.map(\.value))
+    }
+}
