@@ -23,35 +23,33 @@ INLINE float lane_sum(const vfloat *v) {
 #define DZ(dy, h) (relu ? (vfloat)((vmask)LOAD(vfloat, dy) & (OUT(h) > 0)) : LOAD(vfloat, dy))
 #define DZ1(dy, h) (relu && !(OUT(h) > 0) ? 0 : (dy))
 
-// Mean, then the mean of squared deviations from it: two passes keep the variance exact for large
-// means (the channel is still in cache for the second). Run sums are added in double.
+// Mean and variance in one pass over the channel (the pass is bound by memory), from the sums of
+// d = x − k and d², k the channel's first value: shifted by a value near the mean, the variance
+// E[d²] − E[d]² does not lose its digits to a large mean. Run sums are added in double.
 INLINE void statistics_body(const float *x, size_t n, size_t stride, size_t s, float *mean, float *variance) {
-    double total = 0;
+    const float k = x[0];
+    double total = 0, squares = 0;
     for (size_t r = 0; r < n; r++) {
         const float *p = x + r * stride;
-        vfloat acc = {0};
-        size_t i = 0;
-        for (; i + VLANES <= s; i += VLANES) acc += LOAD(vfloat, p + i);
-        float t = lane_sum(&acc);
-        for (; i < s; i++) t += p[i];
-        total += t;
-    }
-    const float m = (float)(total / (double)(n * s));
-    double squares = 0;
-    for (size_t r = 0; r < n; r++) {
-        const float *p = x + r * stride;
-        vfloat acc = {0};
+        vfloat acc = {0}, acc2 = {0};
         size_t i = 0;
         for (; i + VLANES <= s; i += VLANES) {
-            const vfloat d = LOAD(vfloat, p + i) - m;
-            acc += d * d;
+            const vfloat d = LOAD(vfloat, p + i) - k;
+            acc += d;
+            acc2 += d * d;
         }
-        float t = lane_sum(&acc);
-        for (; i < s; i++) t += (p[i] - m) * (p[i] - m);
-        squares += t;
+        float t = lane_sum(&acc), t2 = lane_sum(&acc2);
+        for (; i < s; i++) {
+            const float d = p[i] - k;
+            t += d;
+            t2 += d * d;
+        }
+        total += t;
+        squares += t2;
     }
-    *mean = m;
-    *variance = (float)(squares / (double)(n * s));
+    const double count = (double)(n * s), shift = total / count, v = squares / count - shift * shift;
+    *mean = (float)(k + shift);
+    *variance = (float)(v > 0 ? v : 0);
 }
 
 INLINE void normalize_body(const float *x, size_t n, size_t stride, size_t s, float mean, float inv_std, float gamma,

@@ -49,17 +49,21 @@ public final class MaxPool: Layer {
         }
     }
 
+    // dy: [B, C, H/d, W/d] → dx: [B, C, H, W], dy at each window's maximum and 0 elsewhere
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
-        var dx = Tensor(zeros: inputShape)
-        dx.data.withUnsafeMutableBufferPointer { dxp in
+        let (planes, plane) = (inputShape[0] * inputShape[1], inputShape[2] * inputShape[3]), outPlane = dy.count / max(planes, 1)
+        return Tensor(uninitialized: inputShape) { dx in
             dy.data.withUnsafeBufferPointer { d in
                 argmax.withUnsafeBufferPointer { am in
-                    // Windows do not overlap, so each thread's outputs scatter to its own inputs.
-                    Threads.parallelFor(d.count, minChunk: 1 << 14) { r in for i in r { dxp[Int(am[i])] += d[i] } }
+                    // Each thread zeroes its own planes and scatters into them while they are in
+                    // cache: windows do not overlap, so a plane's outputs land in that plane only.
+                    Threads.parallelFor(planes, minChunk: 16) { r in
+                        (dx.baseAddress! + r.lowerBound * plane).initialize(repeating: 0, count: r.count * plane)
+                        for i in r.lowerBound * outPlane ..< r.upperBound * outPlane { dx[Int(am[i])] = d[i] }
+                    }
                 }
             }
         }
-        return dx
     }
 }
 

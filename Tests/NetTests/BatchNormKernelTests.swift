@@ -69,4 +69,19 @@ final class BatchNormKernelTests: XCTestCase {
             }
         }
     }
+    /// One pass over the channel keeps the variance of values far from zero: the sums are of
+    /// differences from the channel's first value, not of the values themselves.
+    func testVarianceOfValuesWithALargeMeanKeepsItsDigits() {
+        var rng = SeededRNG(seed: 42)
+        let (B, C, S) = (8, 1, 300)
+        let x = (0 ..< B * C * S).map { _ in Float(1000 + 0.01 * rng.normal()) }
+        let m = Double(x.count), mean = x.reduce(0.0) { $0 + Double($1) } / m
+        let variance = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / m
+        for isa in ISA.supported {
+            var (gotMean, gotVar): (Float, Float) = (0, 0)
+            le4_bn_statistics(isa.cValue, x, B, C * S, S, &gotMean, &gotVar)
+            XCTAssertEqual(Double(gotMean), mean, accuracy: 1e-4, isa.name)
+            XCTAssertEqual(Double(gotVar), variance, accuracy: 1e-2 * variance, isa.name)
+        }
+    }
 }

@@ -104,7 +104,7 @@ void le4_maxpool2x2(le4_isa isa, const float *x, size_t planes, size_t h, size_t
 // affine layer) channel c has x = data + c·S, n = B, stride = C·S. x̂ = (x − mean)·inv_std; with
 // relu a ReLU follows the normalization (fused: its mask is recomputed from x̂ in backward).
 
-/// The channel's mean and (biased) variance, in two passes.
+/// The channel's mean and (biased) variance, in one pass.
 void le4_bn_statistics(le4_isa isa, const float *x, size_t n, size_t stride, size_t s, float *mean, float *variance);
 
 /// y = γ·x̂ + β, then max(y, 0) if relu; y laid out like x. (Inference: mean 0, inv_std the scale,
