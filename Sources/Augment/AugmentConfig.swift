@@ -105,6 +105,12 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         }, mirrorable: mirrorable)
     }
 
+    /// Parses a selection for the images of `dataset`: their shape, and whether they may be mirrored.
+    public init(parsing spec: String, for dataset: Dataset) throws {
+        let shape = dataset.imageShape
+        try self.init(parsing: spec, channels: shape[0], height: shape[1], width: shape[2], mirrorable: dataset.mirrorable)
+    }
+
     /// The augmentation name a misspelt `name` most likely means: the nearest within two edits
     /// (insertions, deletions, substitutions), e.g. `erasing` for `erasng`; nil when none is that near.
     static func closestName(to name: String) -> String? {

@@ -27,8 +27,7 @@ struct AugmentPreview: ParsableCommand {
     func run() throws {
         guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
         let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))
-        let config = try AugmentConfig(parsing: augment, channels: set.channels, height: set.height, width: set.width,
-                                       mirrorable: data.dataset.mirrorable)
+        let config = try AugmentConfig(parsing: augment, for: data.dataset)
         var batches = Minibatches(set, augment: config, seed: seed)
         var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: count, scale: 2)
         for i in 0 ..< count { sheet.add(set.pixels[i * set.imageSize ..< (i + 1) * set.imageSize], caption: "\(set.classNames[Int(set.labels[i])])") }

@@ -72,12 +72,10 @@ struct TrainOptions: ParsableArguments {
         try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
         _ = try Schedule(parsing: schedule)
-        let shape = dataset.imageShape
         // Flips only where a mirrored image is the same class: never for digits.
         let aug = augment ?? (dataset.mirrorable ? recipe?.augment ?? "crop,flip" : recipe?.augmentWithoutFlip ?? "crop")
-        let augmentation = try AugmentConfig(parsing: aug, channels: shape[0], height: shape[1], width: shape[2],
-                                             mirrorable: dataset.mirrorable)
-        let network = try Network(spec: netSpec, inputShape: shape, classes: dataset.classCount, initializer: initializer, seed: seed)
+        let augmentation = try AugmentConfig(parsing: aug, for: dataset)
+        let network = try Network(spec: netSpec, inputShape: dataset.imageShape, classes: dataset.classCount, initializer: initializer, seed: seed)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
         let momentumKind = optimizer == .momentum || optimizer == .nesterov
         let rate = lr ?? recipe?.learningRate(batch: batch) ?? (momentumKind && schedule != "constant" ? 0.05 : base.learningRate)
