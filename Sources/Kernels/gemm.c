@@ -14,14 +14,21 @@
 typedef struct {
     size_t mr, nr, kc, mc, nc;
     le4_sgemm_ukernel kernel;
+    le4_sgemm_rows_ukernel kernel_rows;
 } gemm_config;
 
 // Indexed by le4_isa. MC and NC are multiples of MR and NR.
 static const gemm_config configs[] = {
-    [LE4_ISA_PORTABLE] = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable},
-    [LE4_ISA_AVX2] = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2},
-    [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512},
+    [LE4_ISA_PORTABLE] = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable, le4_sgemm_4x16_portable_rows},
+    [LE4_ISA_AVX2] = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows},
+    [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows},
 };
+
+// A row-major A whose rows are at most this many floats apart is read in place by the `_rows`
+// kernels (its MR-row panel then spans at most 12 KiB, beside the KC×NR B panel in L1); only a
+// last panel of fewer than MR rows is packed. Farther apart (the affine layers' inputs), packing
+// keeps the kernel's reads contiguous.
+static const size_t rows_in_place_max_lda = 256;
 
 // Per-thread packing buffers of MC×KC + KC×NC floats, freed when the thread ends.
 static pthread_key_t buffer_key;
@@ -185,6 +192,7 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
     float *buf = packing_buffer();
     if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
     const size_t mr = cf->mr, nr = cf->nr;
+    const int a_in_place = !trans_a && lda <= rows_in_place_max_lda;
     float *pa = buf;
 
     for (size_t jc = 0; jc < n; jc += cf->nc) {
@@ -197,13 +205,20 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
                 pack_b(isa, nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, buf + cf->mc * cf->kc);
             for (size_t ic = 0; ic < m; ic += cf->mc) {
                 size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
-                pack_a(isa, mr, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, pa);
+                // Rows below `packed_from` are read in place; the rest are packed into pa.
+                const size_t packed_from = a_in_place ? mc / mr * mr : 0;
+                if (packed_from < mc)
+                    pack_a(isa, mr, mc - packed_from, kc,
+                           trans_a ? a + pc * lda + ic + packed_from : a + (ic + packed_from) * lda + pc, lda, trans_a, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     size_t cols = nc - jr < nr ? nc - jr : nr;
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         size_t rows = mc - ir < mr ? mc - ir : mr;
-                        cf->kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc,
-                                   rows, cols, accumulate);
+                        float *cij = c + (ic + ir) * ldc + jc + jr;
+                        if (ir < packed_from)
+                            cf->kernel_rows(kc, a + (ic + ir) * lda + pc, lda, pb + jr * kc, cij, ldc, cols, accumulate);
+                        else
+                            cf->kernel(kc, pa + (ir - packed_from) * kc, pb + jr * kc, cij, ldc, rows, cols, accumulate);
                     }
                 }
             }

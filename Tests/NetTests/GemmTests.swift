@@ -89,6 +89,24 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(one, many)
     }
 
+    func testRowsReadInPlaceEqualPackedRowsBitForBit() {
+        // The same A stored with rows 40 floats apart (read in place) and 300 apart (packed).
+        var rng = SeededRNG(seed: 11)
+        let (m, n, k) = (41, 70, 37)
+        let values = (0 ..< m * k).map { _ in Float(rng.uniform(-1, 1)) }, b = (0 ..< k * n).map { _ in Float(rng.uniform(-1, 1)) }
+        for isa in ISA.supported {
+            var results: [[Float]] = []
+            for lda in [40, 300] {
+                var a = [Float](repeating: .nan, count: m * lda)
+                for i in 0 ..< m { for p in 0 ..< k { a[i * lda + p] = values[i * k + p] } }
+                var c = [Float](repeating: 0, count: m * n)
+                gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: n, c: &c, ldc: n, isa: isa)
+                results.append(c)
+            }
+            XCTAssertEqual(results[0], results[1], isa.name)
+        }
+    }
+
     func testPrepackedBEqualsPackingEachTimeBitForBit() {
         var rng = SeededRNG(seed: 9)
         // n beyond NC (4096) and k beyond KC (256): several packed blocks.
