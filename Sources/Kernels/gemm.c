@@ -24,11 +24,11 @@ static const gemm_config configs[] = {
     [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows},
 };
 
-// A row-major A whose rows are at most this many floats apart is read in place by the `_rows`
-// kernels (its MR-row panel then spans at most 12 KiB, beside the KC×NR B panel in L1); only a
-// last panel of fewer than MR rows is packed. Farther apart (the affine layers' inputs), packing
-// keeps the kernel's reads contiguous.
-static const size_t rows_in_place_max_lda = 256;
+// An operand whose lines (rows of a row-major A or B, columns of a transposed A) are at most this
+// many floats apart is read in place by the kernels: an MR-row panel of A then spans at most
+// 12 KiB, beside the B panel in L1. Only edge panels (fewer than MR rows, NR columns) are packed.
+// Farther apart (the affine layers' inputs), packing keeps the kernel's reads close together.
+static const size_t in_place_max_ld = 256;
 
 // Per-thread packing buffers of MC×KC + KC×NC floats, freed when the thread ends.
 static pthread_key_t buffer_key;
@@ -192,33 +192,41 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
     float *buf = packing_buffer();
     if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
     const size_t mr = cf->mr, nr = cf->nr;
-    const int a_in_place = !trans_a && lda <= rows_in_place_max_lda;
-    float *pa = buf;
+    const int a_in_place = lda <= in_place_max_ld, b_in_place = !packed_b && !trans_b && ldb <= in_place_max_ld;
+    float *pa = buf, *pb_buf = buf + cf->mc * cf->kc;
 
     for (size_t jc = 0; jc < n; jc += cf->nc) {
         size_t nc = n - jc < cf->nc ? n - jc : cf->nc;
         for (size_t pc = 0; pc < k; pc += cf->kc) {
             size_t kc = k - pc < cf->kc ? k - pc : cf->kc;
             int accumulate = pc > 0 || beta != 0;
-            const float *pb = packed_b ? packed_b + packed_block(cf, n, k, jc, pc) : buf + cf->mc * cf->kc;
-            if (!packed_b)
-                pack_b(isa, nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b, buf + cf->mc * cf->kc);
+            // Columns of B below `b_packed_from` are read in place, the rest packed (or prepacked).
+            const size_t b_packed_from = b_in_place ? nc / nr * nr : 0;
+            const float *pb = packed_b ? packed_b + packed_block(cf, n, k, jc, pc) : pb_buf;
+            if (!packed_b && b_packed_from < nc)
+                pack_b(isa, nr, nc - b_packed_from, kc,
+                       trans_b ? b + (jc + b_packed_from) * ldb + pc : b + pc * ldb + jc + b_packed_from, ldb, trans_b, pb_buf);
             for (size_t ic = 0; ic < m; ic += cf->mc) {
                 size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
-                // Rows below `packed_from` are read in place; the rest are packed into pa.
-                const size_t packed_from = a_in_place ? mc / mr * mr : 0;
-                if (packed_from < mc)
-                    pack_a(isa, mr, mc - packed_from, kc,
-                           trans_a ? a + pc * lda + ic + packed_from : a + (ic + packed_from) * lda + pc, lda, trans_a, pa);
+                // Rows below `a_packed_from` are read in place, the rest packed into pa.
+                const size_t a_packed_from = a_in_place ? mc / mr * mr : 0;
+                if (a_packed_from < mc)
+                    pack_a(isa, mr, mc - a_packed_from, kc,
+                           trans_a ? a + pc * lda + ic + a_packed_from : a + (ic + a_packed_from) * lda + pc, lda, trans_a, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     size_t cols = nc - jr < nr ? nc - jr : nr;
+                    const int b_here = jr < b_packed_from;
+                    const float *bj = b_here ? b + pc * ldb + jc + jr : pb + (jr - b_packed_from) * kc;
+                    const size_t b_step = b_here ? ldb : nr;
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         size_t rows = mc - ir < mr ? mc - ir : mr;
                         float *cij = c + (ic + ir) * ldc + jc + jr;
-                        if (ir < packed_from)
-                            cf->kernel_rows(kc, a + (ic + ir) * lda + pc, lda, pb + jr * kc, cij, ldc, cols, accumulate);
+                        if (ir >= a_packed_from)
+                            cf->kernel(kc, pa + (ir - a_packed_from) * kc, mr, bj, b_step, cij, ldc, rows, cols, accumulate);
+                        else if (trans_a)
+                            cf->kernel(kc, a + pc * lda + ic + ir, lda, bj, b_step, cij, ldc, rows, cols, accumulate);
                         else
-                            cf->kernel(kc, pa + (ir - packed_from) * kc, pb + jr * kc, cij, ldc, rows, cols, accumulate);
+                            cf->kernel_rows(kc, a + (ic + ir) * lda + pc, lda, bj, b_step, cij, ldc, cols, accumulate);
                     }
                 }
             }

@@ -3,15 +3,16 @@
 #include <immintrin.h>
 #include "sgemm_ukernels.h"
 
-// The tile with A(i, k) = a[i·rs + k·cs]; inlined into each entry point with its strides constant.
+// The tile with A(i, k) = a[i·rs + k·cs] and B(k, j) = b[k·bs + j]; inlined into each entry point,
+// so that the row stride rs is a constant.
 __attribute__((target("avx512f"), always_inline)) static inline void tile_12x32(
-    size_t kc, const float *a, size_t rs, size_t cs, const float *b, float *c, size_t ldc, size_t rows,
+    size_t kc, const float *a, size_t rs, size_t cs, const float *b, size_t bs, float *c, size_t ldc, size_t rows,
     size_t cols, int accumulate) {
     // Every loop over i is unrolled in full so that acc lives in registers (otherwise clang keeps
     // it on the stack and zeroes it with a memset call per tile).
     __m512 acc[12][2];
     _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (size_t k = 0; k < kc; k++, a += cs, b += 32) {
+    for (size_t k = 0; k < kc; k++, a += cs, b += bs) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) {
             __m512 ai = _mm512_set1_ps(a[i * rs]);
@@ -35,13 +36,13 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_12x32(
 }
 
 __attribute__((target("avx512f")))
-void le4_sgemm_12x32_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                            size_t rows, size_t cols, int accumulate) {
-    tile_12x32(kc, a, 1, 12, b, c, ldc, rows, cols, accumulate);
+void le4_sgemm_12x32_avx512(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
+                            size_t ldc, size_t rows, size_t cols, int accumulate) {
+    tile_12x32(kc, a, 1, a_step, b, b_step, c, ldc, rows, cols, accumulate);
 }
 
 __attribute__((target("avx512f")))
-void le4_sgemm_12x32_avx512_rows(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc,
-                                 size_t cols, int accumulate) {
-    tile_12x32(kc, a, lda, 1, b, c, ldc, 12, cols, accumulate);
+void le4_sgemm_12x32_avx512_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
+                                 size_t ldc, size_t cols, int accumulate) {
+    tile_12x32(kc, a, lda, 1, b, b_step, c, ldc, 12, cols, accumulate);
 }

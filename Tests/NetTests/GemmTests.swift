@@ -71,6 +71,7 @@ final class GemmTests: XCTestCase {
     func testDepthAndWidthSpanningSeveralCacheBlocks() {
         // k beyond KC (256) and n beyond NC (4096): the packed blocks are stitched correctly.
         check(m: 14, n: 20, k: 600, transA: false, transB: true, beta: 0)
+        check(m: 30, n: 40, k: 600, transA: true, transB: false, beta: 0)  // A and B read in place
         check(m: 3, n: 4200, k: 5, transA: true, transB: false, beta: 1)
     }
 
@@ -89,21 +90,25 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(one, many)
     }
 
-    func testRowsReadInPlaceEqualPackedRowsBitForBit() {
-        // The same A stored with rows 40 floats apart (read in place) and 300 apart (packed).
+    func testOperandsReadInPlaceEqualPackedOperandsBitForBit() {
+        // The same A and B stored with lines 80 floats apart (read in place) and 300 apart (packed):
+        // every combination gives the same bits.
         var rng = SeededRNG(seed: 11)
         let (m, n, k) = (41, 70, 37)
-        let values = (0 ..< m * k).map { _ in Float(rng.uniform(-1, 1)) }, b = (0 ..< k * n).map { _ in Float(rng.uniform(-1, 1)) }
+        let aValues = (0 ..< m * k).map { _ in Float(rng.uniform(-1, 1)) }, bValues = (0 ..< k * n).map { _ in Float(rng.uniform(-1, 1)) }
         for isa in ISA.supported {
-            var results: [[Float]] = []
-            for lda in [40, 300] {
-                var a = [Float](repeating: .nan, count: m * lda)
-                for i in 0 ..< m { for p in 0 ..< k { a[i * lda + p] = values[i * k + p] } }
-                var c = [Float](repeating: 0, count: m * n)
-                gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: n, c: &c, ldc: n, isa: isa)
-                results.append(c)
+            for transA in [false, true] {
+                var results: [[Float]] = []
+                for (lda, ldb) in [(80, 80), (300, 80), (80, 300), (300, 300)] {
+                    var a = [Float](repeating: .nan, count: (transA ? k : m) * lda), b = [Float](repeating: .nan, count: k * ldb)
+                    for i in 0 ..< m { for p in 0 ..< k { a[transA ? p * lda + i : i * lda + p] = aValues[i * k + p] } }
+                    for p in 0 ..< k { for j in 0 ..< n { b[p * ldb + j] = bValues[p * n + j] } }
+                    var c = [Float](repeating: 0, count: m * n)
+                    gemm(transA: transA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: n, isa: isa)
+                    results.append(c)
+                }
+                for r in results.dropFirst() { XCTAssertEqual(r, results[0], "\(isa.name) transA \(transA)") }
             }
-            XCTAssertEqual(results[0], results[1], isa.name)
         }
     }
 
