@@ -66,74 +66,187 @@ public final class BatchNorm: Layer {
     /// of its own nor memory. (Measured on a Zen 4 EPYC: BN and ReLU as separate layers took a
     /// quarter of a training step of mnist-small, all of it memory traffic.)
     public func forward(_ x: Tensor, training: Bool, relu: Bool) -> Tensor {
-        let B = x.batch, C = channels, S = x.itemSize / C
+        let C = channels, S = x.itemSize / C
         precondition(x.itemSize == C * S, "bn expects \(C) channels")
-        let (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
-        shape = x.shape
-        if !training {
+        guard training else {
             let (scale, shift) = inferenceScaleShift
-            return Tensor(uninitialized: x.shape) { y in
-                x.data.withUnsafeBufferPointer { xp in
-                    Threads.parallelFor(C, minChunk: 8) { range in
-                        for c in range {
-                            le4_bn_normalize(isa, xp.baseAddress! + c * S, B, C * S, S, 0, scale[c], 1, shift[c], r, y.baseAddress! + c * S)
-                        }
-                    }
-                }
-            }
+            return normalize(x, mean: [Float](repeating: 0, count: C), invStd: scale, gamma: [Float](repeating: 1, count: C),
+                             beta: shift, relu: relu)
         }
-        input = x
-        batchMean = [Float](repeating: 0, count: C); invStd = [Float](repeating: 0, count: C)
-        var batchVar = [Float](repeating: 0, count: C)
-        let out = Tensor(uninitialized: x.shape) { y in
+        return trainingForward(x, relu: relu, pool: nil)
+    }
+
+    /// BN, its ReLU and the 2×2 max pooling after them as one training step (`Network` fuses
+    /// bn-relu-pool): each channel of each image is normalized into a buffer that stays in cache and
+    /// pooled from there, so the full-size output is neither written to memory nor read back. The
+    /// pool's outputs and maxima are those of the three layers run one after the other, bit for bit.
+    // x: [B, C, H, W] → y: [B, C, H/2, W/2]
+    public func forward(_ x: Tensor, reluThenPool pool: MaxPool) -> Tensor {
+        trainingForward(x, relu: true, pool: pool)
+    }
+
+    /// y = γ·(x − mean)·invStd + β per channel, then the ReLU if `relu`; image by image.
+    private func normalize(_ x: Tensor, mean: [Float], invStd: [Float], gamma: [Float], beta: [Float], relu: Bool) -> Tensor {
+        let C = channels, S = x.itemSize / C
+        return Tensor(uninitialized: x.shape) { y in
             x.data.withUnsafeBufferPointer { xp in
-                invStd.withUnsafeMutableBufferPointer { inv in
-                batchMean.withUnsafeMutableBufferPointer { bm in
-                batchVar.withUnsafeMutableBufferPointer { bv in
-                    let (g, bt) = (gamma.value, beta.value)
-                    Threads.parallelFor(C, minChunk: 8) { range in
-                        for c in range {
-                            le4_bn_statistics(isa, xp.baseAddress! + c * S, B, C * S, S, &bm[c], &bv[c])
-                            inv[c] = 1 / (bv[c] + epsilon).squareRoot()
-                            le4_bn_normalize(isa, xp.baseAddress! + c * S, B, C * S, S, bm[c], inv[c], g[c], bt[c], r,
-                                             y.baseAddress! + c * S)
-                        }
+                Threads.parallelFor(x.batch) { images in
+                    for n in images {
+                        le4_bn_normalize(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, relu ? 1 : 0,
+                                         y.baseAddress! + n * C * S)
                     }
-                }
-                }
                 }
             }
         }
+    }
+
+    /// Images per block of the sums over the batch: each block is summed on its own and the
+    /// blocks are added in order, so that statistics and gradients do not depend on the thread count.
+    static let imagesPerBlock = 8
+
+    /// Two sums per channel over a batch of B images, [C] each, in Double: `add(n, first, second)`
+    /// adds image n's share to the [C] arrays it is given. The batch is read image by image, in
+    /// memory order (kernels.h says why).
+    private func batchSums(_ B: Int, _ add: (Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)
+        -> (first: [Double], second: [Double]) {
+        let C = channels, per = BatchNorm.imagesPerBlock, blocks = (B + per - 1) / per
+        var partial = [Double](repeating: 0, count: blocks * 2 * C)
+        partial.withUnsafeMutableBufferPointer { pp in
+            Threads.parallelFor(blocks) { range in
+                for block in range {
+                    let first = pp.baseAddress! + block * 2 * C
+                    for n in block * per ..< min(B, (block + 1) * per) { add(n, first, first + C) }
+                }
+            }
+        }
+        var first = [Double](repeating: 0, count: C), second = first
+        for block in 0 ..< blocks {
+            for c in 0 ..< C { first[c] += partial[block * 2 * C + c]; second[c] += partial[(block * 2 + 1) * C + c] }
+        }
+        return (first, second)
+    }
+
+    /// The batch's mean and (biased) variance of each channel of x [B, C, S], in one pass: from the
+    /// sums of differences from the channel's first value, which is near its mean (kernels.h).
+    func statistics(_ x: Tensor) -> (mean: [Float], variance: [Float]) {
+        let C = channels, S = x.itemSize / C
+        let shift = (0 ..< C).map { x.data[$0 * S] }
+        let (sum, squares) = x.data.withUnsafeBufferPointer { xp in
+            batchSums(x.batch) { n, sum, squares in
+                le4_bn_sums(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, shift, sum, squares)
+            }
+        }
+        let m = Double(x.batch * S)
+        let mean = (0 ..< C).map { Float(Double(shift[$0]) + sum[$0] / m) }
+        let variance = (0 ..< C).map { c in Float(max(0, squares[c] / m - (sum[c] / m) * (sum[c] / m))) }
+        return (mean, variance)
+    }
+
+    private func trainingForward(_ x: Tensor, relu: Bool, pool: MaxPool?) -> Tensor {
+        let B = x.batch, C = channels, S = x.itemSize / C
+        input = x; shape = x.shape
+        let batchVar: [Float]
+        (batchMean, batchVar) = statistics(x)
+        invStd = batchVar.map { 1 / ($0 + epsilon).squareRoot() }
         let m = Float(B * S), unbias = m > 1 ? m / (m - 1) : 1
         for c in 0 ..< C {
             runningMean.value[c] += momentum * (batchMean[c] - runningMean.value[c])
             runningVar.value[c] += momentum * (batchVar[c] * unbias - runningVar.value[c])
         }
-        return out
+        guard let pool else { return normalize(x, mean: batchMean, invStd: invStd, gamma: gamma.value, beta: beta.value, relu: relu) }
+        let (H, W) = (x.shape[2], x.shape[3]), OS = (H / 2) * (W / 2)
+        // The kernels' per-channel arguments, C of each: mean, 1/σ, γ, β.
+        let args = batchMean + invStd + gamma.value + beta.value
+        pool.prepare(input: x.shape)
+        return Tensor(uninitialized: [B] + pool.outputShape(Array(x.shape.dropFirst()))) { y in
+            x.data.withUnsafeBufferPointer { xp in
+                args.withUnsafeBufferPointer { ap in
+                    pool.argmax.withUnsafeMutableBufferPointer { argmax in
+                        Threads.parallelFor(B) { images in
+                            // One channel of one image after BN and ReLU, before pooling.
+                            let plane = UnsafeMutablePointer<Float>.allocate(capacity: S)
+                            defer { plane.deallocate() }
+                            for n in images {
+                                for c in 0 ..< C {
+                                    let (p, a) = (n * C + c, ap.baseAddress! + c)
+                                    le4_bn_normalize(ISA.active.cValue, xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
+                                    le4_maxpool2x2(ISA.active.cValue, plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
+                                                   y.baseAddress! + p * OS, argmax.baseAddress! + p * OS)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { backward(dy, needInputGrad: needInputGrad, relu: false) }
 
-    // Formulas 32–37 folded: dx = γ·invstd/m · (m·dz − Σdz − x̂·Σ(dz·x̂)), where dz = dy, or with
-    // the fused ReLU dz = dy where γ·x̂ + β > 0 and 0 elsewhere.
     /// The backward pass of `forward(_:training:relu:)` with the same `relu`.
     public func backward(_ dy: Tensor, needInputGrad: Bool, relu: Bool) -> Tensor {
-        let B = dy.batch, C = channels, S = dy.itemSize / C
-        let m = Float(B * S), (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
-        return Tensor(uninitialized: shape) { dx in
-            dy.data.withUnsafeBufferPointer { d in
+        trainingBackward(dy, needInputGrad: needInputGrad, relu: relu, pool: nil)
+    }
+
+    /// The backward pass of `forward(_:reluThenPool:)`. The pool's gradient, dy at each window's
+    /// maximum and 0 elsewhere, is scattered one channel of one image at a time into a buffer that
+    /// stays in cache, for the sums and again for dx, instead of into a full-size tensor.
+    // dy: [B, C, H/2, W/2] → dx: [B, C, H, W]
+    public func backward(_ dy: Tensor, needInputGrad: Bool, reluThenPool pool: MaxPool) -> Tensor {
+        trainingBackward(dy, needInputGrad: needInputGrad, relu: true, pool: pool)
+    }
+
+    // Formulas 32–37 folded: dx = γ·invstd/m · (m·dz − Σdz − x̂·Σ(dz·x̂)), where dz = dy, or with
+    // the fused ReLU dz = dy where γ·x̂ + β > 0 and 0 elsewhere.
+    private func trainingBackward(_ dy: Tensor, needInputGrad: Bool, relu: Bool, pool: MaxPool?) -> Tensor {
+        let B = input.batch, C = channels, S = input.itemSize / C, OS = dy.itemSize / C
+        let (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
+        // The kernels' per-channel arguments, C of each: mean, 1/σ, γ, β, and dx = a·dz + b·x̂ + e's a, b, e.
+        var args = batchMean + invStd + gamma.value + beta.value + [Float](repeating: 0, count: 3 * C)
+        let argmax = pool?.argmax ?? []
+        return args.withUnsafeMutableBufferPointer { ap in
+            dy.data.withUnsafeBufferPointer { dp in
                 input.data.withUnsafeBufferPointer { xp in
-                    let (g, bt, mean, inv) = (gamma.value, beta.value, batchMean, invStd)
-                    gamma.grad.withUnsafeMutableBufferPointer { dg in
-                        beta.grad.withUnsafeMutableBufferPointer { db in
-                            Threads.parallelFor(C, minChunk: 8) { range in
-                                for c in range {
-                                    let (dc, xc) = (d.baseAddress! + c * S, xp.baseAddress! + c * S)
-                                    le4_bn_gradient_sums(isa, dc, xc, B, C * S, S, mean[c], inv[c], g[c], bt[c], r, &db[c], &dg[c])
-                                    guard needInputGrad else { continue }
-                                    let k = g[c] * inv[c] / m
-                                    le4_bn_input_grad(isa, dc, xc, B, C * S, S, mean[c], inv[c], g[c], bt[c], r,
-                                                      k * m, -k * dg[c], -k * db[c], dx.baseAddress! + c * S)
+                    argmax.withUnsafeBufferPointer { am in
+                        let (k, d, x) = (ap.baseAddress!, dp.baseAddress!, xp.baseAddress!)
+                        // Image n's dz before the ReLU's mask, as `body(c, channels, dz)` for the
+                        // channels from c on: all of dy's image at once, or after a pool each channel's
+                        // gradient scattered into `plane`.
+                        func channels(of n: Int, _ plane: UnsafeMutablePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+                            guard pool != nil else { body(0, C, d + n * C * S); return }
+                            for c in 0 ..< C {
+                                let p = n * C + c, first = Int32(truncatingIfNeeded: p * S)
+                                plane.initialize(repeating: 0, count: S)
+                                for j in p * OS ..< (p + 1) * OS { plane[Int(am[j] - first)] = d[j] }
+                                body(c, 1, plane)
+                            }
+                        }
+                        let planeSize = pool == nil ? 0 : S
+                        let (sumDz, sumDzXhat) = batchSums(B) { n, sdz, sdzx in
+                            let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
+                            defer { plane.deallocate() }
+                            channels(of: n, plane) { c, count, dz in
+                                let a = k + c
+                                le4_bn_gradient_sums(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r, sdz + c, sdzx + c)
+                            }
+                        }
+                        let m = Float(B * S)
+                        for c in 0 ..< C {
+                            (beta.grad[c], gamma.grad[c]) = (Float(sumDz[c]), Float(sumDzXhat[c]))
+                            let f = k[2 * C + c] * k[C + c] / m
+                            (k[4 * C + c], k[5 * C + c], k[6 * C + c]) = (f * m, -f * gamma.grad[c], -f * beta.grad[c])
+                        }
+                        guard needInputGrad else { return Tensor(zeros: [0]) }
+                        return Tensor(uninitialized: shape) { dx in
+                            Threads.parallelFor(B) { images in
+                                let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
+                                defer { plane.deallocate() }
+                                for n in images {
+                                    channels(of: n, plane) { c, count, dz in
+                                        let a = k + c
+                                        le4_bn_input_grad(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
+                                                          a + 4 * C, a + 5 * C, a + 6 * C, dx.baseAddress! + (n * C + c) * S)
+                                    }
                                 }
                             }
                         }

@@ -131,6 +131,12 @@ public final class Conv2D: Layer {
             swap(&col, &inferenceCol)
         }
         defer { if !training { swap(&col, &inferenceCol) } }
+        // The epilogue as the BN kernel's per-channel arguments: mean 0, 1/σ the scale, γ 1, and β
+        // the bias joined to the shift.
+        let normalization = epilogue.map { e in
+            (mean: [Float](repeating: 0, count: K), scale: e.scale, gamma: [Float](repeating: 1, count: K),
+             shift: (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] }, relu: Int32(e.relu ? 1 : 0))
+        }
         return Tensor(uninitialized: [B, K, OH, OW]) { y in
             x.data.withUnsafeBufferPointer { xp in
                 col.withUnsafeMutableBufferPointer { cp in
@@ -140,17 +146,14 @@ public final class Conv2D: Layer {
                                 for bi in images {
                                     let cb = cp.baseAddress! + (training ? bi : chunk) * CRR * P, yb = y.baseAddress! + bi * K * P
                                     im2col(xp.baseAddress! + bi * C * H * Wd, cb, C: C, H: H, W: Wd, OH: OH, OW: OW)
-                                    guard let (scale, shift, relu) = epilogue else {
+                                    guard let e = normalization else {
                                         for k in 0 ..< K { (yb + k * P).initialize(repeating: bias[k], count: P) }
                                         gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, beta: 1, c: yb, ldc: P)
                                         continue
                                     }
                                     // y = scale·(W·col + bias) + shift, then max(y, 0)
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
-                                    for k in 0 ..< K {
-                                        le4_bn_normalize(ISA.active.cValue, yb + k * P, 1, P, P, 0, scale[k], 1, scale[k] * bias[k] + shift[k],
-                                                         relu ? 1 : 0, yb + k * P)
-                                    }
+                                    le4_bn_normalize(ISA.active.cValue, yb, K, P, e.mean, e.scale, e.gamma, e.shift, e.relu, yb)
                                 }
                             }
                         }

@@ -310,8 +310,12 @@ public final class Network {
     /// Whether layer i is a BN that runs with the ReLU after it as one step (training and inference).
     func fusesReLU(at i: Int) -> Bool { layers[i] is BatchNorm && i + 1 < layers.count && layers[i + 1] is ReLU }
 
-    /// The forward pass layer by layer, except that bn-relu runs as one step, and at inference
-    /// conv-bn and conv-bn-relu too (`Conv2D.forward(_:then:relu:)`).
+    /// Whether layer i is a BN that trains with the ReLU and the 2×2 max pool after it as one step.
+    func fusesReLUAndPool(at i: Int) -> Bool { fusesReLU(at: i) && i + 2 < layers.count && (layers[i + 2] as? MaxPool)?.size == 2 }
+
+    /// The forward pass layer by layer, except that bn-relu runs as one step, in training
+    /// bn-relu-pool too (`BatchNorm.forward(_:reluThenPool:)`), and at inference conv-bn and
+    /// conv-bn-relu (`Conv2D.forward(_:then:relu:)`).
     func pass(_ x: Tensor, training: Bool) -> Tensor {
         var x = x, i = 0
         while i < layers.count {
@@ -319,6 +323,9 @@ public final class Network {
                 let relu = fusesReLU(at: i + 1)
                 x = conv.forward(x, then: bn, relu: relu)
                 i += relu ? 3 : 2
+            } else if training, fusesReLUAndPool(at: i), let bn = layers[i] as? BatchNorm, let pool = layers[i + 2] as? MaxPool {
+                x = bn.forward(x, reluThenPool: pool)
+                i += 3
             } else if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
                 x = bn.forward(x, training: training, relu: true)
                 i += 2
@@ -330,12 +337,15 @@ public final class Network {
         return x
     }
 
-    /// Backpropagates the gradient of the logits, filling every parameter's `grad`; bn-relu steps
-    /// as the training forward pass ran them.
+    /// Backpropagates the gradient of the logits, filling every parameter's `grad`; bn-relu and
+    /// bn-relu-pool steps as the training forward pass ran them.
     public func backward(_ dLogits: Tensor) {
         var g = dLogits, i = layers.count - 1
         while i >= 0 {
-            if i > 0, fusesReLU(at: i - 1), let bn = layers[i - 1] as? BatchNorm {
+            if i > 1, fusesReLUAndPool(at: i - 2), let bn = layers[i - 2] as? BatchNorm, let pool = layers[i] as? MaxPool {
+                g = bn.backward(g, needInputGrad: i - 2 > 0, reluThenPool: pool)
+                i -= 3
+            } else if i > 0, fusesReLU(at: i - 1), let bn = layers[i - 1] as? BatchNorm {
                 g = bn.backward(g, needInputGrad: i - 1 > 0, relu: true)
                 i -= 2
             } else {

@@ -3,19 +3,28 @@ import CKernels
 /// Max pooling of size d and stride d (course formulas 63–64): the gradient goes to the maximum.
 public final class MaxPool: Layer {
     public let size: Int
-    private var argmax = [Int32]()
+    /// The index in the input of each output's maximum, kept for backward (training only); also
+    /// written by `BatchNorm.forward(_:reluThenPool:)`, which runs this pool fused with a BN.
+    var argmax = [Int32]()
     private var inputShape = [Int]()
 
     public init(size: Int) { self.size = size }
     public var spec: String { size == 2 ? "pool" : "pool\(size)" }
     public func outputShape(_ input: [Int]) -> [Int] { [input[0], input[1] / size, input[2] / size] }
 
+    /// Sizes `argmax` for a training input of `shape` [B, C, H, W], for backward.
+    func prepare(input shape: [Int]) {
+        inputShape = shape
+        let count = shape[0] * shape[1] * (shape[2] / size) * (shape[3] / size)
+        if argmax.count != count { argmax = [Int32](repeating: 0, count: count) }
+    }
+
     // x: [B, C, H, W] → y: [B, C, H/d, W/d]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inputShape = x.shape
         let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let d = size, OH = H / d, OW = W / d
-        if training && argmax.count != B * C * OH * OW { argmax = [Int32](repeating: 0, count: B * C * OH * OW) }
+        if training { prepare(input: x.shape) }
         return Tensor(uninitialized: [B, C, OH, OW]) { y in
             x.data.withUnsafeBufferPointer { xp in
                 argmax.withUnsafeMutableBufferPointer { am in

@@ -4,84 +4,78 @@ import LE4Data
 @testable import Net
 
 /// The batch-norm kernels (Kernels/batchnorm.c) against plain formulas in Double, for every
-/// instruction set, on runs shorter than, equal to and across the 16-float vectors, strided as a
-/// channel of [B, C, S] is.
+/// instruction set, image by image as `BatchNorm` calls them, on runs shorter than, equal to and
+/// across the 16-float vectors, with different arguments for every channel.
 final class BatchNormKernelTests: XCTestCase {
     let shapes = [(3, 2, 5), (2, 3, 16), (4, 2, 37), (5, 3, 1)]  // (B, C, S)
 
-    func testStatisticsNormalizeAndGradientsMatchTheFormulas() {
+    func testSumsNormalizeAndGradientsMatchTheFormulas() {
         var rng = SeededRNG(seed: 41)
         for (B, C, S) in shapes {
             let x = (0 ..< B * C * S).map { _ in Float(3 + 2 * rng.normal()) }
             let dy = (0 ..< B * C * S).map { _ in Float(rng.normal()) }
-            for c in 0 ..< C {
-                let idx = (0 ..< B).flatMap { b in (0 ..< S).map { (b * C + c) * S + $0 } }
-                let m = Double(idx.count)
-                let mean = idx.reduce(0.0) { $0 + Double(x[$1]) } / m
-                let variance = idx.reduce(0.0) { $0 + (Double(x[$1]) - mean) * (Double(x[$1]) - mean) } / m
-                let inv = 1 / (variance + 1e-5).squareRoot(), (g, beta) = (1.5, -0.4)
-                let xhat = idx.map { (Double(x[$0]) - mean) * inv }
-                for isa in ISA.supported {
-                    for relu in [false, true] {
-                        let tag = "\(isa.name) B\(B) C\(C) S\(S) channel \(c) relu \(relu)"
-                        let r: Int32 = relu ? 1 : 0
-                        var (gotMean, gotVar): (Float, Float) = (0, 0)
-                        x.withUnsafeBufferPointer { xp in
-                            le4_bn_statistics(isa.cValue, xp.baseAddress! + c * S, B, C * S, S, &gotMean, &gotVar)
-                        }
-                        XCTAssertEqual(Double(gotMean), mean, accuracy: 1e-5 * abs(mean), tag)
-                        XCTAssertEqual(Double(gotVar), variance, accuracy: 1e-5 * variance, tag)
-                        var y = [Float](repeating: .nan, count: x.count)
-                        x.withUnsafeBufferPointer { xp in
-                            y.withUnsafeMutableBufferPointer { yp in
-                                le4_bn_normalize(isa.cValue, xp.baseAddress! + c * S, B, C * S, S, Float(mean), Float(inv), Float(g),
-                                                 Float(beta), r, yp.baseAddress! + c * S)
-                            }
-                        }
-                        let out = xhat.map { g * $0 + beta }
-                        for (k, i) in idx.enumerated() {
+            // Per channel: its indices in x, its mean, 1/σ, γ, β and dx's a, b, c.
+            let idx = (0 ..< C).map { c in (0 ..< B).flatMap { b in (0 ..< S).map { (b * C + c) * S + $0 } } }
+            let mean = idx.map { i in i.reduce(0.0) { $0 + Double(x[$1]) } / Double(i.count) }
+            let inv = (0 ..< C).map { c in 1 / (idx[c].reduce(0.0) { $0 + (Double(x[$1]) - mean[c]) * (Double(x[$1]) - mean[c]) } / Double(B * S) + 1e-5).squareRoot() }
+            let (g, beta) = ((0 ..< C).map { 1.5 - Double($0) }, (0 ..< C).map { -0.4 + 0.3 * Double($0) })
+            let (a, b, cc) = ((0 ..< C).map { 0.7 + 0.1 * Double($0) }, (0 ..< C).map { -0.2 * Double($0 + 1) }, (0 ..< C).map { 0.05 * Double($0) })
+            let f = { (v: [Double]) in v.map(Float.init) }
+            let shift = (0 ..< C).map { x[$0 * S] }
+            for isa in ISA.supported {
+                for relu in [false, true] {
+                    let tag = "\(isa.name) B\(B) C\(C) S\(S) relu \(relu)"
+                    let r: Int32 = relu ? 1 : 0
+                    var (sum, squares) = ([Double](repeating: 0, count: C), [Double](repeating: 0, count: C))
+                    var (sumDz, sumDzXhat) = (sum, sum)
+                    var y = [Float](repeating: .nan, count: x.count), dx = y
+                    for n in 0 ..< B {
+                        let o = n * C * S
+                        le4_bn_sums(isa.cValue, Array(x[o...]), C, S, shift, &sum, &squares)
+                        le4_bn_normalize(isa.cValue, Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r, &y[o])
+                        le4_bn_gradient_sums(isa.cValue, Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
+                                             &sumDz, &sumDzXhat)
+                        le4_bn_input_grad(isa.cValue, Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
+                                          f(a), f(b), f(cc), &dx[o])
+                    }
+                    for c in 0 ..< C {
+                        let d = idx[c].map { Double(x[$0]) - Double(shift[c]) }
+                        XCTAssertEqual(sum[c], d.reduce(0, +), accuracy: 1e-4, tag)
+                        XCTAssertEqual(squares[c], d.reduce(0) { $0 + $1 * $1 }, accuracy: 1e-4, tag)
+                        let xhat = idx[c].map { (Double(x[$0]) - mean[c]) * inv[c] }
+                        let out = xhat.map { g[c] * $0 + beta[c] }
+                        let dz = idx[c].enumerated().map { k, i in relu && !(out[k] > 0) ? 0 : Double(dy[i]) }
+                        XCTAssertEqual(sumDz[c], dz.reduce(0, +), accuracy: 1e-4, tag)
+                        XCTAssertEqual(sumDzXhat[c], zip(dz, xhat).reduce(0) { $0 + $1.0 * $1.1 }, accuracy: 1e-4, tag)
+                        for (k, i) in idx[c].enumerated() {
                             XCTAssertEqual(Double(y[i]), relu ? max(0, out[k]) : out[k], accuracy: 1e-5, tag)
-                        }
-                        // Only this channel is written.
-                        XCTAssert(y.indices.filter { !idx.contains($0) }.allSatisfy { y[$0].isNaN }, tag)
-                        let dz = idx.enumerated().map { k, i in relu && !(out[k] > 0) ? 0 : Double(dy[i]) }
-                        let sdz = dz.reduce(0, +), sdzx = zip(dz, xhat).reduce(0) { $0 + $1.0 * $1.1 }
-                        var (gotS, gotSX): (Float, Float) = (0, 0)
-                        var dx = [Float](repeating: .nan, count: x.count)
-                        let (a, b, cc): (Float, Float, Float) = (0.7, -0.2, 0.05)
-                        dy.withUnsafeBufferPointer { dp in
-                            x.withUnsafeBufferPointer { xp in
-                                le4_bn_gradient_sums(isa.cValue, dp.baseAddress! + c * S, xp.baseAddress! + c * S, B, C * S, S,
-                                                     Float(mean), Float(inv), Float(g), Float(beta), r, &gotS, &gotSX)
-                                dx.withUnsafeMutableBufferPointer { dxp in
-                                    le4_bn_input_grad(isa.cValue, dp.baseAddress! + c * S, xp.baseAddress! + c * S, B, C * S, S,
-                                                      Float(mean), Float(inv), Float(g), Float(beta), r, a, b, cc, dxp.baseAddress! + c * S)
-                                }
-                            }
-                        }
-                        XCTAssertEqual(Double(gotS), sdz, accuracy: 1e-4, tag)
-                        XCTAssertEqual(Double(gotSX), sdzx, accuracy: 1e-4, tag)
-                        for (k, i) in idx.enumerated() {
-                            XCTAssertEqual(Double(dx[i]), Double(a) * dz[k] + Double(b) * xhat[k] + Double(cc), accuracy: 1e-5, tag)
+                            XCTAssertEqual(Double(dx[i]), a[c] * dz[k] + b[c] * xhat[k] + cc[c], accuracy: 1e-5, tag)
                         }
                     }
                 }
             }
         }
     }
-    /// One pass over the channel keeps the variance of values far from zero: the sums are of
-    /// differences from the channel's first value, not of the values themselves.
+
+    /// One pass over the batch keeps the variance of values far from zero: the sums are of
+    /// differences from each channel's first value, not of the values themselves.
     func testVarianceOfValuesWithALargeMeanKeepsItsDigits() {
         var rng = SeededRNG(seed: 42)
-        let (B, C, S) = (8, 1, 300)
-        let x = (0 ..< B * C * S).map { _ in Float(1000 + 0.01 * rng.normal()) }
-        let m = Double(x.count), mean = x.reduce(0.0) { $0 + Double($1) } / m
-        let variance = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / m
-        for isa in ISA.supported {
-            var (gotMean, gotVar): (Float, Float) = (0, 0)
-            le4_bn_statistics(isa.cValue, x, B, C * S, S, &gotMean, &gotVar)
-            XCTAssertEqual(Double(gotMean), mean, accuracy: 1e-4, isa.name)
-            XCTAssertEqual(Double(gotVar), variance, accuracy: 1e-2 * variance, isa.name)
+        let (B, C, S) = (20, 2, 300)
+        // Channel 0 around 1000 with deviation 0.01, channel 1 around −5 with deviation 2.
+        var x = [Float]()
+        for i in 0 ..< B * C * S {
+            let first = (i / S) % C == 0
+            x.append(Float(first ? 1000 + 0.01 * rng.normal() : -5 + 2 * rng.normal()))
+        }
+        let (mean, variance) = BatchNorm(channels: C).statistics(Tensor(shape: [B, C, S], data: x))
+        for c in 0 ..< C {
+            var v = [Double]()
+            for b in 0 ..< B { v += x[(b * C + c) * S ..< (b * C + c + 1) * S].map { Double($0) } }
+            let m = v.reduce(0, +) / Double(v.count)
+            let s2 = v.reduce(0.0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)
+            XCTAssertEqual(Double(mean[c]), m, accuracy: 1e-6 * abs(m) + 1e-6, "channel \(c)")
+            XCTAssertEqual(Double(variance[c]), s2, accuracy: 1e-3 * s2, "channel \(c)")
         }
     }
 }

@@ -160,6 +160,48 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(fused.runningMean.value, bn.runningMean.value)
     }
 
+    /// BN, ReLU and a 2×2 max pool as the one step `Network` trains them in.
+    final class BNReLUPool: Layer {
+        let bn: BatchNorm, pool = MaxPool(size: 2)
+        init(bn: BatchNorm) { self.bn = bn }
+        var spec: String { "bn-relu-pool" }
+        var params: [Param] { bn.params }
+        func outputShape(_ input: [Int]) -> [Int] { pool.outputShape(input) }
+        func forward(_ x: Tensor, training: Bool) -> Tensor { bn.forward(x, reluThenPool: pool) }
+        func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { bn.backward(dy, needInputGrad: needInputGrad, reluThenPool: pool) }
+    }
+
+    func testBatchNormWithFusedReLUAndPool() {
+        // Seed 1 puts a window's maximum within h of the ReLU's kink, where central differences do
+        // not apply. Most of dx is small here (¾ of the inputs pass no gradient but BN's), about
+        // 3e-4, where the Float rounding of the probe's 144 outputs moves the differences by 5e-5:
+        // hence 5e-2 against the 1e-3 floor of the relative error.
+        check("bn-relu-pool even", BNReLUPool(bn: BatchNorm(channels: 3)), input: [4, 3, 6, 8], seed: 2, tolerance: 5e-2)
+        check("bn-relu-pool odd", BNReLUPool(bn: BatchNorm(channels: 2)), input: [3, 2, 7, 5])
+    }
+
+    func testFusedBatchNormReLUPoolEqualsTheThreeLayersExactly() {
+        var rng = SeededRNG(seed: 9)
+        // Sizes with vectors and scalar tails of the pool's rows, odd ones leaving a row and a
+        // column out; values on a grid of halves, so windows hold ties (and the ReLU's zeros).
+        for (h, w) in [(28, 28), (14, 14), (7, 9), (32, 6)] {
+            let shape = [3, 4, h, w]
+            let x = Tensor(shape: shape, data: (0 ..< shape.reduce(1, *)).map { _ in Float((rng.normal() * 2).rounded()) / 2 })
+            let (bn, fused, relu, pool, fusedPool) = (BatchNorm(channels: 4), BatchNorm(channels: 4), ReLU(), MaxPool(size: 2), MaxPool(size: 2))
+            for (i, g) in [0.5, -1.5, 2, 0.25].enumerated() { bn.gamma.value[i] = Float(g); fused.gamma.value[i] = Float(g) }
+            for (i, b) in [0.3, -0.2, 0, 1].enumerated() { bn.beta.value[i] = Float(b); fused.beta.value[i] = Float(b) }
+            let y = pool.forward(relu.forward(bn.forward(x, training: true), training: true), training: true)
+            let dy = randomTensor(y.shape, &rng)
+            let dx = bn.backward(relu.backward(pool.backward(dy, needInputGrad: true), needInputGrad: true), needInputGrad: true)
+            XCTAssertEqual(fused.forward(x, reluThenPool: fusedPool).data, y.data, "\(h)×\(w)")
+            XCTAssertEqual(fusedPool.argmax, pool.argmax, "\(h)×\(w)")
+            XCTAssertEqual(fused.backward(dy, needInputGrad: true, reluThenPool: fusedPool).data, dx.data, "\(h)×\(w)")
+            XCTAssertEqual(fused.gamma.grad, bn.gamma.grad, "\(h)×\(w)")
+            XCTAssertEqual(fused.beta.grad, bn.beta.grad, "\(h)×\(w)")
+            XCTAssertEqual(fused.runningVar.value, bn.runningVar.value, "\(h)×\(w)")
+        }
+    }
+
     func testConvolutionPaddingStrideAndOddSizes() {
         var rng = SeededRNG(seed: 3)
         for (c, k, r, s, p, hw) in [(1, 2, 3, 1, 1, 5), (3, 4, 3, 2, 0, 7), (2, 3, 5, 1, 2, 6), (2, 2, 3, 2, 1, 9), (3, 2, 1, 1, 0, 4), (2, 3, 4, 3, 2, 8)] {
