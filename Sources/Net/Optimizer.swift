@@ -108,36 +108,55 @@ public final class Optimizer {
             p.grad.withUnsafeBufferPointer { g in
             state1[k].withUnsafeMutableBufferPointer { s1 in
             state2[k].withUnsafeMutableBufferPointer { s2 in
-                for i in 0 ..< w.count {
-                    var gi = scale * g[i]
-                    if wd != 0 { gi += wd * w[i] }
-                    if l1 != 0 { gi += l1 * (w[i] > 0 ? 1 : w[i] < 0 ? -1 : 0) }
+                // Element by element, so the split across threads changes nothing; one loop per
+                // rule (the switch outside it), so that the compiler vectorizes it.
+                Threads.parallelFor(w.count, minChunk: 1 << 15) { range in
+                    @inline(__always) func gradient(_ i: Int) -> Float {
+                        var gi = scale * g[i]
+                        if wd != 0 { gi += wd * w[i] }
+                        if l1 != 0 { gi += l1 * (w[i] > 0 ? 1 : w[i] < 0 ? -1 : 0) }
+                        return gi
+                    }
                     switch c.kind {
                     case .sgd:  // (39)
-                        w[i] -= lr * gi
+                        for i in range { w[i] -= lr * gradient(i) }
                     case .momentum:  // (40, 41)
-                        s1[i] = c.beta1 * s1[i] - lr * gi
-                        w[i] += s1[i]
+                        for i in range { s1[i] = c.beta1 * s1[i] - lr * gradient(i); w[i] += s1[i] }
                     case .nesterov:
                         // PyTorch's form, which airbench uses: v ← αv + g, W −= η(g + αv). v holds
                         // gradients, not steps, so a change of η applies to the whole step at once.
-                        s1[i] = c.beta1 * s1[i] + gi
-                        w[i] -= lr * (gi + c.beta1 * s1[i])
+                        for i in range {
+                            let gi = gradient(i)
+                            s1[i] = c.beta1 * s1[i] + gi
+                            w[i] -= lr * (gi + c.beta1 * s1[i])
+                        }
                     case .adagrad:  // (42, 43)
-                        s1[i] += gi * gi
-                        w[i] -= lr * gi / s1[i].squareRoot()
+                        for i in range {
+                            let gi = gradient(i)
+                            s1[i] += gi * gi
+                            w[i] -= lr * gi / s1[i].squareRoot()
+                        }
                     case .rmsprop:  // (44, 45)
-                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
-                        w[i] -= lr * gi / (s1[i].squareRoot() + c.epsilon)
+                        for i in range {
+                            let gi = gradient(i)
+                            s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
+                            w[i] -= lr * gi / (s1[i].squareRoot() + c.epsilon)
+                        }
                     case .adadelta:  // (46–49); lr scales the step, 1 is the course's rule
-                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
-                        let dw = -(s2[i].squareRoot() + c.epsilon) / (s1[i].squareRoot() + c.epsilon) * gi
-                        s2[i] = c.beta1 * s2[i] + (1 - c.beta1) * dw * dw
-                        w[i] += lr * dw
+                        for i in range {
+                            let gi = gradient(i)
+                            s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi * gi
+                            let dw = -(s2[i].squareRoot() + c.epsilon) / (s1[i].squareRoot() + c.epsilon) * gi
+                            s2[i] = c.beta1 * s2[i] + (1 - c.beta1) * dw * dw
+                            w[i] += lr * dw
+                        }
                     case .adam:  // (50–55)
-                        s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi
-                        s2[i] = c.beta2 * s2[i] + (1 - c.beta2) * gi * gi
-                        w[i] -= lr * (s1[i] / bias1) / ((s2[i] / bias2).squareRoot() + c.epsilon)
+                        for i in range {
+                            let gi = gradient(i)
+                            s1[i] = c.beta1 * s1[i] + (1 - c.beta1) * gi
+                            s2[i] = c.beta2 * s2[i] + (1 - c.beta2) * gi * gi
+                            w[i] -= lr * (s1[i] / bias1) / ((s2[i] / bias2).squareRoot() + c.epsilon)
+                        }
                     }
                 }
             }
