@@ -35,6 +35,8 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
     @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
     var ema: Float?
+    @Flag(inversion: .prefixedNo, help: "Lookahead, airbench's weight averaging: every 5 steps a slow copy of the weights moves toward the trained ones (by 1 − 0.77·(t/T)³ at step t of T) and training restarts from it; the run ends on the slow copy (default: no; recipe).")
+    var lookahead: Bool?
 
     /// The run these options describe. An option not given takes the net's recipe
     /// (`TrainingRecipe.forPreset`) if it has one, else the defaults given here and above.
@@ -54,6 +56,7 @@ struct TrainOptions: ParsableArguments {
         let schedule = self.schedule ?? recipe?.schedule ?? "onecycle"
         let smoothing = self.smoothing ?? recipe?.smoothing ?? 0.1
         let initializer = self.initializer ?? recipe?.initializer ?? .he
+        let lookahead = self.lookahead ?? recipe?.lookahead ?? false
         guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
             throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
         }
@@ -86,7 +89,8 @@ struct TrainOptions: ParsableArguments {
                                      weightDecay: weightDecay, l1: l1, schedule: schedule, epochs: epochs, batch: batch,
                                      augment: augmentation.description, smoothing: smoothing, validation: validation,
                                      initializer: initializer.rawValue, seed: seed, trainLimit: trainLimit, ema: ema,
-                                     bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr, bnBiasDecay: bnBiasDecay ? true : nil)
+                                     bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr, bnBiasDecay: bnBiasDecay ? true : nil,
+                                     lookahead: lookahead ? true : nil)
         return TrainSetup(settings: settings, augmentation: augmentation, network: network)
     }
 }

@@ -33,6 +33,8 @@ struct TrainSettings: Codable, Equatable {
     var bnBiasScale: Float?
     /// Whether BN biases take the weight decay (`OptimizerConfig.bnBiasDecay`); nil: no.
     var bnBiasDecay: Bool?
+    /// Whether the run trains with Lookahead (`Lookahead`); nil: no.
+    var lookahead: Bool?
 }
 
 /// A run as the command line describes it, checked: the settings its model file records, the
@@ -172,6 +174,9 @@ struct TrainingRun {
                                         bnBiasDecay: s.bnBiasDecay ?? false)
         let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
         if let decay = s.ema { try trainer.keepAverage(decay: decay) }
+        let stepsPerEpoch = (trainIdx.count + s.batch - 1) / s.batch
+        let totalSteps = stepsPerEpoch * s.epochs
+        if s.lookahead == true { trainer.keepLookahead(totalSteps: totalSteps) }
         var record = TrainRecord(settings: s, epochsDone: 0, bestEpoch: 0, bestValidationAccuracy: nil, history: [], seconds: 0,
                                  threads: Threads.count)
         if let c = checkpoint {
@@ -193,11 +198,15 @@ struct TrainingRun {
                 }
                 try average.restore(updates: saved.updates, values: saved.values)
             }
+            if let lookahead = trainer.lookahead {
+                guard let saved = c.lookahead else {
+                    throw ValidationErrorText("\(checkpointPath) lacks the lookahead weights of --lookahead; remove it or drop --resume")
+                }
+                try lookahead.restore(saved)
+            }
             record = old
             say("resuming from \(checkpointPath) after epoch \(old.epochsDone)")
         }
-        let stepsPerEpoch = (trainIdx.count + s.batch - 1) / s.batch
-        let totalSteps = stepsPerEpoch * s.epochs
         let statisticsBatches = s.ema == nil ? [] : TrainingRun.batchStatisticsBatches(trainIdx, batch: s.batch, seed: s.seed)
         // The model that is validated and saved: the weight average when there is one.
         let model = trainer.average?.network ?? net
@@ -205,7 +214,7 @@ struct TrainingRun {
             + "\(valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
             + (s.bnBiasScale.map { "BN bias lr ×\($0), " } ?? "") + (s.bnBiasDecay == true ? "BN biases decay, " : "")
             + "augment \(augmentation), smoothing \(s.smoothing), "
-            + (s.ema.map { "weight average \($0), " } ?? "") + "seed \(s.seed), threads \(Threads.count)")
+            + (s.ema.map { "weight average \($0), " } ?? "") + (s.lookahead == true ? "lookahead, " : "") + "seed \(s.seed), threads \(Threads.count)")
         let runStart = Date()
         let progress = Progress(label: label)
         for epoch in record.epochsDone ..< max(record.epochsDone, min(s.epochs, stopAfter ?? s.epochs)) {

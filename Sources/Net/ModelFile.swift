@@ -3,7 +3,8 @@ import LE4Data
 /// Models as NumPy `.npz` files: every parameter and BN running statistic under its layer's
 /// name (`3.conv64.W`, `4.bn.running_mean`, ...), plus `arch` (the spec), `input_shape`,
 /// `classes` and `meta` (JSON training metadata). Checkpoints add the optimizer state and step,
-/// and the weight average (`ema.updates`, `ema.<parameter>`) when the trainer keeps one.
+/// the weight average (`ema.updates`, `ema.<parameter>`) and Lookahead's slow weights
+/// (`lookahead.<parameter or statistic>`) when the trainer keeps them.
 public enum ModelFile {
     /// What a model file holds besides the network.
     public struct Contents {
@@ -16,6 +17,9 @@ public enum ModelFile {
         /// The trainer's weight average in a checkpoint (`WeightAverage.restore` continues it):
         /// its update count and one array per parameter.
         public var average: (updates: Int, values: [[Float]])?
+        /// Lookahead's slow weights in a checkpoint (`Lookahead.restore` continues them): one
+        /// array per parameter, then per buffer.
+        public var lookahead: [[Float]]?
     }
 
     /// Writes `network` (and, for a checkpoint, the trainer's state) atomically.
@@ -38,6 +42,9 @@ public enum ModelFile {
             if let a = t.average {
                 arrays.append(("ema.updates", NPYArray(shape: [1], values: .int64([Int64(a.updates)]))))
                 for (p, v) in zip(network.params, a.values) { arrays.append(("ema." + p.name, NPYArray(shape: p.shape, v))) }
+            }
+            if let l = t.lookahead {
+                for (p, v) in zip(network.params + network.buffers, l.slow) { arrays.append(("lookahead." + p.name, NPYArray(shape: p.shape, v))) }
             }
         }
         try NPZ.write(arrays, to: path)
@@ -84,18 +91,21 @@ public enum ModelFile {
             let second = net.params.map { byName["opt.2." + $0.name]?.floats ?? [] }
             if first.count == net.params.count { contents.optimizerState = (Int(t0), first, second) }
         }
-        if case .int64(let u)? = byName["ema.updates"]?.values, let updates = u.first {
-            var values = [[Float]]()
-            for p in net.params {
-                guard let a = byName["ema." + p.name], a.shape == p.shape, let v = a.floats else {
-                    throw DataError(path, "array 'ema.\(p.name)' of the weight average is missing or not of shape \(p.shape)")
-                }
-                guard v.allSatisfy(\.isFinite) else {
-                    throw DataError(path, "array 'ema.\(p.name)' holds values that are not finite (NaN or infinity); the run that wrote it diverged")
-                }
-                values.append(v)
+        // An array the trainer keeps for each parameter (or buffer), under `prefix` and its name.
+        func trainerArray(_ prefix: String, of p: Param, _ what: String) throws -> [Float] {
+            guard let a = byName[prefix + p.name], a.shape == p.shape, let v = a.floats else {
+                throw DataError(path, "array '\(prefix)\(p.name)' of \(what) is missing or not of shape \(p.shape)")
             }
-            contents.average = (Int(updates), values)
+            guard v.allSatisfy(\.isFinite) else {
+                throw DataError(path, "array '\(prefix)\(p.name)' holds values that are not finite (NaN or infinity); the run that wrote it diverged")
+            }
+            return v
+        }
+        if case .int64(let u)? = byName["ema.updates"]?.values, let updates = u.first {
+            contents.average = (Int(updates), try net.params.map { try trainerArray("ema.", of: $0, "the weight average") })
+        }
+        if byName.keys.contains(where: { $0.hasPrefix("lookahead.") }) {
+            contents.lookahead = try (net.params + net.buffers).map { try trainerArray("lookahead.", of: $0, "the lookahead weights") }
         }
         return contents
     }

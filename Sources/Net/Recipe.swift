@@ -29,6 +29,8 @@ public struct TrainingRecipe: Sendable, Equatable {
     public var augment: String
     /// The same without flips, for digits.
     public var augmentWithoutFlip: String
+    /// Whether it trains with `Lookahead`.
+    public var lookahead: Bool
 
     /// The learning rate for batches of `batch` images.
     public func learningRate(batch: Int) -> Float { learningRatePer1024 * Float(batch) / 1024 }
@@ -47,13 +49,13 @@ public struct TrainingRecipe: Sendable, Equatable {
     ///
     /// Differences: 10 epochs, not 9.9 (le4nn counts whole epochs; the last batch of an epoch is
     /// not dropped either, so 490 steps instead of 476); the translation (random crop with reflected
-    /// padding 2, every epoch) and the alternating flip are airbench's; no Lookahead weight
-    /// averaging (airbench's "ema"); and every training image is used (validation 0), as airbench
-    /// does, so `evaluate` on the test set measures the model (`--tta` gives airbench's six-view
-    /// test-time augmentation).
+    /// padding 2, every epoch), the alternating flip and Lookahead (airbench's "ema") are
+    /// airbench's; and every training image is used (validation 0), as airbench does, so
+    /// `evaluate` on the test set measures the model (`--tta` gives airbench's six-view test-time
+    /// augmentation).
     public static let airbench94 = TrainingRecipe(
         optimizer: .nesterov, learningRatePer1024: 1.5, beta1: 0.85, weightDecay: 0.0153 / 11.5, bnBiasScale: 64,
         bnBiasDecay: true, schedule: "triangle:start=0.2:peak=0.23:end=0.07", batch: 1024, epochs: 10, smoothing: 0.2,
         initializer: .uniform, validation: 0, augment: "crop:pad=2:mode=reflect,flip:mode=alternate",
-        augmentWithoutFlip: "crop:pad=2:mode=reflect")
+        augmentWithoutFlip: "crop:pad=2:mode=reflect", lookahead: true)
 }

@@ -9,6 +9,8 @@ public final class Trainer {
     public private(set) var step = 0
     /// The moving average of the weights, when `keepAverage` asked for one: updated after every step.
     public private(set) var average: WeightAverage?
+    /// Lookahead's slow weights, when `keepLookahead` asked for them: updated after every step.
+    public private(set) var lookahead: Lookahead?
 
     public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0) {
         self.net = net
@@ -20,6 +22,11 @@ public final class Trainer {
     /// Starts keeping a moving average of the weights with decay `decay` (see `WeightAverage`).
     public func keepAverage(decay: Float) throws {
         average = try WeightAverage(of: net, decay: decay)
+    }
+
+    /// Trains with Lookahead over a run of `totalSteps` steps (see `Lookahead`).
+    public func keepLookahead(totalSteps: Int) {
+        lookahead = Lookahead(of: net, totalSteps: totalSteps)
     }
 
     /// Continues a run after `step` steps: the schedule and the dropout masks carry on where they were.
@@ -43,6 +50,7 @@ public final class Trainer {
         optimizer.step(net.params, lr: lr)
         average?.update()
         step += 1
+        lookahead?.update(afterStep: step)
         return (l, Trainer.correct(logits.data, targets, classes: net.classes))
     }
 

@@ -81,6 +81,22 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(try cli(["inspect", "--arrays", out]).contains("0.conv8.W [8, 9] <f4"))
     }
 
+    func testWithLookaheadAResumedRunEqualsTheUninterruptedOne() throws {
+        // 12 steps an epoch: the checkpoint after epoch 1 falls between two updates of the slow copy.
+        func args(_ name: String) -> [String] {
+            ["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "2", "--train-limit", "950",
+             "--batch", "80", "--validation", "300", "--lookahead", "--out", "\(dir)/\(name).npz"]
+        }
+        let whole = try cli(args("whole"))
+        XCTAssertTrue(whole.contains("lookahead, "), whole)
+        try cli(args("parts") + ["--stop-after", "1"])
+        XCTAssertNotNil(try ModelFile.load("\(dir)/parts.checkpoint.npz").lookahead)
+        try cli(args("parts") + ["--resume"])
+        let (a, b) = (try ModelFile.load("\(dir)/whole.npz"), try ModelFile.load("\(dir)/parts.npz"))
+        XCTAssertEqual((a.network.params + a.network.buffers).map(\.value), (b.network.params + b.network.buffers).map(\.value))
+        XCTAssertTrue(a.meta.contains("\"lookahead\":true"), a.meta)
+    }
+
     func testWithEMAAResumedRunEqualsTheUninterruptedOneAndSavesTheAverage() throws {
         // BN after the convolution and after fc32, so the recomputed statistics are compared too; dropout and crop as in real runs.
         func args(_ name: String) -> [String] {
