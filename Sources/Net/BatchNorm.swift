@@ -30,7 +30,6 @@ public final class BatchNorm: Layer {
     /// recomputed there rather than stored: writing it was a fifth of BN's memory traffic.
     private var input = Tensor(zeros: [0])
     private var batchMean = [Float](), invStd = [Float]()
-    private var shape = [Int]()
 
     /// `momentum` in (0, 1]: the weight of the newest batch (see `trainingMomentum`).
     public init(channels: Int, scaled: Bool = true, momentum: Float = BatchNorm.defaultMomentum) {
@@ -104,10 +103,10 @@ public final class BatchNorm: Layer {
     /// blocks are added in order, so that statistics and gradients do not depend on the thread count.
     static let imagesPerBlock = 8
 
-    /// Two sums per channel over a batch of B images, [C] each, in Double: `add(n, first, second)`
-    /// adds image n's share to the [C] arrays it is given. The batch is read image by image, in
-    /// memory order (kernels.h says why).
-    private func batchSums(_ B: Int, _ add: (Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)
+    /// Two sums per channel over a batch of B images, [C] each, in Double: `add(images, first,
+    /// second)` adds the share of a block of images, in order, to the [C] arrays it is given. The
+    /// batch is read image by image, in memory order (kernels.h says why).
+    private func batchSums(_ B: Int, _ add: (Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)
         -> (first: [Double], second: [Double]) {
         let C = channels, per = BatchNorm.imagesPerBlock, blocks = (B + per - 1) / per
         var partial = [Double](repeating: 0, count: blocks * 2 * C)
@@ -115,7 +114,7 @@ public final class BatchNorm: Layer {
             Threads.parallelFor(blocks) { range in
                 for block in range {
                     let first = pp.baseAddress! + block * 2 * C
-                    for n in block * per ..< min(B, (block + 1) * per) { add(n, first, first + C) }
+                    add(block * per ..< min(B, (block + 1) * per), first, first + C)
                 }
             }
         }
@@ -132,8 +131,8 @@ public final class BatchNorm: Layer {
         let C = channels, S = x.itemSize / C
         let shift = (0 ..< C).map { x.data[$0 * S] }
         let (sum, squares) = x.data.withUnsafeBufferPointer { xp in
-            batchSums(x.batch) { n, sum, squares in
-                le4_bn_sums(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, shift, sum, squares)
+            batchSums(x.batch) { images, sum, squares in
+                for n in images { le4_bn_sums(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, shift, sum, squares) }
             }
         }
         let m = Double(x.batch * S)
@@ -144,7 +143,7 @@ public final class BatchNorm: Layer {
 
     private func trainingForward(_ x: Tensor, relu: Bool, pool: MaxPool?) -> Tensor {
         let B = x.batch, C = channels, S = x.itemSize / C
-        input = x; shape = x.shape
+        input = x
         let batchVar: [Float]
         (batchMean, batchVar) = statistics(x)
         invStd = batchVar.map { 1 / ($0 + epsilon).squareRoot() }
@@ -222,12 +221,15 @@ public final class BatchNorm: Layer {
                             }
                         }
                         let planeSize = pool == nil ? 0 : S
-                        let (sumDz, sumDzXhat) = batchSums(B) { n, sdz, sdzx in
+                        let (sumDz, sumDzXhat) = batchSums(B) { images, sdz, sdzx in
                             let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
                             defer { plane.deallocate() }
-                            channels(of: n, plane) { c, count, dz in
-                                let a = k + c
-                                le4_bn_gradient_sums(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r, sdz + c, sdzx + c)
+                            for n in images {
+                                channels(of: n, plane) { c, count, dz in
+                                    let a = k + c
+                                    le4_bn_gradient_sums(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
+                                                         sdz + c, sdzx + c)
+                                }
                             }
                         }
                         let m = Float(B * S)
@@ -237,7 +239,7 @@ public final class BatchNorm: Layer {
                             (k[4 * C + c], k[5 * C + c], k[6 * C + c]) = (f * m, -f * gamma.grad[c], -f * beta.grad[c])
                         }
                         guard needInputGrad else { return Tensor(zeros: [0]) }
-                        return Tensor(uninitialized: shape) { dx in
+                        return Tensor(uninitialized: input.shape) { dx in
                             Threads.parallelFor(B) { images in
                                 let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
                                 defer { plane.deallocate() }

@@ -12,7 +12,7 @@ public final class MaxPool: Layer {
     public var spec: String { size == 2 ? "pool" : "pool\(size)" }
     public func outputShape(_ input: [Int]) -> [Int] { [input[0], input[1] / size, input[2] / size] }
 
-    /// Sizes `argmax` for a training input of `shape` [B, C, H, W], for backward.
+    /// Records a training input's `shape` [B, C, H, W] and sizes `argmax` for it, for backward.
     func prepare(input shape: [Int]) {
         inputShape = shape
         let count = shape[0] * shape[1] * (shape[2] / size) * (shape[3] / size)
@@ -21,7 +21,6 @@ public final class MaxPool: Layer {
 
     // x: [B, C, H, W] → y: [B, C, H/d, W/d]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        inputShape = x.shape
         let (B, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let d = size, OH = H / d, OW = W / d
         if training { prepare(input: x.shape) }
