@@ -76,6 +76,7 @@ struct ContestPlan {
             case .train:
                 let net = Network.presetName(of: s.net) ?? s.net
                 what = "train \(net), \(s.epochs) epochs, augment \(s.augment)" + (s.ema.map { ", EMA \($0)" } ?? "")
+                    + (s.lookahead == true ? ", Lookahead" : "")
             }
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images > 0 ? " — about \(duration(Double(images) / rate))" : ""))
             for (path, diff) in m.others {

@@ -262,6 +262,16 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(again.contains("plan: 1 of 2 members, all finished: nothing to train"), again)
     }
 
+    func testCifarFastContestMembersTrainWithTheirRecipeWithoutFlip() throws {
+        // Member 3 of 3 on 100 images for one epoch: the plan names the net, the recipe's digit
+        // augmentation (no flip) and Lookahead.
+        let out = try cli(["contest", "--data", root, "--net", "cifar-fast", "--members", "3", "--only-member", "3",
+                           "--train-limit", "100", "--epochs", "1", "--work", dir + "/work", "--submissions", dir + "/subs"])
+        XCTAssertTrue(out.contains("plan: 1 of 3 members, 1 to train or resume"), out)
+        XCTAssertTrue(out.contains("member 3/3, seed 3: train cifar-fast, 1 epochs, augment crop:pad=2:mode=reflect, Lookahead"), out)
+        XCTAssertTrue(out.contains("trained member 3 of 3"), out)
+    }
+
     func testContestMembersWithEMAAreOtherMembersAndHoldTheAverage() throws {
         let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
                     "--only-member", "1", "--work", dir + "/work", "--submissions", dir + "/subs"]
