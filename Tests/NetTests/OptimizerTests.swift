@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import LE4Data
+import TestSupport
 @testable import Net
 
 /// One step of each optimizer against the course's formulas (39–55) computed by hand.
@@ -131,9 +132,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testCheckpointStoresSecondArraysOnlyForTheRulesThatKeepThem() throws {
-        let dir = NSTemporaryDirectory() + "le4nn-opt-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory("le4nn-opt")
         for kind in [OptimizerKind.momentum, .adam] {
             let net = try Network(spec: "fc4-relu-fc3", inputShape: [1, 2, 2], classes: 3, seed: 1)
             let trainer = Trainer(net: net, optimizer: OptimizerConfig(kind), smoothing: 0)

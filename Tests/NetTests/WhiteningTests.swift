@@ -1,6 +1,7 @@
 import XCTest
 @testable import Net
 import LE4Data
+import TestSupport
 
 final class WhiteningTests: XCTestCase {
     func testJacobiFindsTheEigenvectorsOfASymmetricMatrix() {
@@ -93,8 +94,7 @@ final class WhiteningTests: XCTestCase {
         let x = smoothImages(20, seed: 6)
         net.fitWhitening(x)
         XCTAssertNotEqual(net.buffers[0].value, [Float](repeating: 0, count: 24 * 12))
-        let path = NSTemporaryDirectory() + "/whiten-\(UUID().uuidString).npz"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = temporaryDirectory() + "/whiten.npz"
         try ModelFile.save(net, meta: "{}", to: path)
         let loaded = try ModelFile.load(path).network
         XCTAssertEqual(loaded.forward(x, training: false).data, net.forward(x, training: false).data)

@@ -20,11 +20,15 @@ public func requireDataRoot(_ marker: String = "mnist/t10k-labels-idx1-ubyte.gz"
     throw XCTSkip(message + "; set LE4NN_DATA to run this test")
 }
 
-/// A fresh empty temporary folder.
-public func temporaryDirectory(_ name: String = "le4nn-test") -> String {
-    let dir = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+extension XCTestCase {
+    /// A fresh empty temporary folder, removed with everything in it when the test ends (the
+    /// suite trains and writes models in hundreds of them).
+    public func temporaryDirectory(_ name: String = "le4nn-test") -> String {
+        let dir = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
 }
 
 /// Runs a command and returns its exit status and combined output.
