@@ -114,15 +114,10 @@ struct ContestCommand: ParsableCommand {
         // Every member's files are checked before the first one trains.
         for k in toTrain { try runs[k].checkOutputs() }
         let plan = try ContestPlan(runs: runs, selected: toTrain, work: work)
-        let images = plan.imagesToTrain
-        for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = images[(i + 1)...].reduce(0, +) }
-        if let first = zip(toTrain, images).first(where: { $1 > 0 })?.0 {
-            let s = runs[first].settings
-            let rate = try measuredTrainingRate(spec: s.net, inputShape: Dataset.mnist.imageShape, classes: 10, batch: s.batch)
-            for line in plan.describe(rate: rate, total: count) { print(line) }
-        } else {
-            print(plan.describe(rate: 1, total: count)[0])
-        }
+        let rates = try plan.measureRates()
+        let after = ContestPlan.imagesAfter(images: plan.imagesToTrain, rates: rates)
+        for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = after[i] }
+        for line in plan.describe(rates: rates, total: count) { print(line) }
         // Ctrl-C stops after the current batch of the member in training, and says which member
         // stopped after which epoch; the same command then continues.
         Interrupt.catchStopSignals()
@@ -149,7 +144,7 @@ struct ContestCommand: ParsableCommand {
                     print("\(member): reusing \(path) (trained \(rec.epochsDone) epochs)")
                     continue
                 }
-                print("\(member): \(s.net), augment \(s.augment), seed \(s.seed)")
+                print("\(member): \(Network.presetName(of: s.net) ?? s.net), augment \(s.augment), seed \(s.seed)")
                 started = true
                 _ = try runs[k].run()
             } catch let stop as Interrupted {

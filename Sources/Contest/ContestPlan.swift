@@ -64,10 +64,39 @@ struct ContestPlan {
         }
     }
 
-    /// The plan as lines for the terminal; `rate`: training images per second measured now.
-    func describe(rate: Double, total: Int) -> [String] {
+    /// Training images per second of each planned member's net at its batch size, measured now
+    /// (about a second each, once per net and batch size); 0 for a member with nothing to train.
+    func measureRates() throws -> [Double] {
+        var measured = [String: Double]()
+        return try zip(members, imagesToTrain).map { m, images in
+            guard images > 0 else { return 0 }
+            let s = m.run.settings, key = ContestPlan.speedKey(s)
+            if let rate = measured[key] { return rate }
+            let rate = try measuredTrainingRate(spec: s.net, inputShape: Dataset.mnist.imageShape, classes: 10, batch: s.batch)
+            measured[key] = rate
+            return rate
+        }
+    }
+
+    /// Members with the same net and batch size train at the same speed.
+    private static func speedKey(_ s: TrainSettings) -> String { "\(s.batch) \(s.net)" }
+
+    /// The later members' images in units of each member's own speed: entry i is Σ_{j>i}
+    /// images[j] · rates[i] / rates[j]. Progress knows only the live rate of the member in
+    /// training, and members of different nets train at different speeds.
+    static func imagesAfter(images: [Int], rates: [Double]) -> [Int] {
+        images.indices.map { i in
+            let later = images.indices.dropFirst(i + 1).filter { images[$0] > 0 }
+            return Int(later.reduce(0.0) { $0 + Double(images[$1]) * rates[i] / rates[$1] }.rounded())
+        }
+    }
+
+    /// The plan as lines for the terminal; `rates`: each planned member's training images per
+    /// second, measured now for its net and batch size.
+    func describe(rates: [Double], total: Int) -> [String] {
         var lines = [String]()
-        for (m, images) in zip(members, imagesToTrain) {
+        let images = imagesToTrain
+        for (i, m) in members.enumerated() {
             let s = m.run.settings
             let what: String
             switch m.action {
@@ -78,17 +107,25 @@ struct ContestPlan {
                 what = "train \(net), \(s.epochs) epochs, augment \(s.augment)" + (s.ema.map { ", EMA \($0)" } ?? "")
                     + (s.lookahead == true ? ", Lookahead" : "")
             }
-            lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images > 0 ? " — about \(duration(Double(images) / rate))" : ""))
+            lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images[i] > 0 ? " — about \(duration(Double(images[i]) / rates[i]))" : ""))
             for (path, diff) in m.others {
                 lines.append("      not reused: \(path) (\(diff.isEmpty ? "same settings, other file name" : diff.joined(separator: ", ")))")
             }
         }
-        let left = imagesToTrain.reduce(0, +)
-        let head = left == 0
-            ? "plan: \(members.count) of \(total) members, all finished: nothing to train"
-            : String(format: "plan: %d of %d members, %d to train or resume: about %@ at %.0f img/s (measured now on %d threads)",
-                     members.count, total, imagesToTrain.filter { $0 > 0 }.count, duration(Double(left) / rate), rate, Threads.count)
-        return [head] + lines
+        let toTrain = members.indices.filter { images[$0] > 0 }
+        guard !toTrain.isEmpty else { return ["plan: \(members.count) of \(total) members, all finished: nothing to train"] }
+        let seconds = toTrain.reduce(0.0) { $0 + Double(images[$1]) / rates[$1] }
+        // One measured speed per net and batch size, named when the members have several.
+        var keys = [String](), speeds = [String]()
+        for k in toTrain {
+            let s = members[k].run.settings, key = ContestPlan.speedKey(s)
+            guard !keys.contains(key) else { continue }
+            keys.append(key)
+            speeds.append(String(format: "%.0f img/s (%@, batch %d)", rates[k], Network.presetName(of: s.net) ?? "the net of \(members[k].run.label)", s.batch))
+        }
+        let at = keys.count == 1 ? String(format: "%.0f img/s", rates[toTrain[0]]) : speeds.joined(separator: ", ")
+        return [String(format: "plan: %d of %d members, %d to train or resume: about %@ at %@ (measured now on %d threads)",
+                       members.count, total, toTrain.count, duration(seconds), at, Threads.count)] + lines
     }
 }
 

@@ -99,8 +99,9 @@ struct TrainingRun {
     /// Keep the checkpoint of a finished run (by default it is removed: the model file's record
     /// says the run is finished, so there is nothing left to resume).
     var keepCheckpoint = false
-    /// Training images of the runs that follow this one (the rest of a contest's ensemble), so
-    /// that progress can show the time left for all of them.
+    /// Training images of the runs that follow this one (the rest of a contest's ensemble), counted
+    /// at this run's speed (`ContestPlan.imagesAfter`), so that progress can show the time left for
+    /// all of them.
     var imagesAfter = 0
 
     init(_ setup: TrainSetup, dataRoot: String?, out: String) {

@@ -262,6 +262,15 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(again.contains("plan: 1 of 2 members, all finished: nothing to train"), again)
     }
 
+    func testContestPlanMeasuresEachNetOfItsMembers() throws {
+        // Two nets of different cost: the plan gives each its own measured speed.
+        let out = try cli(["contest", "--data", root, "--quick", "--nets", "conv4-relu-pool-fc10;conv16-relu-conv16-relu-pool-fc10",
+                           "--train-limit", "200", "--work", dir + "/work", "--submissions", dir + "/subs"])
+        XCTAssertTrue(out.contains("plan: 2 of 2 members, 2 to train or resume: about"), out)
+        XCTAssertTrue(out.contains(" img/s (the net of member 1/2, batch 100), "), out)
+        XCTAssertTrue(out.contains(" img/s (the net of member 2/2, batch 100) (measured now on"), out)
+    }
+
     func testCifarFastContestMembersTrainWithTheirRecipeWithoutFlip() throws {
         // Member 3 of 3 on 100 images for one epoch: the plan names the net, the recipe's digit
         // augmentation (no flip) and Lookahead.

@@ -3,7 +3,8 @@ import XCTest
 import TestSupport
 @testable import le4nn
 
-/// The member a job of a cluster's job array trains, and how a changed setting is explained.
+/// The member a job of a cluster's job array trains, how a changed setting is explained, and how
+/// the time left is counted across members of different speeds.
 final class ContestPlanTests: XCTestCase {
     func member(_ env: [String: String]) throws -> Int? { try arrayJobMember(environment: env)?.member }
 
@@ -37,5 +38,12 @@ final class ContestPlanTests: XCTestCase {
         XCTAssertEqual(ContestPlan.differences(a, b), ["ema unset → 0.999", "epochs 8 → 12"])
         a.augment = "affine"
         XCTAssertEqual(ContestPlan.differences(a, b).first, "augment affine → crop")
+    }
+
+    func testLaterMembersAreCountedAtEachMembersOwnSpeed() {
+        // Member 1: 600 images at 100 img/s, then member 2 (reused) and member 3, 900 images at
+        // 300 img/s: 3 seconds, which at member 1's speed is 300 images.
+        XCTAssertEqual(ContestPlan.imagesAfter(images: [600, 0, 900], rates: [100, 0, 300]), [300, 0, 0])
+        XCTAssertEqual(ContestPlan.imagesAfter(images: [50, 50, 50], rates: [10, 10, 10]), [100, 50, 0])
     }
 }
