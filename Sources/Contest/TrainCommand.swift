@@ -6,7 +6,7 @@ import Net
 
 /// Options that describe a training run, shared by `train` and `contest`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits, cifar-fast) or a spec (see `le4nn bench --help`). Default: mnist-small for 28×28 images (digits for contest members), cifar-small for cifar10. cifar-fast brings airbench94's recipe: every option below marked (recipe) defaults to it.")
+    @Option(help: "Network: a preset (mlp, mnist-small, cifar-small, digits, cifar-fast) or a spec (see `le4nn bench --help`). Default: mnist-small for 28×28 images (cifar-fast for contest members), cifar-small for cifar10. cifar-fast brings airbench94's recipe: every option below marked (recipe) defaults to it.")
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam (default: momentum; recipe).")
     var optimizer: OptimizerKind?
@@ -23,9 +23,9 @@ struct TrainOptions: ParsableArguments {
     var bnBiasDecay: Bool?
     @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2], triangle[:start=0.2:peak=0.23:end=0.07] (default: onecycle; recipe).")
     var schedule: String?
-    @Option(help: "Epochs (default: 12; 8 for contest members; recipe).") var epochs: Int?
+    @Option(help: "Epochs (default: 12, and 8 for contest members of a net without a recipe; recipe).") var epochs: Int?
     @Option(help: "Minibatch size (default: 100; recipe).") var batch: Int?
-    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (without flip for digits).")
+    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (for digits \(TrainingRecipe.airbench94.augmentForDigits)).")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
     @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
@@ -76,7 +76,7 @@ struct TrainOptions: ParsableArguments {
         try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
         _ = try Schedule(parsing: schedule)
         // Flips only where a mirrored image is the same class: never for digits.
-        let aug = augment ?? (dataset.mirrorable ? recipe?.augment ?? "crop,flip" : recipe?.augmentWithoutFlip ?? "crop")
+        let aug = augment ?? (dataset.mirrorable ? recipe?.augment ?? "crop,flip" : recipe?.augmentForDigits ?? "crop")
         let augmentation = try AugmentConfig(parsing: aug, for: dataset)
         let network = try Network(spec: netSpec, inputShape: dataset.imageShape, classes: dataset.classCount, initializer: initializer, seed: seed)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)

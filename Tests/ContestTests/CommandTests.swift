@@ -141,10 +141,10 @@ final class CommandTests: XCTestCase {
                                    "--out", dir + "/mine.npz"])
         XCTAssertTrue(mine.contains("momentum lr 0.375 triangle:start=0.2:peak=0.23:end=0.07, batch 256, BN bias lr ×64.0, "
                                     + "augment crop:pad=2:mode=zero,flip:p=0.5:mode=random, smoothing 0.2"), mine)
-        // On digits the recipe leaves out the flip rather than refusing its own default.
+        // On digits the recipe has no flip (rather than refusing its own default) and a mild affine.
         let digits = try cli(["train", "--data", root, "--dataset", "mnist", "--net", "cifar-fast", "--train-limit", "300",
                               "--epochs", "1", "--validation", "100", "--out", dir + "/digits.npz"])
-        XCTAssertTrue(digits.contains("augment crop:pad=2:mode=reflect, smoothing 0.2"), digits)
+        XCTAssertTrue(digits.contains("augment affine:rotate=10.0:scale=0.1:shear=0.1:shift=0.0,crop:pad=2:mode=reflect, smoothing 0.2"), digits)
     }
 
     func testSameSeedSameModel() throws {
@@ -271,13 +271,14 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(out.contains(" img/s (the net of member 2/2, batch 100) (measured now on"), out)
     }
 
-    func testCifarFastContestMembersTrainWithTheirRecipeWithoutFlip() throws {
-        // Member 3 of 3 on 100 images for one epoch: the plan names the net, the recipe's digit
-        // augmentation (no flip) and Lookahead.
-        let out = try cli(["contest", "--data", root, "--net", "cifar-fast", "--members", "3", "--only-member", "3",
+    func testDefaultContestMembersAreThreeCifarFastWithTheRecipeForDigits() throws {
+        // Member 3 of the default 3 on 100 images for one epoch: the plan names the net, the
+        // recipe's digit augmentation (a mild affine, no flip) and Lookahead.
+        let out = try cli(["contest", "--data", root, "--only-member", "3",
                            "--train-limit", "100", "--epochs", "1", "--work", dir + "/work", "--submissions", dir + "/subs"])
         XCTAssertTrue(out.contains("plan: 1 of 3 members, 1 to train or resume"), out)
-        XCTAssertTrue(out.contains("member 3/3, seed 3: train cifar-fast, 1 epochs, augment crop:pad=2:mode=reflect, Lookahead"), out)
+        XCTAssertTrue(out.contains("member 3/3, seed 3: train cifar-fast, 1 epochs, "
+            + "augment affine:rotate=10.0:scale=0.1:shear=0.1:shift=0.0,crop:pad=2:mode=reflect, Lookahead"), out)
         XCTAssertTrue(out.contains("trained member 3 of 3"), out)
     }
 

@@ -13,7 +13,9 @@ final class TrainSetupTests: XCTestCase {
         XCTAssertEqual(try setup([], .fashion).settings.augment, "crop:pad=2:mode=zero,flip:p=0.5:mode=random")
         XCTAssertEqual(try setup([], .cifar10).settings.augment, "crop:pad=4:mode=zero,flip:p=0.5:mode=random")
         XCTAssertEqual(try setup(["--net", "cifar-fast"], .cifar10).settings.augment, "crop:pad=2:mode=reflect,flip:p=0.5:mode=alternate")
-        XCTAssertEqual(try setup(["--net", "cifar-fast"], .mnist).settings.augment, "crop:pad=2:mode=reflect")
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .fashion).settings.augment, "crop:pad=2:mode=reflect,flip:p=0.5:mode=alternate")
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .mnist).settings.augment,
+                       "affine:rotate=10.0:scale=0.1:shear=0.1:shift=0.0,crop:pad=2:mode=reflect", "the recipe for digits")
         XCTAssertThrowsError(try setup(["--augment", "flip"], .mnist))
     }
 
