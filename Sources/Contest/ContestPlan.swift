@@ -94,8 +94,10 @@ struct ContestPlan {
     /// The plan as lines for the terminal; `rates`: each planned member's training images per
     /// second, measured now for its net and batch size.
     func describe(rates: [Double], total: Int) -> [String] {
-        var lines = [String]()
         let images = imagesToTrain
+        let toTrain = members.indices.filter { images[$0] > 0 }
+        guard !toTrain.isEmpty else { return ["plan: \(members.count) of \(total) members, all finished: nothing to train"] }
+        var lines = [String]()
         for (i, m) in members.enumerated() {
             let s = m.run.settings
             let what: String
@@ -112,8 +114,6 @@ struct ContestPlan {
                 lines.append("      not reused: \(path) (\(diff.isEmpty ? "same settings, other file name" : diff.joined(separator: ", ")))")
             }
         }
-        let toTrain = members.indices.filter { images[$0] > 0 }
-        guard !toTrain.isEmpty else { return ["plan: \(members.count) of \(total) members, all finished: nothing to train"] }
         let seconds = toTrain.reduce(0.0) { $0 + Double(images[$1]) / rates[$1] }
         // One measured speed per net and batch size, named when the members have several.
         var keys = [String](), speeds = [String]()
