@@ -116,14 +116,13 @@ struct ContestPlan {
         }
         let seconds = toTrain.reduce(0.0) { $0 + Double(images[$1]) / rates[$1] }
         // One measured speed per net and batch size, named when the members have several.
-        var keys = [String](), speeds = [String]()
+        var seen = Set<String>(), speeds = [String]()
         for k in toTrain {
-            let s = members[k].run.settings, key = ContestPlan.speedKey(s)
-            guard !keys.contains(key) else { continue }
-            keys.append(key)
+            let s = members[k].run.settings
+            guard seen.insert(ContestPlan.speedKey(s)).inserted else { continue }
             speeds.append(String(format: "%.0f img/s (%@, batch %d)", rates[k], Network.presetName(of: s.net) ?? "the net of \(members[k].run.label)", s.batch))
         }
-        let at = keys.count == 1 ? String(format: "%.0f img/s", rates[toTrain[0]]) : speeds.joined(separator: ", ")
+        let at = speeds.count == 1 ? String(format: "%.0f img/s", rates[toTrain[0]]) : speeds.joined(separator: ", ")
         return [String(format: "plan: %d of %d members, %d to train or resume: about %@ at %@ (measured now on %d threads)",
                        members.count, total, toTrain.count, duration(seconds), at, Threads.count)] + lines
     }
