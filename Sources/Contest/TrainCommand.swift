@@ -10,7 +10,7 @@ struct TrainOptions: ParsableArguments {
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam (default: momentum; recipe).")
     var optimizer: OptimizerKind?
-    @Option(help: "Learning rate (default: 0.05 for momentum and nesterov with a schedule, else the course's default for the optimizer; recipe: 1.5 × batch/1024).")
+    @Option(help: "Learning rate (default: 0.05 for momentum and nesterov with a schedule, else the course's default for the optimizer; recipe: \(TrainingRecipe.airbench94.learningRatePer1024) × batch/1024, for digits \(TrainingRecipe.airbench94ForDigits.learningRatePer1024) × batch/1024).")
     var lr: Float?
     @Option(help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's; recipe).") var beta1: Float?
     @Option(help: "Adam β2 (default 0.999).") var beta2: Float?
@@ -25,7 +25,7 @@ struct TrainOptions: ParsableArguments {
     var schedule: String?
     @Option(help: "Epochs (default: 12, and 8 for contest members of a net without a recipe; recipe).") var epochs: Int?
     @Option(help: "Minibatch size (default: 100; recipe).") var batch: Int?
-    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (for digits \(TrainingRecipe.airbench94.augmentForDigits)).")
+    @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (for digits \(TrainingRecipe.airbench94ForDigits.augment)).")
     var augment: String?
     @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
     @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
@@ -44,7 +44,7 @@ struct TrainOptions: ParsableArguments {
     func setup(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
                defaultEpochs: Int = 12) throws -> TrainSetup {
         let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
-        let recipe = TrainingRecipe.forPreset(netSpec)
+        let recipe = TrainingRecipe.forPreset(netSpec, mirrorable: dataset.mirrorable)
         let validation = self.validation ?? recipe?.validation ?? defaultValidation
         let epochs = self.epochs ?? recipe?.epochs ?? defaultEpochs
         let batch = self.batch ?? recipe?.batch ?? 100
@@ -76,7 +76,7 @@ struct TrainOptions: ParsableArguments {
         try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
         _ = try Schedule(parsing: schedule)
         // Flips only where a mirrored image is the same class: never for digits.
-        let aug = augment ?? (dataset.mirrorable ? recipe?.augment ?? "crop,flip" : recipe?.augmentForDigits ?? "crop")
+        let aug = augment ?? recipe?.augment ?? (dataset.mirrorable ? "crop,flip" : "crop")
         let augmentation = try AugmentConfig(parsing: aug, for: dataset)
         let network = try Network(spec: netSpec, inputShape: dataset.imageShape, classes: dataset.classCount, initializer: initializer, seed: seed)
         let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)

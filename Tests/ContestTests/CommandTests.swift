@@ -141,10 +141,11 @@ final class CommandTests: XCTestCase {
                                    "--out", dir + "/mine.npz"])
         XCTAssertTrue(mine.contains("momentum lr 0.375 triangle:start=0.2:peak=0.23:end=0.07, batch 256, BN bias lr ×64.0, "
                                     + "augment crop:pad=2:mode=zero,flip:p=0.5:mode=random, smoothing 0.2"), mine)
-        // On digits the recipe has no flip (rather than refusing its own default) and a mild affine.
+        // On digits the recipe has no flip (rather than refusing its own default), a mild affine and a lower rate.
         let digits = try cli(["train", "--data", root, "--dataset", "mnist", "--net", "cifar-fast", "--train-limit", "300",
                               "--epochs", "1", "--validation", "100", "--out", dir + "/digits.npz"])
-        XCTAssertTrue(digits.contains("augment affine:rotate=10.0:scale=0.1:shear=0.1:shift=0.0,crop:pad=2:mode=reflect, smoothing 0.2"), digits)
+        XCTAssertTrue(digits.contains("nesterov lr 1.0 triangle:start=0.2:peak=0.23:end=0.07, batch 1024, BN bias lr ×64.0, BN biases decay, "
+                                      + "augment affine:rotate=10.0:scale=0.1:shear=0.1:shift=0.0,crop:pad=2:mode=reflect, smoothing 0.2"), digits)
     }
 
     func testSameSeedSameModel() throws {

@@ -19,6 +19,14 @@ final class TrainSetupTests: XCTestCase {
         XCTAssertThrowsError(try setup(["--augment", "flip"], .mnist))
     }
 
+    func testTheCifarFastRecipeTrainsDigitsAtTwoThirdsOfItsRate() throws {
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .cifar10).settings.learningRate, 1.5)
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .fashion).settings.learningRate, 1.5)
+        XCTAssertEqual(try setup(["--net", "cifar-fast"], .mnist).settings.learningRate, 1.0)
+        XCTAssertEqual(try setup(["--net", "cifar-fast", "--batch", "512"], .mnist).settings.learningRate, 0.5)
+        XCTAssertEqual(try setup(["--net", "cifar-fast", "--lr", "1.5"], .mnist).settings.learningRate, 1.5, "--lr overrides it")
+    }
+
     func testTheSetupHoldsTheParsedAugmentationsAndTheNetworkTheRunTrains() throws {
         let s = try setup(["--net", "mnist-small", "--augment", "cutout,crop:pad=3", "--seed", "7"], .mnist)
         XCTAssertEqual(s.augmentation.description, s.settings.augment)

@@ -37,9 +37,11 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(fc.inputs, 256)
         XCTAssertFalse(fc.hasBias)
         XCTAssertEqual(fc.scale, Float(1) / 9)
-        XCTAssertNotNil(TrainingRecipe.forPreset("cifar-fast"))
-        XCTAssertNil(TrainingRecipe.forPreset("cifar-small"))
+        XCTAssertEqual(TrainingRecipe.forPreset("cifar-fast", mirrorable: true), .airbench94)
+        XCTAssertEqual(TrainingRecipe.forPreset("cifar-fast", mirrorable: false), .airbench94ForDigits)
+        XCTAssertNil(TrainingRecipe.forPreset("cifar-small", mirrorable: true))
         XCTAssertEqual(TrainingRecipe.airbench94.learningRate(batch: 512), 0.75)
+        XCTAssertEqual(TrainingRecipe.airbench94ForDigits.learningRate(batch: 512), 0.5)
     }
 
     func testLayerOptionsRoundTripThroughTheirSpecs() throws {
