@@ -10,7 +10,7 @@ struct ContestCommand: ParsableCommand {
         abstract: "Train an ensemble on MNIST and write the contest answer file into submissions/.",
         discussion: """
         Trains --members models (default 3 × the `cifar-fast` preset with its recipe for digits: 10 \
-        epochs, a mild rotation, zoom and slant, a reflected crop, Lookahead; seeds \
+        epochs at rate 1.0, a mild rotation, zoom and slant, a reflected crop, Lookahead; seeds \
         --seed, --seed+1, ...; optionally cycling through several --augment-sets and --nets), \
         reports each member's and the ensemble's accuracy on the MNIST test set, then answers \
         --input (le4MNIST_X.dump) into submissions/<name>.txt, one digit per line, with \
@@ -37,7 +37,7 @@ struct ContestCommand: ParsableCommand {
 
         A few minutes, 2 small members:
           le4nn contest --data ../shared/data --quick
-        The default ensemble, about 55–58 minutes on 2 cores (99.73 % on MNIST test):
+        The default ensemble, about 55–60 minutes on 2 cores (99.75 % on MNIST test):
           le4nn contest --data ../shared/data
         Half the time, 5 members of the smaller `digits` net for 8 epochs (99.70 %):
           le4nn contest --data ../shared/data --net digits --members 5
@@ -102,8 +102,8 @@ struct ContestCommand: ParsableCommand {
             o.seed = base.seed &+ UInt64(k)
             if let a = augments { o.augment = a[k % a.count] }
             if let n = netList { o.net = n[k % n.count] }
-            // Default members: cifar-fast with its recipe (measured: members 99.68–99.75 % on MNIST
-            // test, three together 99.73 %); quick mode: mnist-small. Nets without a recipe train 8 epochs.
+            // Default members: cifar-fast with its recipe for digits (measured: members 99.73–99.78 %
+            // on MNIST test, three together 99.75 %); quick mode: mnist-small. Nets without a recipe train 8 epochs.
             let setup = try o.setup(dataset: .mnist, defaultValidation: 0, defaultNet: quick ? "mnist-small" : "cifar-fast",
                                     defaultEpochs: 8)
             let s = setup.settings, hash = String(format: "%08x", fnv1a(try json(s)))
