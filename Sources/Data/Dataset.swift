@@ -21,6 +21,15 @@ public enum Dataset: String, CaseIterable, Sendable {
         self == .fashion ? ["/usr/share/datasets/fashion-mnist"] : []
     }
 
+    /// The name people know it by, for messages: MNIST, Fashion-MNIST, CIFAR-10.
+    public var name: String {
+        switch self {
+        case .mnist: return "MNIST"
+        case .fashion: return "Fashion-MNIST"
+        case .cifar10: return "CIFAR-10"
+        }
+    }
+
     /// The shape of one image, [channels, height, width].
     public var imageShape: [Int] { self == .cifar10 ? [3, 32, 32] : [1, 28, 28] }
 
