@@ -112,7 +112,9 @@ struct ContestPlan {
             }
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images[i] > 0 ? " — about \(duration(Double(images[i]) / rates[i]))" : ""))
             for (path, diff) in m.others {
-                lines.append("      not reused: \(path) (\(diff.isEmpty ? "same settings, other file name" : diff.joined(separator: ", ")))")
+                // A finished model of the same settings (say one `train` wrote) is reused under the member's name.
+                let why = diff.isEmpty ? "same settings, other file name: rename it \(m.run.out) to reuse it" : diff.joined(separator: ", ")
+                lines.append("      not reused: \(path) (\(why))")
             }
         }
         let seconds = toTrain.reduce(0.0) { $0 + Double(images[$1]) / rates[$1] }

@@ -284,6 +284,18 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(changed.contains("not reused: \(dir)/work/member-2-") && changed.contains("(augment crop:pad=2"), changed)
         let again = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
         XCTAssertTrue(again.contains("plan: 1 of 2 members, all finished: nothing to train"), again)
+        // A model of the same settings under another name (say one `train` wrote): the plan names
+        // the member's file, and renamed to it the model is reused.
+        let member = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/work").map { dir + "/work/" + $0 }
+            .first { try $0.hasSuffix(".npz") && !$0.contains("checkpoint") && ModelFile.load($0).meta.contains("crop:pad=1:") })
+        let byHand = dir + "/work/member-2-trained-by-hand.npz"
+        try FileManager.default.moveItem(atPath: member, toPath: byHand)
+        let renamed = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
+        XCTAssertTrue(renamed.contains("not reused: \(byHand) (same settings, other file name: rename it \(member) to reuse it)"), renamed)
+        try FileManager.default.removeItem(atPath: member)
+        try FileManager.default.moveItem(atPath: byHand, toPath: member)
+        let reused = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
+        XCTAssertTrue(reused.contains("plan: 1 of 2 members, all finished: nothing to train"), reused)
     }
 
     func testContestPlanMeasuresEachNetOfItsMembers() throws {
