@@ -44,6 +44,10 @@ struct ContestCommand: ParsableCommand {
           le4nn contest --data ../shared/data --net digits --members 5
         The contest answer, submissions/final.txt:
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
+        Fashion-MNIST, 3 members of 20 epochs with erasing, about 2 hours (95.05 %):
+          le4nn contest --data ../shared/data --dataset fashion --members 3 \\
+              --epochs 20 --lr 1.0 --tta --name fashion \\
+              --augment crop:pad=2:mode=reflect,flip:mode=alternate,erasing
         """)
 
     @OptionGroup var data: DataFolderOptions
