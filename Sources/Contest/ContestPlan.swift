@@ -113,7 +113,7 @@ struct ContestPlan {
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images[i] > 0 ? " — about \(duration(Double(images[i]) / rates[i]))" : ""))
             for (path, diff) in m.others {
                 // A finished model of the same settings (say one `train` wrote) is reused under the member's name.
-                let why = diff.isEmpty ? "same settings, other file name: rename it \(m.run.out) to reuse it" : diff.joined(separator: ", ")
+                let why = diff.isEmpty ? "same settings, other file name: rename it to \(m.run.out) and it is reused" : diff.joined(separator: ", ")
                 lines.append("      not reused: \(path) (\(why))")
             }
         }

@@ -291,7 +291,7 @@ final class CommandTests: XCTestCase {
         let byHand = dir + "/work/member-2-trained-by-hand.npz"
         try FileManager.default.moveItem(atPath: member, toPath: byHand)
         let renamed = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
-        XCTAssertTrue(renamed.contains("not reused: \(byHand) (same settings, other file name: rename it \(member) to reuse it)"), renamed)
+        XCTAssertTrue(renamed.contains("not reused: \(byHand) (same settings, other file name: rename it to \(member) and it is reused)"), renamed)
         try FileManager.default.removeItem(atPath: member)
         try FileManager.default.moveItem(atPath: byHand, toPath: member)
         let reused = try cli(args + ["--augment", "crop:pad=1", "--only-member", "2"])
