@@ -100,8 +100,8 @@ struct ContestCommand: ParsableCommand {
         defer { withExtendedLifetime(submissionLock) {} }
         let answersSet = try input.map { try readImagesToAnswer($0).images }
         if let set = answersSet, [set.channels, set.height, set.width] != dataset.imageShape {
-            throw ValidationErrorText("\(input ?? ""): the images to answer must be \(dataset.imageShape.map(String.init).joined(separator: "×")) "
-                + "like \(dataset.name)'s, found \(set.channels)×\(set.height)×\(set.width)")
+            throw ValidationErrorText("\(input ?? ""): the images to answer must be \(shapeText(dataset.imageShape)) like \(dataset.name)'s, "
+                + "found \(shapeText([set.channels, set.height, set.width]))")
         }
 
         var runs = [TrainingRun]()

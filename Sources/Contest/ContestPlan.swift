@@ -72,8 +72,8 @@ struct ContestPlan {
             guard images > 0 else { return 0 }
             let s = m.run.settings, key = ContestPlan.speedKey(s)
             if let rate = measured[key] { return rate }
-            let dataset = Dataset(rawValue: s.dataset) ?? .mnist
-            let rate = try measuredTrainingRate(spec: s.net, inputShape: dataset.imageShape, classes: dataset.classCount, batch: s.batch)
+            let net = m.run.network
+            let rate = try measuredTrainingRate(spec: s.net, inputShape: net.inputShape, classes: net.classes, batch: s.batch)
             measured[key] = rate
             return rate
         }

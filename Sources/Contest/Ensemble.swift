@@ -49,8 +49,8 @@ struct Ensemble {
         for (p, n) in zip(paths, networks) {
             let shape = [set.channels, set.height, set.width]
             guard n.inputShape == shape else {
-                throw ValidationErrorText("\(p) expects images of \(n.inputShape.map(String.init).joined(separator: "×")), "
-                    + "\(source) has \(shape.map(String.init).joined(separator: "×"))")
+                throw ValidationErrorText("\(p) expects images of \(shapeText(n.inputShape)), "
+                    + "\(source) has \(shapeText(shape))")
             }
             if !set.classNames.isEmpty, n.classes != set.classNames.count {
                 throw ValidationErrorText("\(p) has \(n.classes) classes, \(source) has \(set.classNames.count)")

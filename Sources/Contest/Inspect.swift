@@ -63,7 +63,7 @@ struct Inspect: ParsableCommand {
             let counts = histogram(idx.bytes)
             return "\(path): IDX labels, \(idx.dims[0]) labels, u1" + range(idx.bytes) + "\n  classes: " + counts
         }
-        return "\(path): IDX images, \(idx.dims[0]) of \(idx.dims.dropFirst().map(String.init).joined(separator: "×")), u1" + range(idx.bytes)
+        return "\(path): IDX images, \(idx.dims[0]) of \(shapeText(Array(idx.dims.dropFirst()))), u1" + range(idx.bytes)
     }
 
     /// A model or checkpoint: the network, and what its training record says of the run.
@@ -72,7 +72,7 @@ struct Inspect: ParsableCommand {
         let net = model.network
         var lines = ["\(path): le4nn \(model.step == nil ? "model" : "checkpoint"), \(byteCount(size))",
                      "  net: " + (Network.presetName(of: net.spec).map { "\($0) (\(net.spec))" } ?? net.spec),
-                     "  \(net.inputShape.map(String.init).joined(separator: "×")) input, \(net.classes) classes, "
+                     "  \(shapeText(net.inputShape)) input, \(net.classes) classes, "
                         + "\(net.parameterCount) parameters"]
         guard let record = try? JSONDecoder().decode(TrainRecord.self, from: Foundation.Data(model.meta.utf8)) else {
             return (lines + ["  no training record (meta \(quote(model.meta, limit: 80)))"]).joined(separator: "\n")

@@ -10,6 +10,9 @@ func duration(_ seconds: Double) -> String {
     return "\(s)s"
 }
 
+/// An image shape as people write it: [1, 28, 28] → "1×28×28".
+func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
+
 /// A user-facing error with a plain message (printed as is, exit status 1).
 struct ValidationErrorText: Error, CustomStringConvertible {
     let description: String
