@@ -19,12 +19,15 @@ struct AugmentPreview: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @Option(help: "Augmentation set (as for train), e.g. crop,erasing,cutout,mixup.") var augment: String
-    @Option(help: "Images per row.") var count: Int = 10
-    @Option(help: "Rows of augmented versions.") var rows: Int = 4
-    @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Images per row.") var count: Int = 10
+    @Option(parsing: .unconditional, help: "Rows of augmented versions.") var rows: Int = 4
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 1
     @Option(help: "PNG file to write (its folder is created if missing).") var out: String
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
+        let policy = replace.policy(inputs: [])
+        try policy.check(out, writing: .image)
         guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
         let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))
         let config = try AugmentConfig(parsing: augment, for: data.dataset)
@@ -42,8 +45,10 @@ struct AugmentPreview: ParsableCommand {
                           caption: config.usesMixup ? "\(top) \(Int((100 * row[row.startIndex + top]).rounded()))%" : "")
             }
         }
-        try FileIO.makeParentDirectory(of: out)
-        try PNG.write(sheet.render(), to: out)
+        let folders = CreatedFolders()
+        try folders.makeParent(of: out)
+        try PNG.write(sheet.render(), to: out, policy: policy)
+        folders.kept = true
         print("wrote \(out): \(count) originals and \(rows) rows of \(config)")
     }
 }

@@ -24,12 +24,14 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Preset or spec (see below).") var net: String = "mnist-small"
     @Option(help: "Input shape C,H,W (default: the images a preset is built for, else 1,28,28).") var input: String?
-    @Option(help: "Training batch size.") var batch: Int = 100
-    @Option(help: "Seconds to measure each of training and inference.") var seconds: Double = 10
+    @Option(parsing: .unconditional, help: "Training batch size.") var batch: Int = 100
+    @Option(parsing: .unconditional, help: "Seconds to measure each of training and inference.") var seconds: Double = 10
     @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
 
     func run() throws {
-        guard (1 ... 10_000).contains(batch), seconds > 0 else { throw ValidationError("--batch must be 1 to 10000 and --seconds positive") }
+        guard (1 ... 10_000).contains(batch), (0.1 ... 3600).contains(seconds) else {
+            throw ValidationError("--batch must be 1 to 10000 and --seconds 0.1 to 3600")
+        }
         if gemm { return benchGemm() }
         let shape = try input.map { s -> [Int] in
             let v = s.split(separator: ",").compactMap { Int($0) }

@@ -19,7 +19,7 @@ struct Classify: ParsableCommand {
 
     @OptionGroup var data: DataFolderOptions
     @Option(help: "Model file (.npz); without it, the untrained course net.") var model: String?
-    @Option(help: "Index of the MNIST test image (0–9999); without it, each line of standard input.") var index: Int?
+    @Option(parsing: .unconditional, help: "Index of the MNIST test image (0–9999); without it, each line of standard input.") var index: Int?
 
     func run() throws {
         let test = try Dataset.mnist.load(root: data.root, train: false)

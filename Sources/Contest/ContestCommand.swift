@@ -54,7 +54,7 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Dataset of the members, the test accuracy and --input: mnist (the contest's digits), fashion or cifar10.")
     var dataset: Dataset = .mnist
     @OptionGroup var options: TrainOptions
-    @Option(help: "Number of ensemble members.") var members: Int = 3
+    @Option(parsing: .unconditional, help: "Number of ensemble members (default: 3, with --quick 2).") var members: Int?
     @Option(help: "Augmentation sets for the members, separated by ';', used in turn (default: --augment for all).")
     var augmentSets: String?
     @Option(help: "Nets for the members, separated by ';', used in turn (default: --net for all).") var nets: String?
@@ -63,18 +63,22 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Submission name: writes submissions/<name>.txt and .json.") var name: String = "answer"
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
-    @Option(help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs, 1–2 minutes.") var quick = false
+    @Option(parsing: .unconditional, help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
+    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), 1–2 minutes.") var quick = false
     @Flag(help: "Test-time augmentation, for the test accuracy and the answers: average each member over the digit and its one-pixel shifts (garments and objects: airbench's six mirrored and moved views, as evaluate --tta).")
     var tta = false
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
-        guard members > 0 else { throw ValidationError("--members must be positive") }
+        try checkCount(members, "members", Limits.members)
+        try checkSubmissionName(name)
         var base = options
-        var count = members
+        let count = members ?? (quick ? 2 : 3)
         if quick {
-            base.epochs = 2
-            count = 2
+            // Quick mode only supplies defaults: what the command line says is honoured, and said.
+            if base.epochs == nil { base.epochs = 2 }
+            let given = [members.map { "--members \($0)" }, options.epochs.map { "--epochs \($0)" }].compactMap { $0 }
+            print("quick mode: \(count) members for \(base.epochs ?? 2) epochs" + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")) as given)"))
         }
         // One member per job of a cluster's job array, unless --only-member says otherwise.
         let arrayJob = onlyMember == nil ? try arrayJobMember(environment: ProcessInfo.processInfo.environment) : nil
@@ -89,11 +93,14 @@ struct ContestCommand: ParsableCommand {
         if augments?.isEmpty == true || netList?.isEmpty == true {
             throw ValidationError("--augment-sets and --nets need at least one entry, separated by ';'")
         }
-        try FileIO.makeDirectory(work)
-        try FileIO.makeDirectory(submissions)
+        let policy = replace.policy(inputs: input.map { [$0] } ?? [])
+        let folders = CreatedFolders()
+        try folders.make(work)
+        try folders.make(submissions)
         // Refuse unwritable submission files now, not after an hour of training.
         let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
-        for path in [answerPath, sidecarPath] { try FileIO.checkWritable(path) }
+        try FileIO.checkWritable(answerPath, as: .answers, policy: policy)
+        try FileIO.checkWritable(sidecarPath, as: .sidecar, policy: policy)
         guard let submissionLock = try OutputLock.take(answerPath, wait: false) else {
             throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
         }
@@ -118,6 +125,7 @@ struct ContestCommand: ParsableCommand {
             let s = setup.settings, hash = String(format: "%08x", fnv1a(try json(s)))
             var run = TrainingRun(setup, dataRoot: data.root, out: "\(work)/member-\(s.seed)-\(hash).npz")
             run.resume = true
+            run.policy = policy
             run.label = "member \(k + 1)/\(count)"
             runs.append(run)
         }
@@ -172,6 +180,7 @@ struct ContestCommand: ParsableCommand {
         do { try Interrupt.check(epochsDone: 0) } catch let stop as Interrupted {
             throw stopped("interrupted after the last member finished", stop)
         }
+        folders.kept = true
         if only != nil { print("trained member \(only ?? 0) of \(count); combine the member files in one --work folder"); return }
 
         let ensemble = try Ensemble(paths: memberPaths)
@@ -199,20 +208,29 @@ struct ContestCommand: ParsableCommand {
         } else {
             answers = predictions(Ensemble.mean(probs), classes: dataset.classCount)
         }
-        try writeAnswers(answers, to: answerPath)
+        try writeAnswers(answers, to: answerPath, policy: policy)
         var sidecar: [String: Any] = [
             "answers": answerPath, "input": input ?? "\(dataset.name) test images", "lines": answers.count,
             "members": report, "ensemble_\(dataset.rawValue)_test_accuracy": String(format: "%.4f", ensembleAccuracy),
         ]
         if tta { sidecar["test_time_augmentation"] = dataset.mirrorable ? "mirror and one-pixel moves" : "one-pixel shifts" }
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(Array(jsonData), to: sidecarPath)
+        try FileIO.writeAtomically(Array(jsonData), to: sidecarPath, as: .sidecar, policy: policy)
         if input == nil {
             print(String(format: "wrote %@ (%d lines); as a submission for the %@ test images it scores %.2f%%",
                          answerPath, answers.count, dataset.name, 100 * accuracy(answers, test.labels)))
         } else {
             print("wrote \(answerPath) (\(answers.count) lines) and \(name).json")
         }
+    }
+}
+
+/// Refuses a submission name that is not a plain visible file name: empty (`.txt`, a hidden
+/// file), hidden, or naming another folder.
+func checkSubmissionName(_ name: String) throws {
+    guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), name.utf8.count <= 200 else {
+        throw ValidationErrorText("--name \(quote(name)) is not a submission name: give a plain file name such as final "
+            + "(no '/', not starting with '.', at most 200 bytes); it writes submissions/<name>.txt and .json")
     }
 }
 

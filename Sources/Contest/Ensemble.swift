@@ -166,7 +166,7 @@ func readImagesToAnswer(_ path: String) throws -> (images: ImageSet, isContestDu
                      classNames: []), false)
 }
 
-/// Writes one predicted class per line, nothing else, in input order (atomically).
-func writeAnswers(_ predicted: [Int], to path: String) throws {
-    try FileIO.writeAtomically(predicted.map { "\($0)\n" }.joined(), to: path)
+/// Writes one predicted class per line, nothing else, in input order (atomically, under `policy`).
+func writeAnswers(_ predicted: [Int], to path: String, policy: OutputPolicy) throws {
+    try FileIO.writeAtomically(predicted.map { "\($0)\n" }.joined(), to: path, as: .answers, policy: policy)
 }

@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Also evaluate with test-time augmentation.") var tta = false
     @Option(help: "Distort the images first: augmentations as for train --augment (mixup excepted), e.g. stroke:amount=1.")
     var distort: String?
-    @Option(help: "Seed of the distortions.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed of the distortions.") var seed: UInt64 = 1
 
     func run() throws {
         let ensemble = try Ensemble(paths: models)

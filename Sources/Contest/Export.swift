@@ -17,7 +17,8 @@ struct Export: ParsableCommand {
     @Option(help: "Indices to export: a range 0..99 (inclusive), a list 3,5,8, or both: 0..9,42.")
     var indices: IndexList = IndexList(ranges: [0 ... 99])
     @Option(help: "Output folder (created if missing).") var out: String
-    @Option(help: "Upscale factor in the contact sheet.") var scale: Int = 2
+    @Option(parsing: .unconditional, help: "Upscale factor in the contact sheet.") var scale: Int = 2
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
         guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
@@ -26,16 +27,20 @@ struct Export: ParsableCommand {
         if let bad = idx.first(where: { $0 >= set.count }) {
             throw ValidationError("index \(bad) is beyond the \(set.count) images of the \(split) split")
         }
-        try FileIO.makeDirectory(out)
+        let policy = replace.policy(inputs: [])
+        let folders = CreatedFolders()
+        try folders.make(out)
+        let files = idx.map { out + "/" + imageFileName(index: $0, className: set.classNames[Int(set.labels[$0])]) }
+        // Every file is checked before the first is written: a refusal leaves the folder as it was.
+        for f in files + [out + "/sheet.png"] { try policy.check(f, writing: .image) }
         var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: 10, scale: scale)
-        for i in idx {
+        for (i, file) in zip(idx, files) {
             let px = set.pixels[i * set.imageSize ..< (i + 1) * set.imageSize]
-            let name = set.classNames[Int(set.labels[i])]
-            try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width),
-                          to: out + "/" + imageFileName(index: i, className: name))
-            sheet.add(px, caption: "\(i) \(name)")
+            try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width), to: file, policy: policy)
+            sheet.add(px, caption: "\(i) \(set.classNames[Int(set.labels[i])])")
         }
-        try PNG.write(sheet.render(), to: out + "/sheet.png")
+        try PNG.write(sheet.render(), to: out + "/sheet.png", policy: policy)
+        folders.kept = true
         print("wrote \(idx.count) PNGs and sheet.png to \(out)")
     }
 }

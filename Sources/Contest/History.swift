@@ -2,8 +2,8 @@ import LE4Data
 
 /// The per-epoch history of a run: a CSV for tools and a PNG plot for people.
 enum History {
-    static func write(_ record: TrainRecord, csv: String, plot: String) throws {
-        var text = "epoch,loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,images_per_second,seconds\n"
+    static func write(_ record: TrainRecord, csv: String, plot: String, policy: OutputPolicy = OutputPolicy()) throws {
+        var text = FileKind.historyHeader + "\n"
         for e in record.history {
             let cells: [String] = [
                 "\(e.epoch)", "\(e.loss)", "\(e.trainAccuracy)", e.validationLoss.map { "\($0)" } ?? "",
@@ -11,8 +11,8 @@ enum History {
             ]
             text += cells.joined(separator: ",") + "\n"
         }
-        try FileIO.writeAtomically(text, to: csv)
-        try PNG.write(render(record), to: plot)
+        try FileIO.writeAtomically(text, to: csv, as: .history, policy: policy)
+        try PNG.write(render(record), to: plot, policy: policy)
     }
 
     /// Two panels: cross-entropy (left) and accuracy (right), each for training and, when every

@@ -25,18 +25,21 @@ struct Misclassified: ParsableCommand {
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Which split: train or test.") var split: Split = .test
     @Option(help: "Output folder (created if missing).") var out: String
-    @Option(help: ArgumentHelp("How many mistakes to write, most confident first: a number, or all (0 means all too).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many mistakes to write, most confident first: a number, or all (0 means all too).",
                                valueName: "n|all"))
     var top: TopCount = TopCount(limit: 100)
-    @Option(help: "Upscale factor of the images in the contact sheet.") var scale: Int = 4
+    @Option(parsing: .unconditional, help: "Upscale factor of the images in the contact sheet.") var scale: Int = 4
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
         guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
+        let policy = replace.policy(inputs: models)
         let ensemble = try Ensemble(paths: models)
         let dataset = try ensemble.dataset(chosen: data.chosenDataset)
         let set = try dataset.load(root: data.root, train: split == .train)
         try ensemble.check(fits: set, source: "\(dataset) \(split)")
-        try FileIO.makeDirectory(out)
+        let folders = CreatedFolders()
+        try folders.make(out)
         let C = set.classNames.count
         let probs = Ensemble.mean(ensemble.memberProbabilities(set))
         let predicted = predictions(probs, classes: C)
@@ -47,21 +50,27 @@ struct Misclassified: ParsableCommand {
         // Ties by index, so that the same models always write the same files.
         wrong.sort { ($0.confidence, $1.index) > ($1.confidence, $0.index) }
         let written = wrong.prefix(top.limit ?? wrong.count)
-        var csv = "rank,index,true,predicted,confidence,file\n"
+        let files = written.map { imageFileName(index: $0.index, className: set.classNames[$0.truth]) }
+        // Every file is checked before the first is written: a refusal leaves the folder as it was.
+        for (f, kind) in files.map({ ($0, FileKind.image) }) + [("index.csv", .table), ("sheet.png", .image)] {
+            try policy.check(out + "/" + f, writing: kind)
+        }
+        var csv = FileKind.tableHeader + "\n"
         var sheet = ContactSheet(channels: set.channels, height: set.height, width: set.width, columns: 10, scale: scale, textScale: 2)
         let what = written.count == wrong.count ? "all \(wrong.count) mistakes" : "the \(written.count) most confident of \(wrong.count) mistakes"
         sheet.header = ["\(dataset) \(split): \(what), most confident first",
                         "caption: true class → predicted class (probability of the predicted class), #image index"]
-        for (rank, w) in written.enumerated() {
+        for (rank, (w, file)) in zip(written, files).enumerated() {
             let px = set.pixels[w.index * set.imageSize ..< (w.index + 1) * set.imageSize]
-            let file = imageFileName(index: w.index, className: set.classNames[w.truth])
-            try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width), to: out + "/" + file)
+            try PNG.write(Bitmap(planar: px, channels: set.channels, height: set.height, width: set.width), to: out + "/" + file,
+                          policy: policy)
             csv += "\(rank + 1),\(w.index),\(w.truth),\(w.guess),\(String(format: "%.4f", w.confidence)),\(file)\n"
             sheet.add(px, caption: String(format: "true %@ → %@ (%.2f)\n#%d", set.classNames[w.truth], set.classNames[w.guess],
                                           w.confidence, w.index))
         }
-        try FileIO.writeAtomically(csv, to: out + "/index.csv")
-        try PNG.write(sheet.render(), to: out + "/sheet.png")
+        try FileIO.writeAtomically(csv, to: out + "/index.csv", as: .table, policy: policy)
+        try PNG.write(sheet.render(), to: out + "/sheet.png", policy: policy)
+        folders.kept = true
         print(String(format: "%d of %d %@ %@ images misclassified (accuracy %.2f%%)", wrong.count, set.count, dataset.rawValue,
                      split.rawValue, 100 * (1 - Double(wrong.count) / Double(set.count))))
         let which = written.count < wrong.count ? "the \(written.count) most confident (--top all writes every one)" : "all \(wrong.count)"

@@ -53,3 +53,31 @@ struct IndexList: ExpressibleByArgument, CustomStringConvertible {
         ranges = r
     }
 }
+
+/// The bounds of the counts a user types, each checked before any work starts: every one of them
+/// multiplies into time or memory, and an unbounded one overflows or exhausts memory instead of
+/// giving an error.
+enum Limits {
+    /// Epochs of a run (10,000 epochs of the smallest net on MNIST take weeks).
+    static let epochs = 1 ... 10_000
+    static let batch = 1 ... 65_536
+    static let validation = 0 ... 10_000_000
+    static let trainLimit = 1 ... 10_000_000
+    /// Members of a contest ensemble (100 of the default member take about two days).
+    static let members = 1 ... 100
+}
+
+/// Refuses a count outside `range`, naming the option and its bounds.
+func checkCount(_ value: Int?, _ option: String, _ range: ClosedRange<Int>) throws {
+    guard let v = value, !range.contains(v) else { return }
+    throw ValidationErrorText("--\(option) must be \(range.lowerBound) to \(range.upperBound), got \(v)")
+}
+
+/// How a command treats files already standing at its output paths (`OutputPolicy`).
+struct ReplaceOptions: ParsableArguments {
+    @Flag(help: "Replace an existing file of another kind at an output path (one le4nn did not write, such as a dataset file or a PNG of your own). Never replaced, even so: a file the command reads, and a read-only file.")
+    var force = false
+
+    /// The policy of a command that reads `inputs`.
+    func policy(inputs: [String]) -> OutputPolicy { OutputPolicy(inputs: inputs, force: force) }
+}

@@ -22,8 +22,11 @@ struct Predict: ParsableCommand {
     @Option(help: "Answer file to write (its folder is created if missing).") var out: String
     @Flag(help: "Test-time augmentation: average each model over shifted (and, for mirrorable images, mirrored) views, as evaluate --tta does.")
     var tta = false
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
+        let policy = replace.policy(inputs: models + [input])
+        try policy.check(out, writing: .answers)
         let ensemble = try Ensemble(paths: models)
         let (set, isContestDump) = try readImagesToAnswer(input)
         try ensemble.check(fits: set, source: input)
@@ -32,8 +35,10 @@ struct Predict: ParsableCommand {
         }
         let probabilities = ensemble.memberProbabilities(set, tta: tta, dataset: ensemble.trainedOn?.dataset ?? .mnist)
         let predicted = predictions(Ensemble.mean(probabilities), classes: ensemble.networks[0].classes)
-        try FileIO.makeParentDirectory(of: out)
-        try writeAnswers(predicted, to: out)
+        let folders = CreatedFolders()
+        try folders.makeParent(of: out)
+        try writeAnswers(predicted, to: out, policy: policy)
+        folders.kept = true
         var counts = [Int](repeating: 0, count: ensemble.networks[0].classes)
         for p in predicted { counts[p] += 1 }
         print("wrote \(predicted.count) answers to \(out)\n  classes: " + classHistogram(counts))

@@ -10,30 +10,30 @@ struct TrainOptions: ParsableArguments {
     var net: String?
     @Option(help: "Optimizer: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam (default: momentum; recipe).")
     var optimizer: OptimizerKind?
-    @Option(help: "Learning rate (default: 0.05 for momentum and nesterov with a schedule, else the course's default for the optimizer; recipe: \(TrainingRecipe.airbench94.learningRatePer1024) × batch/1024, for digits \(TrainingRecipe.airbench94ForDigits.learningRatePer1024) × batch/1024).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: 0.05 for momentum and nesterov with a schedule, else the course's default for the optimizer; recipe: \(TrainingRecipe.airbench94.learningRatePer1024) × batch/1024, for digits \(TrainingRecipe.airbench94ForDigits.learningRatePer1024) × batch/1024).")
     var lr: Float?
-    @Option(help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's; recipe).") var beta1: Float?
-    @Option(help: "Adam β2 (default 0.999).") var beta2: Float?
-    @Option(help: "ε of RMSProp, AdaDelta, Adam; h0 of AdaGrad (default: the course's).") var eps: Float?
-    @Option(help: "L2 weight decay on weights (not biases or BN) (default: 0.0005; recipe).") var weightDecay: Float?
-    @Option(help: "L1 penalty on weights.") var l1: Float = 0
-    @Option(help: "Learning rate of batch-norm biases β relative to the others; their weight decay stays that of the weights (default: 1; recipe).")
+    @Option(parsing: .unconditional, help: "Momentum α, RMSProp/AdaDelta ρ or Adam β1 (default: the course's; recipe).") var beta1: Float?
+    @Option(parsing: .unconditional, help: "Adam β2 (default 0.999).") var beta2: Float?
+    @Option(parsing: .unconditional, help: "ε of RMSProp, AdaDelta, Adam; h0 of AdaGrad (default: the course's).") var eps: Float?
+    @Option(parsing: .unconditional, help: "L2 weight decay on weights (not biases or BN) (default: 0.0005; recipe).") var weightDecay: Float?
+    @Option(parsing: .unconditional, help: "L1 penalty on weights.") var l1: Float = 0
+    @Option(parsing: .unconditional, help: "Learning rate of batch-norm biases β relative to the others; their weight decay stays that of the weights (default: 1; recipe).")
     var bnBiasLr: Float?
     @Flag(inversion: .prefixedNo, help: "Whether batch-norm biases β take the weight decay as well (default: no; recipe).")
     var bnBiasDecay: Bool?
     @Option(help: "Learning-rate schedule: constant, step[:every=10:gamma=0.1], cosine, onecycle[:warmup=0.2], triangle[:start=0.2:peak=0.23:end=0.07] (default: onecycle; recipe).")
     var schedule: String?
-    @Option(help: "Epochs (default: 12, and 8 for contest members of a net without a recipe; recipe).") var epochs: Int?
-    @Option(help: "Minibatch size (default: 100; recipe).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Epochs (default: 12, and 8 for contest members of a net without a recipe; recipe).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Minibatch size (default: 100; recipe).") var batch: Int?
     @Option(help: "Augmentations: none, or a comma-separated list of \(AugmentConfig.catalogue); each with optional :key=value parameters, e.g. crop:pad=3,cutout:size=10,mixup:alpha=0.4 (a wrong one lists them all with defaults). Default: crop for digits, crop,flip for cifar10 and fashion; recipe (for digits \(TrainingRecipe.airbench94ForDigits.augment)).")
     var augment: String?
-    @Option(help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
-    @Option(help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
+    @Option(parsing: .unconditional, help: "Label smoothing ε: targets become (1−ε)·onehot + ε/C (default: 0.1; recipe).") var smoothing: Float?
+    @Option(parsing: .unconditional, help: "Training images held out for validation, at most half of them; the best epoch by validation accuracy is kept, with 0 the last (default: 5000 for train, 0 for contest; recipe).")
     var validation: Int?
     @Option(help: "Weight initializer: course (N(0,1/N)), xavier, he, uniform (U(±1/√N), PyTorch's) (default: he; recipe).") var initializer: Initializer?
-    @Option(help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
-    @Option(help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
-    @Option(help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
+    @Option(parsing: .unconditional, help: "Seed for every random choice (initial weights, order, augmentation, dropout).") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Train on only the first N training images (for quick trials).") var trainLimit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Validate, save and use a moving average of the weights with this decay, e.g. 0.999, instead of the trained weights. At step t the decay is at most (1+t)/(10+t), so that a short run's average does not keep its initial weights. Its batch-norm statistics are recomputed on 50 training batches each epoch.", valueName: "decay"))
     var ema: Float?
     @Flag(inversion: .prefixedNo, help: "Lookahead, airbench's weight averaging: every 5 steps a slow copy of the weights moves toward the trained ones (by 1 − 0.77·(t/T)³ at step t of T) and training restarts from it; the run ends on the slow copy (default: no; recipe).")
     var lookahead: Bool?
@@ -57,9 +57,10 @@ struct TrainOptions: ParsableArguments {
         let smoothing = self.smoothing ?? recipe?.smoothing ?? 0.1
         let initializer = self.initializer ?? recipe?.initializer ?? .he
         let lookahead = self.lookahead ?? recipe?.lookahead ?? false
-        guard epochs > 0, batch > 0, validation >= 0, trainLimit.map({ $0 > 0 }) ?? true else {
-            throw ValidationError("--epochs, --batch and --train-limit must be positive, --validation ≥ 0")
-        }
+        try checkCount(epochs, "epochs", Limits.epochs)
+        try checkCount(batch, "batch", Limits.batch)
+        try checkCount(validation, "validation", Limits.validation)
+        try checkCount(trainLimit, "train-limit", Limits.trainLimit)
         // Out-of-range values train nothing useful (lr 0), diverge (negative decay) or invert the
         // targets (smoothing ≥ 1): refused with the valid range.
         func check(_ value: Float?, _ option: String, _ range: String, _ ok: (Float) -> Bool) throws {
@@ -138,16 +139,19 @@ struct Train: ParsableCommand {
     @Option(help: "Model file to write (.npz).") var out: String
     @Flag(help: "Continue from <out>.checkpoint.npz if it exists (same settings required).") var resume = false
     @Flag(help: "Start over although <out>.checkpoint.npz exists, replacing the earlier run's files.") var fresh = false
-    @Option(help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many epochs in total, as if interrupted; continue later with --resume.") var stopAfter: Int?
     @Flag(help: "Keep <out>.checkpoint.npz (optimizer state, trained weights under --ema) when the run finishes.")
     var keepCheckpoint = false
+    @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
-        if let n = stopAfter, n < 1 { throw ValidationError("--stop-after must be at least 1") }
+        try checkCount(stopAfter, "stop-after", Limits.epochs)
         if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
         let setup = try options.setup(dataset: data.dataset), settings = setup.settings
-        try FileIO.makeParentDirectory(of: out)
+        let folders = CreatedFolders()
+        try folders.makeParent(of: out)
         var training = TrainingRun(setup, dataRoot: data.root, out: out)
+        training.policy = replace.policy(inputs: [])
         training.resume = resume
         training.stopAfter = stopAfter
         training.keepCheckpoint = keepCheckpoint
@@ -176,6 +180,7 @@ struct Train: ParsableCommand {
         Interrupt.catchStopSignals()
         do {
             _ = try training.run()
+            folders.kept = true
         } catch let stop as Interrupted {
             let what = stop.epochsDone == 0
                 ? "interrupted in epoch 1, before any epoch was saved; start again with: "

@@ -103,6 +103,8 @@ struct TrainingRun {
     /// at this run's speed (`ContestPlan.imagesAfter`), so that progress can show the time left for
     /// all of them.
     var imagesAfter = 0
+    /// What the run's files may replace (`OutputPolicy`): the command's inputs and `--force`.
+    var policy = OutputPolicy()
 
     init(_ setup: TrainSetup, dataRoot: String?, out: String) {
         settings = setup.settings
@@ -122,8 +124,8 @@ struct TrainingRun {
     var checkpointPath: String { stem + ".checkpoint.npz" }
     var historyCSV: String { stem + ".history.csv" }
     var historyPlot: String { stem + ".history.png" }
-    /// Every file the run writes.
-    var outputs: [String] { [out, checkpointPath, historyCSV, historyPlot] }
+    /// Every file the run writes, and what it holds.
+    var outputs: [(path: String, kind: FileKind)] { [(out, .model), (checkpointPath, .model), (historyCSV, .history), (historyPlot, .image)] }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
 
     /// Splits a training set's indices: `validation` held-out images, the same for every seed, and the rest.
@@ -138,7 +140,7 @@ struct TrainingRun {
     /// Refuses outputs that could not be written (see `FileIO.checkWritable`): called before
     /// anything is trained or locked, so an error costs no training and leaves no lock file.
     func checkOutputs() throws {
-        for path in outputs { try FileIO.checkWritable(path) }
+        for o in outputs { try FileIO.checkWritable(o.path, as: o.kind, policy: policy) }
     }
 
     func run() throws -> TrainRecord {
@@ -146,6 +148,8 @@ struct TrainingRun {
             say("\(out) holds this run finished: \(done.epochsDone) of \(settings.epochs) epochs, best epoch \(done.bestEpoch)"
                 + (done.bestValidationAccuracy.map { String(format: " (validation accuracy %.2f%%)", 100 * $0) } ?? "")
                 + "; nothing to resume")
+            // A run killed while it removed its checkpoint leaves it behind; nothing else would remove it.
+            removeFinishedCheckpoint()
             return done
         }
         guard let dataset = Dataset(rawValue: settings.dataset) else { throw ValidationErrorText("unknown dataset \(settings.dataset)") }
@@ -267,10 +271,10 @@ struct TrainingRun {
             let isBest = val.map { $0 > (record.bestValidationAccuracy ?? -1) } ?? true
             if isBest { record.bestEpoch = epoch + 1; record.bestValidationAccuracy = val }
             let meta = try json(record)
-            if isBest { try ModelFile.save(model, meta: meta, to: out) }
+            if isBest { try ModelFile.save(model, meta: meta, to: out, policy: policy) }
             // The checkpoint holds the trained weights; the trainer adds its optimizer state and weight average.
-            try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath)
-            try History.write(record, csv: historyCSV, plot: historyPlot)
+            try ModelFile.save(net, meta: meta, trainer: trainer, to: checkpointPath, policy: policy)
+            try History.write(record, csv: historyCSV, plot: historyPlot, policy: policy)
             progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val loss %@  val acc %@  lr %.4g  %.0f img/s  %@%@",
                                    epoch + 1, s.epochs, stats.loss, 100 * stats.trainAccuracy,
                                    validation.map { String(format: "%.4f", $0.loss) } ?? "-",
@@ -283,17 +287,22 @@ struct TrainingRun {
         }
         // The final model file holds the best epoch with the complete record.
         let best = try ModelFile.load(out)
-        try ModelFile.save(best.network, meta: try json(record), to: out)
-        if !keepCheckpoint && FileManager.default.fileExists(atPath: checkpointPath) {
-            do { try FileManager.default.removeItem(atPath: checkpointPath) } catch {
-                printWarning("\(checkpointPath): could not remove the finished run's checkpoint: \(error.localizedDescription)")
-            }
-        }
+        try ModelFile.save(best.network, meta: try json(record), to: out, policy: policy)
+        removeFinishedCheckpoint()
         say(String(format: "trained %@ in %@: best epoch %d, validation accuracy %@",
                    net.spec, duration(Date().timeIntervalSince(runStart)), record.bestEpoch,
                    record.bestValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a"))
         say("wrote model \(out), history \(historyCSV), plot \(historyPlot)" + (keepCheckpoint ? ", checkpoint \(checkpointPath)" : ""))
         return record
+    }
+
+    /// Removes the checkpoint of this run once it is finished, unless it is to be kept: the model
+    /// file's record says the run is done, so nothing is left to resume.
+    func removeFinishedCheckpoint() {
+        guard !keepCheckpoint, FileManager.default.fileExists(atPath: checkpointPath) else { return }
+        do { try FileManager.default.removeItem(atPath: checkpointPath) } catch {
+            printWarning("\(checkpointPath): could not remove the finished run's checkpoint: \(error.localizedDescription)")
+        }
     }
 
     /// Training images a patch-whitening layer is fitted to.

@@ -10,6 +10,11 @@ Threads.configure()
 // can neither drive the terminal nor flood it.
 do {
     var command = try LE4NN.parseAsRoot()
+    // After parsing, and not for help (which parses as ArgumentParser's own `help` command), so
+    // that --help works whatever the environment says.
+    if type(of: command).configuration.commandName != "help" {
+        for note in try EnvironmentSettings.check() { printWarning(note) }
+    }
     try command.run()
 } catch {
     let code = LE4NN.exitCode(for: error)

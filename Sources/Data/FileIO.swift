@@ -94,12 +94,15 @@ public enum FileIO {
         return out
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-    /// so a reader never sees a half-written file and an existing file is replaced whole or not at all.
-    /// Refuses to replace anything but a regular file.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        try checkReplaceable(path)
-        let tmp = try writeTemporary(bytes, for: path)
+    /// Writes `bytes`, a file of `kind`, to `path` through a temporary file in the same folder and
+    /// a rename, so a reader never sees a half-written file and an existing file is replaced whole
+    /// or not at all; and only when `policy` allows it (never an input, a read-only file, or one of
+    /// another kind without `--force`). A file it replaces keeps its permissions.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, as kind: FileKind, policy: OutputPolicy = OutputPolicy()) throws {
+        try policy.check(path, writing: kind)
+        var old = stat()
+        let mode = lstat(path, &old) == 0 ? old.st_mode & 0o7777 : nil
+        let tmp = try writeTemporary(bytes, for: path, mode: mode)
         guard rename(tmp, path) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(tmp)
@@ -107,23 +110,25 @@ public enum FileIO {
         }
     }
 
-    /// Checks before a long job that `path` can be written at its end: it is absent or a regular
-    /// file, its folder exists, and a test block of 64 KiB (more than an answer file) can be written
-    /// and flushed there: a read-only or full disk fails now rather than after hours of training.
-    /// Also removes temporaries of `path` left by killed runs.
-    public static func checkWritable(_ path: String) throws {
-        try checkReplaceable(path)
+    /// Checks before a long job that `path` can be written at its end: `policy` allows a file of
+    /// `kind` there, its folder exists, and a test block of 64 KiB (more than an answer file) can
+    /// be written and flushed there: a read-only or full disk fails now rather than after hours of
+    /// training. Also removes temporaries of `path` left by killed runs.
+    public static func checkWritable(_ path: String, as kind: FileKind, policy: OutputPolicy = OutputPolicy()) throws {
+        try policy.check(path, writing: kind)
         removeStaleTemporaries(of: path)
-        unlink(try writeTemporary([UInt8](repeating: 0, count: 1 << 16), for: path))
+        unlink(try writeTemporary([UInt8](repeating: 0, count: 1 << 16), for: path, mode: nil))
     }
 
     /// Writes `bytes` flushed to disk under `path`'s temporary name and returns that name;
     /// on failure removes it and throws, naming `path`.
-    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
+    /// `mode`: the permissions to give it (those of the file it replaces), else the default.
+    private static func writeTemporary(_ bytes: [UInt8], for path: String, mode: mode_t?) throws -> String {
         let tmp = temporaryName(path, pid: getpid())
         guard let fh = fopen(tmp, "wb") else {
             throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
         }
+        if let m = mode { fchmod(fileno(fh), m) }
         let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, fh) }
         let flushed = fflush(fh) == 0 && fsync(fileno(fh)) == 0
         let why = String(cString: strerror(errno))
@@ -151,43 +156,9 @@ public enum FileIO {
         }
     }
 
-    /// Throws unless `path` is absent or a regular file: the rename in `writeAtomically` would
-    /// otherwise turn a device, FIFO, folder or symbolic link named by an option into our file.
-    public static func checkReplaceable(_ path: String) throws {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }  // absent (or unreachable: the write will say why)
-        let kind: String
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return
-        case S_IFDIR: kind = "a folder"
-        case S_IFLNK: kind = "a symbolic link"
-        case S_IFCHR, S_IFBLK: kind = "a device"
-        case S_IFIFO: kind = "a FIFO"
-        case S_IFSOCK: kind = "a socket"
-        default: kind = "not a regular file"
-        }
-        throw DataError(path, "is \(kind); refusing to replace it with an output file")
-    }
-
-    /// Writes UTF-8 text atomically.
-    public static func writeAtomically(_ text: String, to path: String) throws {
-        try writeAtomically(Array(text.utf8), to: path)
-    }
-
-    /// Creates a folder (and its parents) or fails with a clear error.
-    public static func makeDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(path, "cannot create folder: \(error.localizedDescription)")
-        }
-    }
-
-    /// Creates the folder that will hold the file `path` (and its parents), so that every
-    /// command writing a file accepts a new folder in its output path, as `--out runs/a.npz` does.
-    public static func makeParentDirectory(of path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try makeDirectory(folder) }
+    /// Writes UTF-8 text atomically (see the bytes' `writeAtomically`).
+    public static func writeAtomically(_ text: String, to path: String, as kind: FileKind, policy: OutputPolicy = OutputPolicy()) throws {
+        try writeAtomically(Array(text.utf8), to: path, as: kind, policy: policy)
     }
 
     /// CRC-32 as zip and gzip use it.
@@ -219,7 +190,12 @@ public final class OutputLock {
     /// Takes the lock of `output`, waiting for another holder when `wait`, else returning nil.
     public static func take(_ output: String, wait: Bool) throws -> OutputLock? {
         let path = output + ".lock"
-        try FileIO.checkReplaceable(path)
+        // Our lock files are empty: anything else at that name is someone's file, which the
+        // holder would remove when it lets go.
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG || st.st_size > 0 {
+            throw DataError(path, "is not an le4nn lock file (not an empty regular file); move it away to run")
+        }
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard fd >= 0 else { throw DataError(path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
@@ -248,3 +224,43 @@ public final class OutputLock {
     }
 }
 
+
+/// The folders a command creates for its outputs. Unless the command marks them `kept` (it
+/// succeeded), they are removed again when this goes away, innermost first and only while
+/// empty: a failed run leaves no empty folders behind, and never removes anything it did not make.
+public final class CreatedFolders {
+    private var created = [String]()
+    /// Set when the command has written its outputs: the folders stay.
+    public var kept = false
+
+    public init() {}
+
+    /// Creates the folder `path` and any missing parents, or fails naming the one that failed.
+    public func make(_ path: String) throws {
+        try OutputPolicy.checkName(path)
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o777) == 0 { created.append(prefix); continue }
+            let why = errno
+            var st = stat()
+            guard why == EEXIST, stat(prefix, &st) == 0 else {
+                throw DataError(prefix, "cannot create folder: \(String(cString: strerror(why)))")
+            }
+            guard st.st_mode & S_IFMT == S_IFDIR else { throw DataError(prefix, "is a file, not a folder") }
+        }
+    }
+
+    /// Creates the folder that will hold the file `path` (and its parents), so that every
+    /// command writing a file accepts a new folder in its output path, as `--out runs/a.npz` does.
+    public func makeParent(of path: String) throws {
+        try OutputPolicy.checkName(path)
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try make(folder) }
+    }
+
+    deinit {
+        guard !kept else { return }
+        for folder in created.reversed() { rmdir(folder) }
+    }
+}

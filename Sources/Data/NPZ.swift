@@ -125,9 +125,11 @@ private extension StringProtocol {
 
 /// Zip archives of `.npy` members, as `numpy.savez` writes them.
 public enum NPZ {
-    /// Writes the arrays (stored, uncompressed) under `name.npy`, atomically.
-    public static func write(_ arrays: [(String, NPYArray)], to path: String) throws {
-        try FileIO.writeAtomically(try encode(arrays, path: path), to: path)
+    /// Writes the arrays (stored, uncompressed) under `name.npy`, atomically, as a file of
+    /// `kind` under `policy` (see `FileIO.writeAtomically`).
+    public static func write(_ arrays: [(String, NPYArray)], to path: String, as kind: FileKind,
+                             policy: OutputPolicy = OutputPolicy()) throws {
+        try FileIO.writeAtomically(try encode(arrays, path: path), to: path, as: kind, policy: policy)
     }
 
     /// The zip bytes of an archive of `arrays`. `path` only names the file in errors.
@@ -161,8 +163,12 @@ public enum NPZ {
         return out
     }
 
-    /// The most bytes the members of one archive may unpack to (le4nn's models are megabytes; the
-    /// largest network Net builds, 2^28 weights, is 1 GiB).
+    /// The most bytes one member may unpack to: the largest array of the largest network Net
+    /// builds (2^26 weights, 256 MiB) and its header. Checked against the size the directory
+    /// declares, before anything is inflated, so a zip bomb costs no memory.
+    public static let maxMemberBytes = (1 << 28) + (1 << 16)
+    /// The most bytes the members of one archive may unpack to (le4nn's models are megabytes; a
+    /// checkpoint of the largest network, with its optimizer state and averages, about 1.3 GiB).
     public static let maxTotalBytes = 2 << 30
 
     /// Reads every `.npy` member of an `.npz` archive, in archive order, names without `.npy`.
@@ -196,6 +202,14 @@ public enum NPZ {
             let dataStart = local + 30 + u16(local + 26) + u16(local + 28)
             guard dataStart + csize <= b.count else { throw DataError(path, "member \(quote(name)) is truncated") }
             let data = dataStart ..< dataStart + csize
+            guard usize <= NPZ.maxMemberBytes else {
+                throw DataError(path, "member \(quote(name)) declares \(usize >> 20) MiB, more than the \(NPZ.maxMemberBytes >> 20) MiB "
+                    + "an array of a model may hold")
+            }
+            // Deflate expands at most 1032-fold: a larger declared size is a lie, refused before inflating.
+            guard method != 8 || usize <= 1032 * csize + 1032 else {
+                throw DataError(path, "member \(quote(name)) declares \(usize) bytes, more than its \(csize) compressed bytes can hold")
+            }
             total += usize
             guard total <= NPZ.maxTotalBytes else {
                 throw DataError(path, "its members would unpack to more than \(NPZ.maxTotalBytes >> 30) GiB, the most a model file may hold")

@@ -46,12 +46,30 @@ public enum PNG {
         }
         guard ok != 0 else { throw DataError("", "libpng: \(message(&image))") }
         out.removeLast(out.count - Int(size))
+        // The simplified API writes no text chunks: the tag goes in right after IHDR by hand.
+        out.insert(contentsOf: tag, at: signature.count + 25)
         return out
     }
 
-    /// Writes a PNG file (through a temporary name and a rename).
-    public static func write(_ b: Bitmap, to path: String) throws {
-        do { try FileIO.writeAtomically(try encode(b), to: path) } catch let e as DataError where e.file.isEmpty {
+    /// The eight bytes every PNG file starts with.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// A tEXt chunk `Software: le4nn`, so that le4nn knows the PNGs it may replace (`FileKind`).
+    static let tag: [UInt8] = {
+        let body = Array("tEXtSoftware".utf8) + [0] + Array("le4nn".utf8)
+        let crc = body.withUnsafeBytes { FileIO.crc32($0) }
+        return [0, 0, 0, UInt8(body.count - 4)] + body + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) }
+    }()
+
+    /// Whether PNG bytes (at least their start) carry le4nn's tag after the header chunk.
+    static func isTagged(_ bytes: [UInt8]) -> Bool {
+        let at = signature.count + 25
+        return bytes.count >= at + tag.count && Array(bytes[at ..< at + tag.count]) == tag
+    }
+
+    /// Writes a PNG file (through a temporary name and a rename) under `policy`.
+    public static func write(_ b: Bitmap, to path: String, policy: OutputPolicy = OutputPolicy()) throws {
+        do { try FileIO.writeAtomically(try encode(b), to: path, as: .image, policy: policy) } catch let e as DataError where e.file.isEmpty {
             throw DataError(path, e.message)
         }
     }

@@ -11,12 +11,8 @@ public enum ISA: Int, CaseIterable, Sendable {
     public static let best = ISA(rawValue: Int(le4_best_isa().rawValue)) ?? .portable
 
     /// What le4nn runs with: `best`, or a lower set named by `LE4NN_ISA` (portable, avx2, avx512),
-    /// to compare kernels on one machine. A set the CPU lacks is never chosen.
-    public static let active: ISA = {
-        guard let s = getenv("LE4NN_ISA"), let asked = ISA.allCases.first(where: { $0.name == String(cString: s) })
-        else { return best }
-        return min(asked, best)
-    }()
+    /// to compare kernels on one machine (`EnvironmentSettings.isa`). A set the CPU lacks is never chosen.
+    public static let active: ISA = (try? EnvironmentSettings.isa(EnvironmentSettings.process, best: best).isa) ?? best
 
     /// The sets this CPU can run, lowest first.
     public static var supported: [ISA] { allCases.filter { $0 <= best } }

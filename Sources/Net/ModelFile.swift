@@ -22,8 +22,9 @@ public enum ModelFile {
         public var lookahead: [[Float]]?
     }
 
-    /// Writes `network` (and, for a checkpoint, the trainer's state) atomically.
-    public static func save(_ network: Network, meta: String, trainer: Trainer? = nil, to path: String) throws {
+    /// Writes `network` (and, for a checkpoint, the trainer's state) atomically, under `policy`.
+    public static func save(_ network: Network, meta: String, trainer: Trainer? = nil, to path: String,
+                            policy: OutputPolicy = OutputPolicy()) throws {
         var arrays: [(String, NPYArray)] = [
             ("arch", NPYArray(network.spec)),
             ("input_shape", NPYArray(shape: [3], values: .int64(network.inputShape.map(Int64.init)))),
@@ -47,7 +48,7 @@ public enum ModelFile {
                 for (p, v) in zip(network.params + network.buffers, l.slow) { arrays.append(("lookahead." + p.name, NPYArray(shape: p.shape, v))) }
             }
         }
-        try NPZ.write(arrays, to: path)
+        try NPZ.write(arrays, to: path, as: .model, policy: policy)
     }
 
     /// Reads a model (or checkpoint), rebuilding the network and checking every array against it

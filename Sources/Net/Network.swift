@@ -98,8 +98,11 @@ public final class Network {
         var rng = SeededRNG(seed: seed, stream: [0x1417])
         var shape = inputShape
         var layers = [Layer]()
-        let tokens = spec.split(separator: "-").map(String.init)
-        guard !tokens.isEmpty else { throw NetError("empty network spec\n" + Network.grammar) }
+        let tokens = spec.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard !spec.isEmpty else { throw NetError("empty network spec\n" + Network.grammar) }
+        if let k = tokens.firstIndex(of: "") {
+            throw NetError("\(quote(spec)): layer \(k + 1) is empty (a '-' too many at the start, the end or in between)\n" + Network.grammar)
+        }
         guard tokens.count <= Network.maxLayers else {
             throw NetError("a network has at most \(Network.maxLayers) layers; this spec has \(tokens.count)")
         }
@@ -109,7 +112,7 @@ public final class Network {
         func addWeights(_ n: Double, _ bad: (String) -> NetError) throws {
             weights += n
             guard weights <= Network.maxWeights else {
-                throw bad("the network would have \(Int(weights)) weights, more than the limit of 2^28 (1 GiB)")
+                throw bad("the network would have \(Int(weights)) weights, more than the limit of 2^26 (256 MiB)")
             }
         }
         for (i, tok) in tokens.enumerated() {
@@ -178,7 +181,8 @@ public final class Network {
                 guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
                 let pad = p ?? r / 2
                 try addWeights(Double(shape[0]) * Double(r * r) * Double(k), bad)
-                guard shape[1] + 2 * pad >= r, shape[2] + 2 * pad >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
+                // Padding could make room for a larger filter, but such a layer mostly multiplies zeros.
+                guard shape[1] >= r, shape[2] >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
                 layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng,
                                dirac: flag("dirac"), bias: !flag("nobias"))
             } else {
@@ -228,9 +232,9 @@ public final class Network {
         return (k, r, s, p)
     }
 
-    /// The most weights a network may have (1 GiB of Float), layers it may have, and floats of
-    /// activations (layer outputs) one image may take (256 MiB).
-    static let maxWeights = Double(1 << 28), maxLayers = 1000, maxActivationsPerImage = Double(1 << 26)
+    /// The most weights a network may have (256 MiB of Float, 128 times cifar-fast's), layers it
+    /// may have, and floats of activations (layer outputs) one image may take (256 MiB).
+    static let maxWeights = Double(1 << 26), maxLayers = 1000, maxActivationsPerImage = Double(1 << 26)
 
     /// Floats of layer outputs one image takes on its way through the network.
     public let activationsPerImage: Int

@@ -6,13 +6,10 @@ import Glibc
 
 /// The worker threads le4nn splits its loops across (batches, rows of a GEMM, channels).
 public enum Threads {
-    /// Number of worker threads: `LE4NN_THREADS`, else the CPUs Slurm gave the task
-    /// (`SLURM_CPUS_PER_TASK`), else the machine's core count.
+    /// Number of worker threads, as `EnvironmentSettings.threads` reads them (at most the cores).
     public static let count: Int = {
-        for name in ["LE4NN_THREADS", "SLURM_CPUS_PER_TASK"] {
-            if let s = getenv(name), let n = Int(String(cString: s)), n > 0 { return n }
-        }
-        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let cores = EnvironmentSettings.cores
+        return (try? EnvironmentSettings.threads(EnvironmentSettings.process, cores: cores).count) ?? cores
     }()
 
     /// How many chunks `parallelFor` splits `n` items into.

@@ -12,10 +12,7 @@ import Glibc
 struct Winograd {
     static let groupBytes = 1 << 21
     /// A tile size asked for by `LE4NN_WINOGRAD` (2 or 4), to compare them on one machine.
-    static let requestedTile: Int? = {
-        guard let s = getenv("LE4NN_WINOGRAD"), let m = Int(String(cString: s)), m == 2 || m == 4 else { return nil }
-        return m
-    }()
+    static let requestedTile: Int? = (try? EnvironmentSettings.winogradTile(EnvironmentSettings.process)) ?? nil
     /// The output tile size m.
     let tile: Int
     /// α², the number of GEMMs.

@@ -238,7 +238,7 @@ final class CommandTests: XCTestCase {
             .filter { $0.hasPrefix("member-") && !$0.contains(".checkpoint") && $0.hasSuffix(".npz") }.sorted().first)
         var bytes = try FileIO.read(dir + "/work/" + member)
         bytes.replaceSubrange(bytes.count / 2 ..< bytes.count / 2 + 2000, with: [UInt8](repeating: 0x41, count: 2000))
-        try FileIO.writeAtomically(bytes, to: dir + "/work/" + member)
+        try FileIO.writeAtomically(bytes, to: dir + "/work/" + member, as: .model)
         let damaged = try cli(args, expect: 1)
         XCTAssertTrue(damaged.contains("\(dir)/work/\(member): member ") && damaged.contains("is damaged"), damaged)
         XCTAssertFalse(damaged.contains("reusing") || damaged.contains("training"), damaged)
@@ -416,7 +416,7 @@ final class CommandTests: XCTestCase {
         // Net's error repeats a model file's architecture whole: the message is still escaped and bounded.
         let arch = String(repeating: "\u{1B}[2J", count: 30000)
         try NPZ.write([("arch", NPYArray(arch)), ("input_shape", NPYArray(shape: [3], values: .int64([1, 28, 28]))),
-                       ("classes", NPYArray(shape: [1], values: .int64([10])))], to: dir + "/evil.npz")
+                       ("classes", NPYArray(shape: [1], values: .int64([10])))], to: dir + "/evil.npz", as: .model)
         let model = try cli(["evaluate", "--data", root, "--model", dir + "/evil.npz"], expect: 1)
         XCTAssertTrue(model.contains("\(dir)/evil.npz: its architecture"), String(model.prefix(500)))
         XCTAssertLessThan(model.utf8.count, 30000, String(model.prefix(500)))
@@ -434,7 +434,7 @@ final class CommandTests: XCTestCase {
         try FileManager.default.removeItem(atPath: "\(dir)/work/\(one).npz")
         let plot = "\(dir)/work/\(two).history.png"
         try FileManager.default.removeItem(atPath: plot)
-        try FileIO.makeDirectory(plot)
+        try FileManager.default.createDirectory(atPath: plot, withIntermediateDirectories: true)
         let log = try cli(args, expect: 1)
         XCTAssertTrue(log.contains("\(plot): is a folder"), log)
         XCTAssertFalse(log.contains("] training"), "member 1 is not trained before member 2's problem is found: \(log)")
@@ -582,7 +582,7 @@ final class CommandTests: XCTestCase {
         let digits = try untrainedModel("digits", meta: #"{"settings":{"dataset":"mnist"}}"#)
         // A data root whose Fashion-MNIST is MNIST's files: enough to see which dataset is loaded.
         let fakeRoot = dir + "/data"
-        try FileIO.makeDirectory(fakeRoot + "/fashion-mnist")
+        try FileManager.default.createDirectory(atPath: fakeRoot + "/fashion-mnist", withIntermediateDirectories: true)
         for name in try FileManager.default.contentsOfDirectory(atPath: root + "/mnist") {
             try FileManager.default.createSymbolicLink(atPath: "\(fakeRoot)/fashion-mnist/\(name)", withDestinationPath: "\(root)/mnist/\(name)")
         }
@@ -611,19 +611,19 @@ final class CommandTests: XCTestCase {
 
     func testInspectChecksAnAnswerFileNamingBadLines() throws {
         let good = dir + "/good.txt", bad = dir + "/bad.txt"
-        try FileIO.writeAtomically((0 ..< 3).map { "\($0 % 10)\n" }.joined(), to: good)
+        try FileIO.writeAtomically((0 ..< 3).map { "\($0 % 10)\n" }.joined(), to: good, as: .other)
         let short = try cli(["inspect", good])
         XCTAssertTrue(short.contains("\(good): answer file, 3 lines of one digit each (a contest answer has 10000, one for each image)"), short)
         XCTAssertTrue(short.contains("classes: 0=1 1=1 2=1 3=0"), short)
         var text = (0 ..< 10000).map { "\($0 % 10)\n" }
         text[4] = "12\n"; text[9] = "\n"; text[20] = "3\r\n"
-        try FileIO.writeAtomically(text.joined(), to: bad)
+        try FileIO.writeAtomically(text.joined(), to: bad, as: .other)
         let refused = try cli(["inspect", bad], expect: 1)
         for part in ["\(bad): not a valid answer file: 3 of its 10000 lines are not one digit 0–9", "line 5: '12' is not one digit 0–9",
                      "line 10: empty", "line 21: ends with a carriage return", "classes: 0=999 1=1000 2=1000 3=1000 4=999 "] {
             XCTAssertTrue(refused.contains(part), "\(part) in:\n\(refused)")
         }
-        try FileIO.writeAtomically("# notes\nnot digits\n", to: dir + "/notes.txt")
+        try FileIO.writeAtomically("# notes\nnot digits\n", to: dir + "/notes.txt", as: .other)
         let notes = try cli(["inspect", dir + "/notes.txt"], expect: 1)
         XCTAssertTrue(notes.contains("a text file of 2 lines, not an answer file (one digit 0–9 a line): line 1: '# notes'"), notes)
     }
@@ -680,9 +680,9 @@ final class CommandTests: XCTestCase {
         // A model recording no dataset, so that --dataset is obeyed and the shapes are compared.
         let unfit = try cli(["evaluate", "--data", root, "--dataset", "cifar10", "--model", try untrainedModel("unrecorded")], expect: 1)
         XCTAssertTrue(unfit.contains("expects images of 1×28×28") && unfit.contains("3×32×32"), unfit)
-        try FileIO.writeAtomically("a file, not a folder", to: dir + "/plain")
+        try FileIO.writeAtomically("a file, not a folder", to: dir + "/plain", as: .other)
         let unwritable = try cli(["contest", "--data", root, "--quick", "--submissions", dir + "/plain/subs", "--work", dir + "/w"], expect: 1)
-        XCTAssertTrue(unwritable.contains(dir + "/plain/subs"), unwritable)
+        XCTAssertTrue(unwritable.contains("/plain: is a file, not a folder"), unwritable)
         let notModel = try cli(["evaluate", "--data", root, "--model", fixturesDir + "/idx/tiny-labels-idx1-ubyte"], expect: 1)
         XCTAssertTrue(notModel.contains("not an .npz"), notModel)
     }

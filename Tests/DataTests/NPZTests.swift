@@ -11,7 +11,7 @@ final class NPZTests: XCTestCase {
             ("arch", NPYArray("conv32-bn-relu-pool-fc10")),
             ("steps", NPYArray(shape: [1], values: .int64([42]))),
         ]
-        try NPZ.write(arrays, to: path)
+        try NPZ.write(arrays, to: path, as: .model)
         let back = try NPZ.read(path)
         XCTAssertEqual(back.map(\.0), arrays.map(\.0))
         XCTAssertEqual(back.map(\.1), arrays.map(\.1))
@@ -37,11 +37,11 @@ final class NPZTests: XCTestCase {
 
     func testAMemberWithChangedBytesFailsItsCRCCheck() throws {
         let path = temporaryDirectory() + "/m.npz"
-        try NPZ.write([("arch", NPYArray("fc10")), ("4.conv64.W", NPYArray(shape: [100], [Float](repeating: 0.5, count: 100)))], to: path)
+        try NPZ.write([("arch", NPYArray("fc10")), ("4.conv64.W", NPYArray(shape: [100], [Float](repeating: 0.5, count: 100)))], to: path, as: .model)
         var bytes = try FileIO.read(path)
         let at = bytes.count / 2  // inside the second member's floats
         bytes.replaceSubrange(at ..< at + 8, with: [UInt8](repeating: 0x7f, count: 8))
-        try FileIO.writeAtomically(bytes, to: path)
+        try FileIO.writeAtomically(bytes, to: path, as: .other, policy: OutputPolicy(force: true))
         XCTAssertThrowsError(try NPZ.read(path)) {
             XCTAssertTrue("\($0)".contains("\(path): member '4.conv64.W.npy' is damaged: its data has CRC-32"), "\($0)")
         }
@@ -50,7 +50,7 @@ final class NPZTests: XCTestCase {
     /// An archive of one stored member, and where its central directory entry and end record are.
     func oneMemberArchive() throws -> (bytes: [UInt8], entry: Range<Int>, eocd: Int) {
         let path = temporaryDirectory() + "/one.npz"
-        try NPZ.write([("a", NPYArray(shape: [2], [1, 2]))], to: path)
+        try NPZ.write([("a", NPYArray(shape: [2], [1, 2]))], to: path, as: .model)
         let b = [UInt8](try Foundation.Data(contentsOf: URL(fileURLWithPath: path)))
         func u32(_ o: Int) -> Int { Int(b[o]) | Int(b[o + 1]) << 8 | Int(b[o + 2]) << 16 | Int(b[o + 3]) << 24 }
         let eocd = b.count - 22
@@ -96,12 +96,28 @@ final class NPZTests: XCTestCase {
         for i in 0 ..< 4 { b[entry.lowerBound + 24 + i] = 0xff }  // uncompressed size 4 GiB − 1
         let path = temporaryDirectory() + "/huge.npz"
         try Foundation.Data(b).write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("GiB"), "\($0)") }
+        XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("declares 4095 MiB"), "\($0)") }
     }
 
     func testNotAnNPZ() throws {
         let path = temporaryDirectory() + "/x.npz"
-        try FileIO.writeAtomically("not a zip at all, but long enough to be searched for a directory", to: path)
+        try FileIO.writeAtomically("not a zip at all, but long enough to be searched for a directory", to: path, as: .other)
         XCTAssertThrowsError(try NPZ.read(path)) { XCTAssertTrue("\($0)".contains("not an .npz"), "\($0)") }
+    }
+
+    func testAMemberDeclaringMoreThanAModelArrayMayHoldIsRefusedBeforeItIsInflated() throws {
+        // A zip bomb's directory: one deflated member declaring 1 GiB (1 MiB of deflate can hold it).
+        var zip = try NPZ.encode([("big", NPYArray(shape: [1 << 18], [Float](repeating: 0, count: 1 << 18)))], path: "b")
+        let central = try XCTUnwrap((0 ..< zip.count - 4).last { zip[$0 ..< $0 + 4] == [0x50, 0x4B, 1, 2] })
+        func put32(_ v: Int, at o: Int) { for k in 0 ..< 4 { zip[o + k] = UInt8(truncatingIfNeeded: v >> (8 * k)) } }
+        zip[central + 10] = 8  // deflate
+        put32(1 << 30, at: central + 24)
+        XCTAssertThrowsError(try NPZ.decode(zip, path: "bomb.npz")) {
+            XCTAssertEqual("\($0)", "bomb.npz: member 'big.npy' declares 1024 MiB, more than the 256 MiB an array of a model may hold")
+        }
+        // Within the bound but more than its compressed bytes can hold: a lie, refused before inflating too.
+        put32(300 << 20, at: central + 24)
+        put32(1000, at: central + 20)
+        XCTAssertThrowsError(try NPZ.decode(zip, path: "bomb.npz")) { XCTAssertTrue("\($0)".contains("declares"), "\($0)") }
     }
 }

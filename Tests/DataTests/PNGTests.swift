@@ -57,7 +57,7 @@ final class PNGTests: XCTestCase {
 
     func testNotAPNG() throws {
         let path = temporaryDirectory() + "/bad.png"
-        try FileIO.writeAtomically("hello", to: path)
+        try FileIO.writeAtomically("hello", to: path, as: .other)
         XCTAssertThrowsError(try PNG.read(path)) { XCTAssertTrue("\($0)".contains("not a readable PNG"), "\($0)") }
     }
 }

@@ -13,7 +13,7 @@ final class QuoteTests: XCTestCase {
     func testACraftedPickleGlobalGivesAShortInertError() throws {
         let path = temporaryDirectory() + "/evil.pkl"
         let module = String(repeating: "\u{1B}[31m", count: 20000)
-        try FileIO.writeAtomically([0x80, 0x02, UInt8(ascii: "c")] + Array("\(module)\nx\n.".utf8), to: path)
+        try FileIO.writeAtomically([0x80, 0x02, UInt8(ascii: "c")] + Array("\(module)\nx\n.".utf8), to: path, as: .other)
         XCTAssertThrowsError(try Pickle.load(path)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains("is not allowed"), message)
