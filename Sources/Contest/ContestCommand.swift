@@ -96,20 +96,11 @@ struct ContestCommand: ParsableCommand {
         let policy = replace.policy(inputs: input.map { [$0] } ?? [])
         let folders = CreatedFolders()
         try folders.make(work)
-        try folders.make(submissions)
-        // Refuse unwritable submission files now, not after an hour of training.
+        // A run that trains one member coordinates through that member's lock alone: array tasks
+        // run side by side on one --work, and none of them writes the submission.
         let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
-        try FileIO.checkWritable(answerPath, as: .answers, policy: policy)
-        try FileIO.checkWritable(sidecarPath, as: .sidecar, policy: policy)
-        guard let submissionLock = try OutputLock.take(answerPath, wait: false) else {
-            throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
-        }
-        defer { withExtendedLifetime(submissionLock) {} }
-        let answersSet = try input.map { try readImagesToAnswer($0).images }
-        if let set = answersSet, [set.channels, set.height, set.width] != dataset.imageShape {
-            throw ValidationErrorText("\(input ?? ""): the images to answer must be \(shapeText(dataset.imageShape)) like \(dataset.name)'s, "
-                + "found \(shapeText([set.channels, set.height, set.width]))")
-        }
+        let submission = only == nil ? try prepareSubmission(answerPath, sidecarPath, policy: policy, folders: folders) : nil
+        defer { withExtendedLifetime(submission) {} }
 
         var runs = [TrainingRun]()
         for k in 0 ..< count {
@@ -202,7 +193,7 @@ struct ContestCommand: ParsableCommand {
                      tta ? " with TTA" : ""))
 
         let answers: [Int]
-        if let set = answersSet, let inputPath = input {
+        if let set = submission?.images, let inputPath = input {
             try ensemble.check(fits: set, source: inputPath)
             answers = predictions(Ensemble.mean(ensemble.memberProbabilities(set, tta: tta, dataset: dataset)), classes: dataset.classCount)
         } else {
@@ -222,6 +213,25 @@ struct ContestCommand: ParsableCommand {
         } else {
             print("wrote \(answerPath) (\(answers.count) lines) and \(name).json")
         }
+    }
+
+    /// Before any training, for a run that writes the submission: its folder, both files
+    /// checked writable (not after an hour of training), the answer file's lock, and the images
+    /// of --input read and checked.
+    func prepareSubmission(_ answerPath: String, _ sidecarPath: String, policy: OutputPolicy,
+                           folders: CreatedFolders) throws -> (lock: OutputLock, images: ImageSet?) {
+        try folders.make(submissions)
+        try FileIO.checkWritable(answerPath, as: .answers, policy: policy)
+        try FileIO.checkWritable(sidecarPath, as: .sidecar, policy: policy)
+        guard let lock = try OutputLock.take(answerPath, wait: false) else {
+            throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
+        }
+        let images = try input.map { try readImagesToAnswer($0).images }
+        if let set = images, [set.channels, set.height, set.width] != dataset.imageShape {
+            throw ValidationErrorText("\(input ?? ""): the images to answer must be \(shapeText(dataset.imageShape)) like \(dataset.name)'s, "
+                + "found \(shapeText([set.channels, set.height, set.width]))")
+        }
+        return (lock, images)
     }
 }
 

@@ -559,6 +559,37 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(trained, 2, "two members, each trained by one run:\n\(logs.joined(separator: "\n----\n"))")
     }
 
+    func testArrayTasksTrainTheirMembersSideBySideAndNeverTakeTheAnswerFilesLock() throws {
+        // Another run holds the answer file's lock (a contest combining the members, say).
+        let subs = dir + "/subs"
+        try FileManager.default.createDirectory(atPath: subs, withIntermediateDirectories: true)
+        let held = try XCTUnwrap(try OutputLock.take(subs + "/answer.txt", wait: false))
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "500",
+                    "--work", dir + "/work", "--submissions", subs]
+        // Two tasks of one Slurm array, at the same time.
+        let tasks = try (1 ... 2).map { k -> (Process, Pipe) in
+            let p = Process(), pipe = Pipe()
+            p.executableURL = URL(fileURLWithPath: le4nn)
+            p.arguments = args
+            p.environment = ProcessInfo.processInfo.environment.merging(
+                ["SLURM_ARRAY_TASK_ID": "\(k + 6)", "SLURM_ARRAY_TASK_MIN": "7", "SLURM_CPUS_PER_TASK": "1"]) { $1 }
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            return (p, pipe)
+        }
+        for (k, (p, pipe)) in tasks.enumerated() {
+            let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, log)
+            XCTAssertTrue(log.contains("trained member \(k + 1) of 2"), log)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: subs), ["answer.txt.lock"], "no task wrote the submission")
+        let combine = try cli(args, expect: 1)
+        XCTAssertTrue(combine.contains("\(subs)/answer.txt: another contest run is writing it"), combine)
+        withExtendedLifetime(held) {}
+    }
+
     /// An untrained model file, written without training: for commands whose answers do not matter.
     func untrainedModel(_ name: String, meta: String = "{}") throws -> String {
         let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
