@@ -40,27 +40,16 @@ struct Bench: ParsableCommand {
         } ?? (Network.presets.first { $0.name == net }?.images ?? .mnist).imageShape
         let network = try Network(spec: try checkNetOption(net), inputShape: shape, classes: 10, seed: 1)
         try network.checkMemory(batch: batch)
-        let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
-        let set = ImageSet.random(count: max(batch, 1000), shape: shape, classes: 10, seed: 2)
-        var batches = Minibatches(set)
-        // A whitening layer fitted to the random images, so that it passes on what a trained one would.
-        if network.needsWhitening { network.fitWhitening(batches.make(0 ..< set.count).x) }
         print("net \(network.spec): \(network.parameterCount) parameters, input \(shape), batch \(batch)")
         print("CPU \(Bench.cpuModel), threads \(Threads.count), kernels \(ISA.active.name)")
-        let (x, t) = batches.make(0 ..< batch)
-        trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, packing buffers
-        var images = 0
-        var start = Date()
-        while Date().timeIntervalSince(start) < seconds {
-            trainer.trainStep(x: x, targets: t, lr: 0.01)
-            images += batch
-        }
-        let train = Double(images) / Date().timeIntervalSince(start)
-        print(String(format: "training:  %8.0f images/s (%d images in %.1f s)", train, images, Date().timeIntervalSince(start)))
+        let measured = measureTraining(network, batch: batch, seconds: seconds)
+        let train = measured.imagesPerSecond
+        print(String(format: "training:  %8.0f images/s (%d images in %.1f s)", train, measured.images, measured.seconds))
+        var batches = Minibatches(ImageSet.random(count: 1000, shape: shape, classes: 10, seed: 2))
         let xi = batches.make(0 ..< 1000).x
         _ = network.forward(xi, training: false)
-        images = 0
-        start = Date()
+        var images = 0
+        let start = Date()
         while Date().timeIntervalSince(start) < seconds {
             _ = network.forward(xi, training: false)
             images += 1000

@@ -72,8 +72,8 @@ struct ContestPlan {
             guard images > 0 else { return 0 }
             let s = m.run.settings, key = ContestPlan.speedKey(s)
             if let rate = measured[key] { return rate }
-            let net = m.run.network
-            let rate = try measuredTrainingRate(spec: s.net, inputShape: net.inputShape, classes: net.classes, batch: s.batch)
+            let net = try Network(spec: s.net, inputShape: m.run.network.inputShape, classes: m.run.network.classes, seed: 1)
+            let rate = measureTraining(net, batch: s.batch, seconds: 1, minSteps: 3).imagesPerSecond
             measured[key] = rate
             return rate
         }
@@ -131,21 +131,27 @@ struct ContestPlan {
     }
 }
 
-/// Training images per second of `net`'s spec at `batch`, from a few steps on random inputs
-/// (about a second): the estimate behind the contest's plan.
-func measuredTrainingRate(spec: String, inputShape: [Int], classes: Int, batch: Int) throws -> Double {
-    let net = try Network(spec: spec, inputShape: inputShape, classes: classes, seed: 1)
-    let trainer = Trainer(net: net, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
-    var batches = Minibatches(ImageSet.random(count: batch, shape: inputShape, classes: classes, seed: 3))
+/// Training speed of `network` at `batch`, as `bench` and the contest plan measure it: on random
+/// images, with a whitening layer fitted to them first (left unfitted, its zero filters feed the
+/// layers after it subnormal numbers, which run several times slower: the plan once estimated
+/// 137 img/s for members that trained at 354), one step to warm up, then steps until `seconds`
+/// have passed and at least `minSteps` were taken.
+func measureTraining(_ network: Network, batch: Int, seconds: Double, minSteps: Int = 1)
+    -> (imagesPerSecond: Double, images: Int, seconds: Double) {
+    let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
+    let set = ImageSet.random(count: max(batch, 1000), shape: network.inputShape, classes: network.classes, seed: 2)
+    var batches = Minibatches(set)
+    if network.needsWhitening { network.fitWhitening(batches.make(0 ..< set.count).x) }
     let (x, t) = batches.make(0 ..< batch)
-    trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers
+    trainer.trainStep(x: x, targets: t, lr: 0.01)  // warm-up: buffers, packing buffers
     let start = Date()
     var steps = 0
-    while steps < 3 || Date().timeIntervalSince(start) < 1 {
+    while steps < minSteps || Date().timeIntervalSince(start) < seconds {
         trainer.trainStep(x: x, targets: t, lr: 0.01)
         steps += 1
     }
-    return Double(steps * batch) / Date().timeIntervalSince(start)
+    let elapsed = Date().timeIntervalSince(start)
+    return (Double(steps * batch) / elapsed, steps * batch, elapsed)
 }
 
 /// The member a job of a cluster's job array trains, when `--only-member` is not given: from
