@@ -25,8 +25,8 @@ struct ContestCommand: ParsableCommand {
 
         Before training it prints its plan: each member to reuse, resume or train (and any \
         member file of the same seed it cannot reuse, with the settings that differ), and the \
-        estimated time from a one-second measurement; progress lines show the time left for \
-        all members.
+        estimated time from a few seconds of each member net's training at steady speed (as \
+        `le4nn bench` measures it); progress lines show the time left for all members.
 
         Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
         the same options; copy all member-*.npz files into one --work folder; run the same \
@@ -36,7 +36,13 @@ struct ContestCommand: ParsableCommand {
         (JOB_COMPLETION_INDEX + 1) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX + 1); threads follow \
         SLURM_CPUS_PER_TASK. docs/ has an sbatch script and an Indexed Job manifest.
 
-        A few minutes, 2 small members:
+        On a Slurm login node, --slurm does all of that: it submits a job array of one task per \
+        member and a combining job that waits for it, both with this command's options, prints \
+        their job ids, and returns. Logs go to slurm-le4nn-*.log in the current folder:
+          le4nn contest --data /shared/data --input le4MNIST_X.dump --name final --slurm \\
+              --sbatch=--partition=cpu --sbatch=--time=2:00:00
+
+        About 1½ minutes (times are for an idle 2-core machine), 2 small members:
           le4nn contest --data ../shared/data --quick
         The default ensemble, about 55–60 minutes on 2 cores (99.75 % on MNIST test):
           le4nn contest --data ../shared/data
@@ -64,9 +70,14 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(parsing: .unconditional, help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), 1–2 minutes.") var quick = false
+    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), about 1½ minutes.") var quick = false
     @Flag(help: "Test-time augmentation, for the test accuracy and the answers: average each member over the digit and its one-pixel shifts (garments and objects: airbench's six mirrored and moved views, as evaluate --tta).")
     var tta = false
+    @Flag(help: "Submit the contest to Slurm instead of running it: a job array trains the members side by side, then a combining job writes the submission. Run it on a login node, from a folder the nodes share.")
+    var slurm = false
+    @Option(name: .customLong("sbatch"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("An sbatch option for both jobs of --slurm, once per option (--sbatch=--partition=cpu --sbatch=--time=2:00:00); default --cpus-per-task=2 --mem=3G.", valueName: "sbatch-option"))
+    var sbatchOptions: [String] = []
     @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
@@ -87,6 +98,16 @@ struct ContestCommand: ParsableCommand {
             throw ValidationError("\(arrayJob.map { "the job array's \($0.source) selects member \(k), but" } ?? "--only-member must be between 1 and \(count):") "
                 + "there are \(count) members")
         }
+        if slurm {
+            guard only == nil else {
+                throw ValidationErrorText("--slurm submits every member from a login node; it takes no --only-member and does not run "
+                    + "inside a job array (\(arrayJob?.source ?? "--only-member") is set)")
+            }
+            try SlurmSubmission(contestArguments: SlurmSubmission.contestArguments(Array(CommandLine.arguments.dropFirst())),
+                                sbatchOptions: sbatchOptions, members: count, answerPath: "\(submissions)/\(name).txt", work: work).submit()
+            return
+        }
+        if !sbatchOptions.isEmpty { throw ValidationErrorText("--sbatch gives options to the jobs of --slurm: add --slurm, or drop --sbatch") }
         if let job = arrayJob { print("member \(job.member) of \(count), from \(job.source)") }
         let augments = augmentSets?.split(separator: ";").map(String.init)
         let netList = nets?.split(separator: ";").map(String.init)

@@ -44,6 +44,12 @@ struct Interrupted: Error {
 func commandLine(removing removed: String? = nil, adding added: String? = nil) -> String {
     let given = CommandLine.arguments.dropFirst().filter { $0 != removed }
     let words = ["le4nn"] + given + (added.map { given.contains($0) ? [] : [$0] } ?? [])
+    return shellQuoted(words)
+}
+
+/// Words joined into one line a POSIX shell reads back as the same words: plain ones as they
+/// are, others in single quotes.
+func shellQuoted(_ words: [String]) -> String {
     let plain = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%")
     return words.map { w in
         !w.isEmpty && w.unicodeScalars.allSatisfy(plain.contains) ? w : "'" + w.replacingOccurrences(of: "'", with: #"'\''"#) + "'"

@@ -224,4 +224,26 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(resumed.contains("resuming from \(dir)/work-slow/member-1-"), resumed)
         XCTAssertFalse(resumed.contains("epoch 1/8  loss"), "epoch 1 is not trained again: \(resumed)")
     }
+
+    func testContestSlurmSubmitsTheArrayAndTheCombiningJobAndPrintsTheirIds() throws {
+        let c = try XCTUnwrap(cluster)
+        let (status, out) = try runProcess(le4nn, [
+            "contest", "--slurm", "--sbatch=--mem=1G", "--sbatch", "--cpus-per-task=1", "--data", root, "--quick",
+            "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "500", "--work", "work", "--submissions", "sub",
+        ], environment: c.environment, directory: dir)
+        XCTAssertEqual(status, 0, out)
+        // "submitted the 2 members as job array 7 (...)" and "submitted the combining job 8, ..."
+        func id(after phrase: String) -> String? {
+            out.components(separatedBy: phrase).dropFirst().first?.prefix(while: \.isNumber).description
+        }
+        let array = try XCTUnwrap(id(after: "as job array "), out), combine = try XCTUnwrap(id(after: "the combining job "), out)
+        XCTAssertTrue(out.contains("squeue -j \(array),\(combine)") && out.contains("the answer will be sub/answer.txt"), out)
+        XCTAssertFalse(out.contains("] training "), "the login node trains nothing: \(out)")
+        try c.waitUntilIdle(seconds: 300)
+        let states = c.finalStates()
+        for job in ["\(array)_1", "\(array)_2", "\(combine)_0"] { XCTAssertEqual(states[job], "COMPLETED", "\(job): \(states)") }
+        let combined = try String(contentsOfFile: "\(dir)/slurm-le4nn-\(combine).log", encoding: .utf8)
+        XCTAssertTrue(combined.contains("reusing") && combined.contains("ensemble of 2: MNIST test accuracy"), combined)
+        XCTAssertEqual(try lines(dir + "/sub/answer.txt"), 10000)
+    }
 }

@@ -31,12 +31,14 @@ extension XCTestCase {
     }
 }
 
-/// Runs a command and returns its exit status and combined output.
+/// Runs a command (in `directory`, or here) and returns its exit status and combined output.
 @discardableResult
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       directory: String? = nil) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    if let d = directory { p.currentDirectoryURL = URL(fileURLWithPath: d) }
     if let e = environment { p.environment = ProcessInfo.processInfo.environment.merging(e) { $1 } }
     let pipe = Pipe()
     p.standardOutput = pipe
