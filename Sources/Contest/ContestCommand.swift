@@ -123,6 +123,17 @@ struct ContestCommand: ParsableCommand {
         let submission = only == nil ? try prepareSubmission(answerPath, sidecarPath, policy: policy, folders: folders) : nil
         defer { withExtendedLifetime(submission) {} }
 
+        // Ctrl-C stops after the current batch of the member in training (or, while the plan is
+        // made, before the first one), and says which member stopped after which epoch; the same
+        // command then continues.
+        Interrupt.catchStopSignals()
+        func stopped(_ what: String, _ stop: Interrupted) -> ExitCode {
+            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n"
+                + escaped("run the same command again to continue (finished members are reused, unfinished ones resume "
+                    + "from their checkpoints): " + commandLine(), limit: 4000) + "\n").utf8))
+            return ExitCode(stop.exitStatus)
+        }
+        print("preparing \(only.map { "member \($0) of \(count)" } ?? "\(count) members") (reading the data, measuring the training speed for the plan)...")
         var runs = [TrainingRun]()
         for k in 0 ..< count {
             var o = base
@@ -150,14 +161,8 @@ struct ContestCommand: ParsableCommand {
         let after = ContestPlan.imagesAfter(images: plan.imagesToTrain, rates: rates)
         for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = after[i] }
         for line in plan.describe(rates: rates, total: count) { print(line) }
-        // Ctrl-C stops after the current batch of the member in training, and says which member
-        // stopped after which epoch; the same command then continues.
-        Interrupt.catchStopSignals()
-        func stopped(_ what: String, _ stop: Interrupted) -> ExitCode {
-            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n"
-                + escaped("run the same command again to continue (finished members are reused, unfinished ones resume "
-                    + "from their checkpoints): " + commandLine(), limit: 4000) + "\n").utf8))
-            return ExitCode(stop.exitStatus)
+        do { try Interrupt.check(epochsDone: 0) } catch let stop as Interrupted {
+            throw stopped("interrupted before the first member started", stop)
         }
         for k in toTrain {
             let s = runs[k].settings, path = runs[k].out, member = "member \(k + 1)/\(count)"

@@ -51,6 +51,15 @@ struct ContestPlan {
         }
     }
 
+    /// The differences as one short clause: in full when few, else the names of the settings
+    /// that differ (a member of another net, --quick's, say, differs in a dozen long values).
+    static func summary(of differences: [String], limit: Int = 160) -> String {
+        let full = differences.joined(separator: ", ")
+        guard full.count > limit else { return full }
+        let names = differences.map { String($0.prefix { $0 != " " }) }
+        return "\(differences.count) settings differ: \(names.joined(separator: ", ")); le4nn inspect shows them"
+    }
+
     /// Training images still to go, member by member (0 for a reused member).
     var imagesToTrain: [Int] {
         members.map { m in
@@ -113,7 +122,8 @@ struct ContestPlan {
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images[i] > 0 ? " — about \(duration(Double(images[i]) / rates[i]))" : ""))
             for (path, diff) in m.others {
                 // A finished model of the same settings (say one `train` wrote) is reused under the member's name.
-                let why = diff.isEmpty ? "same settings, other file name: rename it to \(m.run.out) and it is reused" : diff.joined(separator: ", ")
+                let why = diff.isEmpty ? "same settings, other file name: rename it to \(m.run.out) and it is reused"
+                    : ContestPlan.summary(of: diff)
                 lines.append("      not reused: \(path) (\(why))")
             }
         }

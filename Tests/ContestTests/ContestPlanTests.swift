@@ -21,6 +21,19 @@ final class ContestPlanTests: XCTestCase {
                        "Slurm's index wins when both are set")
     }
 
+    func testAFewDifferencesAreShownInFullAndManyByTheirNamesOnly() {
+        XCTAssertEqual(ContestPlan.summary(of: ["epochs 8 → 12", "seed 1 → 2"]), "epochs 8 → 12, seed 1 → 2")
+        let many = ["net " + String(repeating: "conv64-", count: 20) + " → mnist-small", "epochs 10 → 2", "lookahead true → unset"]
+        XCTAssertEqual(ContestPlan.summary(of: many), "3 settings differ: net, epochs, lookahead; le4nn inspect shows them")
+    }
+
+    func testSlurmJobsGetTheContestsOptionsWithoutSlurmsOwnAndTheDefaultsNotGiven() {
+        XCTAssertEqual(SlurmSubmission.contestArguments(["contest", "--slurm", "--sbatch", "--mem=1G", "--quick", "--sbatch=--time=5", "--seed", "3"]),
+                       ["contest", "--quick", "--seed", "3"])
+        let s = SlurmSubmission(contestArguments: [], sbatchOptions: ["--mem=1G", "--partition=cpu"], members: 3, answerPath: "a.txt", work: "w")
+        XCTAssertEqual(s.options, ["--mem=1G", "--partition=cpu", "--cpus-per-task=2"])
+    }
+
     func testBadArrayIndexIsRefusedNamingTheVariable() {
         for (env, name) in [(["JOB_COMPLETION_INDEX": "x"], "JOB_COMPLETION_INDEX"), (["AWS_BATCH_JOB_ARRAY_INDEX": "-1"], "AWS_BATCH_JOB_ARRAY_INDEX"),
                             (["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "2"], "SLURM_ARRAY_TASK_MIN")] {
