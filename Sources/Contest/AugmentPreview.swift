@@ -26,7 +26,7 @@ struct AugmentPreview: ParsableCommand {
     @OptionGroup var replace: ReplaceOptions
 
     func run() throws {
-        let policy = replace.policy(inputs: [])
+        let policy = replace.policy(inputs: data.dataset.files(root: data.root))
         try policy.check(out, writing: .image)
         guard (1 ... 100).contains(count), (1 ... 20).contains(rows) else { throw ValidationError("--count must be 1 to 100 and --rows 1 to 20") }
         let set = try data.dataset.load(root: data.root, train: true).subset(Array(0 ..< count))

@@ -29,9 +29,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure SGEMM GFLOP/s (1024×1024×1024) on 1 and on all threads instead.") var gemm = false
 
     func run() throws {
-        guard (1 ... 10_000).contains(batch), (0.1 ... 3600).contains(seconds) else {
-            throw ValidationError("--batch must be 1 to 10000 and --seconds 0.1 to 3600")
-        }
+        try checkCount(batch, "batch", Limits.batch)
+        guard (0.1 ... 3600).contains(seconds) else { throw ValidationError("--seconds must be 0.1 to 3600") }
         if gemm { return benchGemm() }
         let shape = try input.map { s -> [Int] in
             let v = s.split(separator: ",").compactMap { Int($0) }

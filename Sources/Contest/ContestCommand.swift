@@ -25,8 +25,9 @@ struct ContestCommand: ParsableCommand {
 
         Before training it prints its plan: each member to reuse, resume or train (and any \
         member file of the same seed it cannot reuse, with the settings that differ), and the \
-        estimated time from a few seconds of each member net's training at steady speed (as \
-        `le4nn bench` measures it); progress lines show the time left for all members.
+        estimated time from each member net's training speed, measured as `le4nn bench` does \
+        (a warm-up step, then at least a second and three steps); progress lines show the time \
+        left for all members.
 
         Several machines: run `le4nn contest --only-member K` (K = 1..members) on machine K with \
         the same options; copy all member-*.npz files into one --work folder; run the same \
@@ -42,7 +43,7 @@ struct ContestCommand: ParsableCommand {
           le4nn contest --data /shared/data --input le4MNIST_X.dump --name final --slurm \\
               --sbatch=--partition=cpu --sbatch=--time=2:00:00
 
-        About 1½ minutes (times are for an idle 2-core machine), 2 small members:
+        About a minute (times are for an idle 2-core machine), 2 small members:
           le4nn contest --data ../shared/data --quick
         The default ensemble, about 55–60 minutes on 2 cores (99.75 % on MNIST test):
           le4nn contest --data ../shared/data
@@ -70,7 +71,7 @@ struct ContestCommand: ParsableCommand {
     @Option(help: "Folder for the submission files.") var submissions: String = "submissions"
     @Option(help: "Folder for the member models.") var work: String = "runs/contest"
     @Option(parsing: .unconditional, help: "Train only member K (1-based) and stop: for one machine of several.") var onlyMember: Int?
-    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), about 1½ minutes.") var quick = false
+    @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), about a minute.") var quick = false
     @Flag(help: "Test-time augmentation, for the test accuracy and the answers: average each member over the digit and its one-pixel shifts (garments and objects: airbench's six mirrored and moved views, as evaluate --tta).")
     var tta = false
     @Flag(help: "Submit the contest to Slurm instead of running it: a job array trains the members side by side, then a combining job writes the submission. Run it on a login node, from a folder the nodes share.")
@@ -103,25 +104,31 @@ struct ContestCommand: ParsableCommand {
                 throw ValidationErrorText("--slurm submits every member from a login node; it takes no --only-member and does not run "
                     + "inside a job array (\(arrayJob?.source ?? "--only-member") is set)")
             }
-            try SlurmSubmission(contestArguments: SlurmSubmission.contestArguments(Array(CommandLine.arguments.dropFirst())),
-                                sbatchOptions: sbatchOptions, members: count, answerPath: "\(submissions)/\(name).txt", work: work).submit()
-            return
+            try SlurmSubmission.checkOptions(sbatchOptions)
+            _ = try dataset.folder(root: data.root)  // the nodes read the same folder
+            if let i = input, !FileManager.default.isReadableFile(atPath: i) { throw DataError(i, "cannot read the images to answer") }
+        } else if !sbatchOptions.isEmpty {
+            throw ValidationErrorText("--sbatch gives options to the jobs of --slurm: add --slurm, or drop --sbatch")
         }
-        if !sbatchOptions.isEmpty { throw ValidationErrorText("--sbatch gives options to the jobs of --slurm: add --slurm, or drop --sbatch") }
         if let job = arrayJob { print("member \(job.member) of \(count), from \(job.source)") }
         let augments = augmentSets?.split(separator: ";").map(String.init)
         let netList = nets?.split(separator: ";").map(String.init)
         if augments?.isEmpty == true || netList?.isEmpty == true {
             throw ValidationError("--augment-sets and --nets need at least one entry, separated by ';'")
         }
-        let policy = replace.policy(inputs: input.map { [$0] } ?? [])
+        let policy = replace.policy(inputs: (input.map { [$0] } ?? []) + dataset.files(root: data.root))
         let folders = CreatedFolders()
         try folders.make(work)
+        // Array tasks share --work: one that fails must not remove it from under the others.
+        if only != nil { folders.kept = true }
         // A run that trains one member coordinates through that member's lock alone: array tasks
         // run side by side on one --work, and none of them writes the submission.
         let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
-        let submission = only == nil ? try prepareSubmission(answerPath, sidecarPath, policy: policy, folders: folders) : nil
-        defer { withExtendedLifetime(submission) {} }
+        var submission = only == nil && !slurm ? try prepareSubmission(answerPath, sidecarPath, policy: policy, folders: folders) : nil
+        defer {
+            submission = nil  // the answer file's lock, in --submissions, goes first,
+            withExtendedLifetime(folders) {}  // then the empty folders this run made
+        }
 
         // Ctrl-C stops after the current batch of the member in training (or, while the plan is
         // made, before the first one), and says which member stopped after which epoch; the same
@@ -133,7 +140,7 @@ struct ContestCommand: ParsableCommand {
                     + "from their checkpoints): " + commandLine(), limit: 4000) + "\n").utf8))
             return ExitCode(stop.exitStatus)
         }
-        print("preparing \(only.map { "member \($0) of \(count)" } ?? "\(count) members") (reading the data, measuring the training speed for the plan)...")
+        if !slurm { print("preparing \(only.map { "member \($0) of \(count)" } ?? "\(count) members") (checking their files, measuring the training speed for the plan)...") }
         var runs = [TrainingRun]()
         for k in 0 ..< count {
             var o = base
@@ -151,6 +158,11 @@ struct ContestCommand: ParsableCommand {
             run.policy = policy
             run.label = "member \(k + 1)/\(count)"
             runs.append(run)
+        }
+        if slurm {  // every member's settings were checked above
+            try SlurmSubmission(contestArguments: SlurmSubmission.contestArguments(Array(CommandLine.arguments.dropFirst())),
+                                sbatchOptions: sbatchOptions, members: count, answerPath: answerPath, work: work).submit()
+            return
         }
         let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
         let toTrain = runs.indices.filter { k in only.map { $0 == k + 1 } ?? true }
@@ -179,6 +191,7 @@ struct ContestCommand: ParsableCommand {
                 // A member file that exists but does not load is damaged: refuse it rather than train over it.
                 if let rec = try TrainRecord.read(path), rec.settings == s, rec.isFinished {
                     print("\(member): reusing \(path) (trained \(rec.epochsDone) epochs)")
+                    runs[k].removeFinishedCheckpoint()  // one a kill during the last save left behind
                     continue
                 }
                 print("\(member): \(Network.presetName(of: s.net) ?? s.net), augment \(s.augment), seed \(s.seed)")
@@ -237,8 +250,9 @@ struct ContestCommand: ParsableCommand {
             print(String(format: "wrote %@ (%d lines); as a submission for the %@ test images it scores %.2f%%",
                          answerPath, answers.count, dataset.name, 100 * accuracy(answers, test.labels)))
         } else {
-            print("wrote \(answerPath) (\(answers.count) lines) and \(name).json")
+            print("wrote \(answerPath) (\(answers.count) lines)")
         }
+        print("wrote \(sidecarPath): the members, their settings and accuracies, and what was answered")
     }
 
     /// Before any training, for a run that writes the submission: its folder, both files

@@ -27,7 +27,7 @@ struct Export: ParsableCommand {
         if let bad = idx.first(where: { $0 >= set.count }) {
             throw ValidationError("index \(bad) is beyond the \(set.count) images of the \(split) split")
         }
-        let policy = replace.policy(inputs: [])
+        let policy = replace.policy(inputs: data.dataset.files(root: data.root))
         let folders = CreatedFolders()
         try folders.make(out)
         let files = idx.map { out + "/" + imageFileName(index: $0, className: set.classNames[Int(set.labels[$0])]) }

@@ -33,9 +33,9 @@ struct Misclassified: ParsableCommand {
 
     func run() throws {
         guard (1 ... 16).contains(scale) else { throw ValidationError("--scale must be 1 to 16") }
-        let policy = replace.policy(inputs: models)
         let ensemble = try Ensemble(paths: models)
         let dataset = try ensemble.dataset(chosen: data.chosenDataset)
+        let policy = replace.policy(inputs: models + dataset.files(root: data.root))
         let set = try dataset.load(root: data.root, train: split == .train)
         try ensemble.check(fits: set, source: "\(dataset) \(split)")
         let folders = CreatedFolders()

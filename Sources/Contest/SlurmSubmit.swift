@@ -14,9 +14,12 @@ struct SlurmSubmission {
     var answerPath: String
     var work: String
 
-    /// What is given to both jobs unless the user says otherwise: a default (cifar-fast) member
-    /// peaks at about 1.6 GB and trains on 2 threads.
+    /// What both jobs get first, so that the user's own options (given after them, where sbatch
+    /// takes the last) win: a default (cifar-fast) member peaks at about 1.6 GB and trains on 2
+    /// threads.
     static let defaults = ["--cpus-per-task=2", "--mem=3G"]
+    /// sbatch's other ways of asking for memory, which --mem excludes.
+    static let memoryOptions: Set<Substring> = ["--mem", "--mem-per-cpu", "--mem-per-gpu"]
 
     /// The command line without `--slurm` and the `--sbatch` options (spelled `--sbatch X` or
     /// `--sbatch=X`), which must not reach the jobs.
@@ -31,10 +34,18 @@ struct SlurmSubmission {
         return kept
     }
 
-    /// The sbatch options: the user's, then each default the user did not give.
+    /// The sbatch options: the defaults, but --mem when the user asks for memory another way,
+    /// then the user's.
     var options: [String] {
-        let named = Set(sbatchOptions.map { $0.split(separator: "=", maxSplits: 1)[0] })
-        return sbatchOptions + SlurmSubmission.defaults.filter { !named.contains($0.split(separator: "=", maxSplits: 1)[0]) }
+        let memory = sbatchOptions.contains { SlurmSubmission.memoryOptions.contains($0.split(separator: "=", maxSplits: 1).first ?? "") }
+        return SlurmSubmission.defaults.filter { !(memory && $0.hasPrefix("--mem=")) } + sbatchOptions
+    }
+
+    /// Each --sbatch value must be an option (sbatch would take a word as the script to run).
+    static func checkOptions(_ options: [String]) throws {
+        if let bad = options.first(where: { !$0.hasPrefix("-") || $0.count < 2 }) {
+            throw ValidationErrorText("--sbatch \(quote(bad)) is not an sbatch option: give one per --sbatch, as --sbatch=--time=2:00:00")
+        }
     }
 
     /// Submits both jobs and prints their ids, how to watch them and where the answer appears.
@@ -45,20 +56,30 @@ struct SlurmSubmission {
         let folder = FileManager.default.currentDirectoryPath
         let command = shellQuoted([executable] + contestArguments)
         let common = ["--parsable", "--chdir=\(folder)"] + options
+        // Task K names its member itself: an array resubmitted as --array=K alone starts at K.
         let array = try SlurmSubmission.run(sbatch, common + [
-            "--job-name=le4nn-members", "--array=1-\(members)", "--output=slurm-le4nn-%A_%a.log", "--wrap", "exec " + command,
+            "--job-name=le4nn-members", "--array=1-\(members)", "--output=slurm-le4nn-%A_%a.log",
+            "--wrap", "exec \(command) --only-member \"$SLURM_ARRAY_TASK_ID\"",
         ])
         print("submitted the \(members) members as job array \(array) (tasks 1-\(members), side by side); "
             + "their logs: \(folder)/slurm-le4nn-\(array)_K.log")
         // The combining job is no array task, so it trains no single member: it reuses them all.
-        let combine = try SlurmSubmission.run(sbatch, common + [
-            "--job-name=le4nn-combine", "--dependency=afterok:\(array)", "--kill-on-invalid-dep=yes",
-            "--output=slurm-le4nn-%j.log", "--wrap", "exec " + command,
-        ])
+        let combine: String
+        do {
+            combine = try SlurmSubmission.run(sbatch, common + [
+                "--job-name=le4nn-combine", "--dependency=afterok:\(array)", "--kill-on-invalid-dep=yes",
+                "--output=slurm-le4nn-%j.log", "--wrap", "exec " + command,
+            ])
+        } catch {
+            throw ValidationErrorText("\(error); the members' job array \(array) was submitted: cancel it with scancel \(array), "
+                + "or let it train and run this command again once it ended")
+        }
         print("submitted the combining job \(combine), which starts when every task of \(array) succeeded; "
             + "its log: \(folder)/slurm-le4nn-\(combine).log")
         print("watch them with: squeue -j \(array),\(combine)   (sacct -j \(array),\(combine) once they ended)")
         print("members go to \(work)/; the answer will be \(answerPath), with \((answerPath as NSString).deletingPathExtension).json beside it")
+        print("the jobs run \(executable): the nodes must see it at that path. If a task fails, run this command again: "
+            + "finished members are reused, the others resume from their checkpoints")
     }
 
     /// Submits one job and returns its id (`sbatch --parsable` prints "id" or "id;cluster").
@@ -66,17 +87,19 @@ struct SlurmSubmission {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: sbatch)
         p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
+        // One pipe for both streams, read to its end: two pipes read in turn would stop sbatch
+        // once the unread one filled up. The id is the line that is only a number ("id;cluster").
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
         try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        let id = text.split(separator: "\n").first.map { String($0.split(separator: ";")[0]) } ?? ""
-        guard p.terminationStatus == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
+        let id = text.split(separator: "\n").compactMap { $0.split(separator: ";").first }
+            .last { !$0.isEmpty && $0.allSatisfy(\.isNumber) }.map(String.init) ?? ""
+        guard p.terminationStatus == 0, !id.isEmpty else {
             throw ValidationErrorText("sbatch refused the job (exit \(p.terminationStatus)): "
-                + escaped(problem.trimmingCharacters(in: .whitespacesAndNewlines), limit: 2000))
+                + escaped(text.trimmingCharacters(in: .whitespacesAndNewlines), limit: 2000))
         }
         return id
     }

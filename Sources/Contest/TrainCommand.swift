@@ -151,7 +151,7 @@ struct Train: ParsableCommand {
         let folders = CreatedFolders()
         try folders.makeParent(of: out)
         var training = TrainingRun(setup, dataRoot: data.root, out: out)
-        training.policy = replace.policy(inputs: [])
+        training.policy = replace.policy(inputs: data.dataset.files(root: data.root))
         training.resume = resume
         training.stopAfter = stopAfter
         training.keepCheckpoint = keepCheckpoint

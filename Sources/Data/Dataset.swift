@@ -79,6 +79,20 @@ public enum Dataset: String, CaseIterable, Sendable {
         }
     }
 
+    /// The files `load` reads for either split (those that exist), so that no command writes
+    /// over its own data; none when the dataset is not found.
+    public func files(root: String?) -> [String] {
+        guard let dir = try? folder(root: root) else { return [] }
+        let names: [String]
+        switch self {
+        case .mnist, .fashion:
+            names = ["train", "t10k"].flatMap { p in ["images-idx3-ubyte", "labels-idx1-ubyte"].flatMap { ["\(p)-\($0)", "\(p)-\($0).gz"] } }
+        case .cifar10:
+            names = CIFAR10.trainFiles + ["test_batch", "batches.meta"]
+        }
+        return names.map { dir + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// The data root from a `--data` option, else from `LE4NN_DATA`.
     public static func root(_ option: String?) -> String? {
         option ?? ProcessInfo.processInfo.environment["LE4NN_DATA"]

@@ -140,14 +140,24 @@ public enum FileIO {
         return tmp
     }
 
-    /// The name `path` is written under by process `pid` until it is complete.
-    private static func temporaryName(_ path: String, pid: pid_t) -> String { path + ".tmp-\(pid)" }
+    /// The name `path` is written under by process `pid` of this host until it is complete. The
+    /// host is part of it: on a folder that cluster nodes share, a process id says nothing about
+    /// another node's processes.
+    static func temporaryName(_ path: String, pid: pid_t) -> String { path + ".tmp-\(host)-\(pid)" }
 
-    /// Deletes `path`'s temporaries whose process is gone: a killed run leaves one behind
-    /// (as large as a model), and nothing else would ever remove it.
+    /// This machine's host name, in characters safe in a file name.
+    private static let host: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "host" }
+        let text = String(cString: name).unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "." ? Character($0) : "_" }
+        return text.isEmpty ? "host" : String(text.prefix(64))
+    }()
+
+    /// Deletes `path`'s temporaries whose process on this host is gone: a killed run leaves one
+    /// behind (as large as a model), and nothing else would ever remove it.
     private static func removeStaleTemporaries(of path: String) {
         let folder = (path as NSString).deletingLastPathComponent
-        let prefix = temporaryName((path as NSString).lastPathComponent, pid: 0).dropLast()  // "name.tmp-"
+        let prefix = temporaryName((path as NSString).lastPathComponent, pid: 0).dropLast()  // "name.tmp-host-"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         where name.hasPrefix(prefix) {
             // ESRCH: no such process. A live writer (or one of another user, EPERM) keeps its file.

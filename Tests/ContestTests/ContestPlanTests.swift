@@ -30,8 +30,16 @@ final class ContestPlanTests: XCTestCase {
     func testSlurmJobsGetTheContestsOptionsWithoutSlurmsOwnAndTheDefaultsNotGiven() {
         XCTAssertEqual(SlurmSubmission.contestArguments(["contest", "--slurm", "--sbatch", "--mem=1G", "--quick", "--sbatch=--time=5", "--seed", "3"]),
                        ["contest", "--quick", "--seed", "3"])
-        let s = SlurmSubmission(contestArguments: [], sbatchOptions: ["--mem=1G", "--partition=cpu"], members: 3, answerPath: "a.txt", work: "w")
-        XCTAssertEqual(s.options, ["--mem=1G", "--partition=cpu", "--cpus-per-task=2"])
+        func options(_ given: [String]) -> [String] {
+            SlurmSubmission(contestArguments: [], sbatchOptions: given, members: 3, answerPath: "a.txt", work: "w").options
+        }
+        XCTAssertEqual(options([]), ["--cpus-per-task=2", "--mem=3G"])
+        XCTAssertEqual(options(["-c8"]), ["--cpus-per-task=2", "--mem=3G", "-c8"], "the user's come last: sbatch takes the last")
+        XCTAssertEqual(options(["--mem-per-cpu=2G", "--partition=cpu"]), ["--cpus-per-task=2", "--mem-per-cpu=2G", "--partition=cpu"],
+                       "--mem and --mem-per-cpu exclude each other")
+        for bad in ["", "=", "script.sh"] {
+            XCTAssertThrowsError(try SlurmSubmission.checkOptions([bad])) { XCTAssertTrue("\($0)".contains("is not an sbatch option"), "\($0)") }
+        }
     }
 
     func testBadArrayIndexIsRefusedNamingTheVariable() {

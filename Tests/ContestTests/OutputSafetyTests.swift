@@ -66,6 +66,22 @@ extension CommandTests {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/wrong"), ["sheet.png"], "no image written")
     }
 
+    func testNoCommandWritesOverTheDatasetItReadsEvenWithForce() throws {
+        // A copy of MNIST the test owns: were the rule broken, the real data would be gone.
+        let data = dir + "/data", mnist = data + "/mnist"
+        try FileManager.default.createDirectory(atPath: mnist, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: root + "/mnist") where name.hasSuffix("-ubyte.gz") {
+            try FileManager.default.copyItem(atPath: root + "/mnist/" + name, toPath: mnist + "/" + name)
+        }
+        let labels = mnist + "/t10k-labels-idx1-ubyte.gz", before = try snapshot(labels)
+        for args in [["train", "--data", data, "--net", "mlp", "--epochs", "1", "--train-limit", "100", "--out", labels, "--force"],
+                     ["augment-preview", "--data", data, "--augment", "crop", "--count", "2", "--rows", "1", "--out", labels, "--force"]] {
+            let log = try cli(args, expect: 1)
+            XCTAssertTrue(log.contains("t10k-labels-idx1-ubyte.gz: is an input of this command"), log)
+            try assertUnchanged(labels, before, args[0])
+        }
+    }
+
     func testAnOutputReplacesOnlyAFileOfItsOwnKindUnlessForced() throws {
         let model = try untrainedModel("m"), other = try untrainedModel("other")
         // IDX labels, an answer file, notes and a PNG that le4nn did not write.

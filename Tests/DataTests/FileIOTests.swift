@@ -25,10 +25,14 @@ final class FileIOTests: XCTestCase {
         try finished.run()
         finished.waitUntilExit()
         let dead = finished.processIdentifier
-        for name in ["a.npz.tmp-\(dead)", "a.npz.tmp-1", "b.npz.tmp-\(dead)"] { try FileIO.writeAtomically("partial", to: dir + "/" + name, as: .other) }
+        // The dead process's, a live one's (pid 1), another output's, and one of a dead pid on
+        // another host of a shared folder, which may be alive there.
+        let deadHere = FileIO.temporaryName("a.npz", pid: dead), live = FileIO.temporaryName("a.npz", pid: 1)
+        let other = FileIO.temporaryName("b.npz", pid: dead), elsewhere = "a.npz.tmp-node7-\(dead)"
+        for name in [deadHere, live, other, elsewhere] { try FileIO.writeAtomically("partial", to: dir + "/" + name, as: .other) }
         try FileIO.checkWritable(dir + "/a.npz", as: .model)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["a.npz.tmp-1", "b.npz.tmp-\(dead)"],
-                       "the dead run's temporary of a.npz is gone; a live process's and another output's stay")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), [live, elsewhere, other].sorted(),
+                       "the dead run's temporary of a.npz is gone; a live process's, another host's and another output's stay")
     }
 
     func testGunzipAllocatesForWhatItsInputCanHoldNotForWhatItDeclares() throws {
