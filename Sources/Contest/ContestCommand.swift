@@ -74,6 +74,8 @@ struct ContestCommand: ParsableCommand {
     @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), about a minute.") var quick = false
     @Flag(help: "Test-time augmentation, for the test accuracy and the answers: average each member over the digit and its one-pixel shifts (garments and objects: airbench's six mirrored and moved views, as evaluate --tta).")
     var tta = false
+    @Flag(help: "BN adaptation: before answering, re-estimate each member's batch-norm statistics on the images answered (--input, else the test images), for writers unlike the training set's. Uses the images only; the member files stay as trained.")
+    var adaptBn = false
     @Flag(help: "Submit the contest to Slurm instead of running it: a job array trains the members side by side, then a combining job writes the submission. Run it on a login node, from a folder the nodes share.")
     var slurm = false
     @Option(name: .customLong("sbatch"), parsing: .unconditionalSingleValue,
@@ -231,19 +233,21 @@ struct ContestCommand: ParsableCommand {
         print(String(format: "ensemble of %d: %@ test accuracy %.2f%%%@", probs.count, dataset.name, 100 * ensembleAccuracy,
                      tta ? " with TTA" : ""))
 
-        let answers: [Int]
-        if let set = submission?.images, let inputPath = input {
-            try ensemble.check(fits: set, source: inputPath)
-            answers = predictions(Ensemble.mean(ensemble.memberProbabilities(set, tta: tta, dataset: dataset)), classes: dataset.classCount)
-        } else {
-            answers = predictions(Ensemble.mean(probs), classes: dataset.classCount)
+        let answered = submission?.images ?? test
+        if let inputPath = input { try ensemble.check(fits: answered, source: inputPath) }
+        if adaptBn {
+            ensemble.adaptBatchNorm(to: answered)
+            print("BN adaptation: each member's batch-norm statistics re-estimated on the \(answered.count) images answered")
         }
+        let answerProbabilities = input == nil && !adaptBn ? probs : ensemble.memberProbabilities(answered, tta: tta, dataset: dataset)
+        let answers = predictions(Ensemble.mean(answerProbabilities), classes: dataset.classCount)
         try writeAnswers(answers, to: answerPath, policy: policy)
         var sidecar: [String: Any] = [
             "answers": answerPath, "input": input ?? "\(dataset.name) test images", "lines": answers.count,
             "members": report, "ensemble_\(dataset.rawValue)_test_accuracy": String(format: "%.4f", ensembleAccuracy),
         ]
         if tta { sidecar["test_time_augmentation"] = dataset.mirrorable ? "mirror and one-pixel moves" : "one-pixel shifts" }
+        if adaptBn { sidecar["batch_norm_adaptation"] = "statistics re-estimated on the \(answered.count) images answered" }
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically(Array(jsonData), to: sidecarPath, as: .sidecar, policy: policy)
         if input == nil {

@@ -77,6 +77,12 @@ struct Ensemble {
         }
     }
 
+    /// BN adaptation of every member to the images of `set` (``Network/adaptBatchNorm(to:batch:)``):
+    /// their files stay as they are.
+    func adaptBatchNorm(to set: ImageSet) {
+        for net in networks { net.adaptBatchNorm(to: set) }
+    }
+
     /// The mean of the members' probabilities.
     static func mean(_ members: [[Float]]) -> [Float] {
         var m = members[0]

@@ -16,18 +16,23 @@ struct Evaluate: ParsableCommand {
         their files record; --dataset is needed only for models that do not. --distort runs \
         the models on images changed by augmentations first (seeded, the same images for every \
         model): the accuracy under other pens and other hands, e.g. strokes up to a pixel \
-        thicker or thinner, or rotated and slanted digits.
+        thicker or thinner, or rotated and slanted digits. --adapt-bn then reports the same again \
+        with each model's batch-norm statistics re-estimated on the evaluated images (BN \
+        adaptation: no labels used, no file changed), as `contest --adapt-bn` answers.
 
           le4nn evaluate --data ../shared/data --model runs/a.npz \\
               --model runs/b.npz --tta
           le4nn evaluate --data ../shared/data --model runs/a.npz --distort stroke:amount=1
           le4nn evaluate --data ../shared/data --model runs/a.npz --distort affine:rotate=20
+          le4nn evaluate --data ../shared/data --model runs/a.npz --distort affine:rotate=20 --adapt-bn
         """)
 
     @OptionGroup var data: DataOptions
     @Option(name: .customLong("model"), help: "Model file (.npz); repeat for an ensemble.") var models: [String] = []
     @Option(help: "Which split: train or test.") var split: Split = .test
     @Flag(help: "Also evaluate with test-time augmentation.") var tta = false
+    @Flag(help: "Also evaluate with each model's batch-norm statistics re-estimated on the evaluated images (BN adaptation).")
+    var adaptBn = false
     @Option(help: "Distort the images first: augmentations as for train --augment (mixup excepted), e.g. stroke:amount=1.")
     var distort: String?
     @Option(parsing: .unconditional, help: "Seed of the distortions.") var seed: UInt64 = 1
@@ -39,6 +44,10 @@ struct Evaluate: ParsableCommand {
         try ensemble.check(fits: set, source: "\(dataset) \(split)")
         report(ensemble, set, dataset, tta: false)
         if tta { report(ensemble, set, dataset, tta: true) }
+        guard adaptBn else { return }
+        ensemble.adaptBatchNorm(to: set)
+        report(ensemble, set, dataset, tta: false, adapted: true)
+        if tta { report(ensemble, set, dataset, tta: true, adapted: true) }
     }
 
     /// `set` with --distort applied (itself without it), each image from its own seeded stream.
@@ -60,8 +69,8 @@ struct Evaluate: ParsableCommand {
         return out
     }
 
-    func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool) {
-        let tag = (distort == nil ? "" : " distorted") + (tta ? " with TTA" : "")
+    func report(_ e: Ensemble, _ set: ImageSet, _ dataset: Dataset, tta: Bool, adapted: Bool = false) {
+        let tag = (distort == nil ? "" : " distorted") + (tta ? " with TTA" : "") + (adapted ? " with BN adapted" : "")
         let members = e.memberProbabilities(set, tta: tta, dataset: dataset)
         let C = set.classNames.count
         if members.count > 1 {

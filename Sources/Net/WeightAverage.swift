@@ -66,26 +66,8 @@ public final class WeightAverage {
 
     /// Sets the averaged network's BN running means and variances to the mean, over `batches`
     /// batches, of the statistics that training mode computes for each batch with the averaged
-    /// weights. Only the layers up to the last BN run, in training mode (dropout included, as
-    /// when the trained network's statistics were gathered, with the same masks at every call so
-    /// that a resumed run recomputes what an uninterrupted one does).
-    /// `input(k)`: batch k, [B, C, H, W]; not called for a network without BN.
+    /// weights (``Network/recomputeBatchStatistics(batches:input:)``).
     public func recomputeBatchStatistics(batches: Int, input: (Int) -> Tensor) {
-        let layers = network.layers
-        guard batches > 0, let last = layers.lastIndex(where: { $0 is BatchNorm }) else { return }
-        let norms = layers.compactMap { $0 as? BatchNorm }
-        for case let d as Dropout in layers { d.calls = 0 }
-        // From zero, the first batch's update r + 1·(b − r) is exactly b: the result depends on
-        // the batches alone, not on what an earlier call (or the checkpoint) left behind.
-        for bn in norms {
-            for i in 0 ..< bn.channels { bn.runningMean.value[i] = 0; bn.runningVar.value[i] = 0 }
-        }
-        defer { for bn in norms { bn.momentum = bn.trainingMomentum } }
-        for k in 0 ..< batches {
-            // Weight 1/(k+1) for batch k keeps the running values the mean of batches 0...k.
-            for bn in norms { bn.momentum = 1 / Float(k + 1) }
-            var x = input(k)
-            for layer in layers[...last] { x = layer.forward(x, training: true) }
-        }
+        network.recomputeBatchStatistics(batches: batches, input: input)
     }
 }

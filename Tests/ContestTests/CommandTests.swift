@@ -244,6 +244,24 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(damaged.contains("reusing") || damaged.contains("] training "), damaged)
     }
 
+    func testContestAdaptBNAnswersFromTheImagesAloneTheSameEachTimeAndRecordsIt() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                    "--work", dir + "/work", "--submissions", dir + "/subs", "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl"]
+        try cli(args + ["--name", "plain"])
+        let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/work").filter { $0.hasSuffix(".npz") }.sorted()
+        let before = try members.map { try FileIO.read(dir + "/work/" + $0) }
+        let first = try cli(args + ["--name", "a", "--adapt-bn"]), second = try cli(args + ["--name", "b", "--adapt-bn"])
+        XCTAssertTrue(first.contains("BN adaptation: each member's batch-norm statistics re-estimated on the 3 images answered"), first)
+        XCTAssertEqual(second.components(separatedBy: "reusing").count - 1, 2, second)
+        XCTAssertEqual(try lines(dir + "/subs/a.txt"), try lines(dir + "/subs/b.txt"), "same members, same images: same answers")
+        XCTAssertEqual(try lines(dir + "/subs/a.txt").count, 3)
+        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/a.json"))) as? [String: Any]
+        XCTAssertEqual(sidecar?["batch_norm_adaptation"] as? String, "statistics re-estimated on the 3 images answered")
+        let plain = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/plain.json"))) as? [String: Any]
+        XCTAssertNil(plain?["batch_norm_adaptation"])
+        XCTAssertEqual(try members.map { try FileIO.read(dir + "/work/" + $0) }, before, "the member files stay as trained")
+    }
+
     func testContestOnFashionMNISTTrainsAndScoresFashionMembers() throws {
         let args = ["contest", "--data", root, "--dataset", "fashion", "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10",
                     "--train-limit", "500", "--work", dir + "/work", "--submissions", dir + "/subs", "--name", "f"]
@@ -367,7 +385,7 @@ final class CommandTests: XCTestCase {
         }
     }
 
-    func testEvaluateOnDistortedImagesIsSeededAndRefusesMixup() throws {
+    func testEvaluateOnDistortedImagesIsSeededAdaptsBNAndRefusesMixup() throws {
         let a = try trainSmall("d")
         func accuracyLine(_ extra: [String]) throws -> String {
             let out = try cli(["evaluate", "--data", root, "--model", a] + extra)
@@ -378,6 +396,9 @@ final class CommandTests: XCTestCase {
         XCTAssertNotEqual(plain.replacingOccurrences(of: " distorted", with: ""), thick.replacingOccurrences(of: " distorted", with: ""),
                           "full-strength strokes change some answers")
         XCTAssertEqual(try accuracyLine(["--distort", "stroke:amount=1"]), thick, "the same seed distorts the same way")
+        let adapted = try cli(["evaluate", "--data", root, "--model", a, "--distort", "stroke:amount=1", "--adapt-bn"])
+        XCTAssertTrue(adapted.contains(thick) && adapted.contains("mnist test distorted with BN adapted: accuracy"),
+                      "first as it is, then with BN adapted: \(adapted)")
         let mixup = try cli(["evaluate", "--data", root, "--model", a, "--distort", "mixup"], expect: 64)
         XCTAssertTrue(mixup.contains("--distort needs augmentations that change images, not labels"), mixup)
     }
