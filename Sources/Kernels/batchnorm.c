@@ -3,6 +3,7 @@
 // vectors of 16 with a scalar tail. Forward and backward split the runs alike and compute γ·x̂ + β
 // by the same functions, so the mask of a fused ReLU recomputed in backward is forward's, bit for bit.
 #include "kernels.h"
+#include "kernel_variants.h"
 #include "vfloat.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -92,17 +93,17 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
 
 // Each kernel runs over the channels of one image, channel c at x + c·s (see kernels.h).
 #define LE4_BN_VARIANT(name, target)                                                                           \
-    target static void sums_##name(const float *x, size_t channels, size_t s, const float *shift, double *sum, \
+    target void le4_bn_sums_##name(const float *x, size_t channels, size_t s, const float *shift, double *sum, \
                                    double *squares) {                                                          \
         for (size_t c = 0; c < channels; c++) sums_run(x + c * s, s, shift[c], sum + c, squares + c);          \
     }                                                                                                          \
-    target static void normalize_##name(const float *x, size_t channels, size_t s, const float *mean,          \
+    target void le4_bn_normalize_##name(const float *x, size_t channels, size_t s, const float *mean,          \
                                         const float *inv_std, const float *gamma, const float *beta, int relu, \
                                         float *y) {                                                            \
         for (size_t c = 0; c < channels; c++)                                                                  \
             normalize_run(x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu, y + c * s);              \
     }                                                                                                          \
-    target static void gradient_sums_##name(const float *dy, const float *x, size_t channels, size_t s,        \
+    target void le4_bn_gradient_sums_##name(const float *dy, const float *x, size_t channels, size_t s,        \
                                             const float *mean, const float *inv_std, const float *gamma,       \
                                             const float *beta, int relu, double *sum_dz,                       \
                                             double *sum_dz_xhat) {                                             \
@@ -110,7 +111,7 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
             gradient_sums_run(dy + c * s, x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu,          \
                               sum_dz + c, sum_dz_xhat + c);                                                    \
     }                                                                                                          \
-    target static void input_grad_##name(const float *dy, const float *x, size_t channels, size_t s,           \
+    target void le4_bn_input_grad_##name(const float *dy, const float *x, size_t channels, size_t s,           \
                                          const float *mean, const float *inv_std, const float *gamma,          \
                                          const float *beta, int relu, const float *a, const float *b,          \
                                          const float *c, float *dx) {                                          \
@@ -122,35 +123,3 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
 LE4_BN_VARIANT(portable, )
 LE4_BN_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 LE4_BN_VARIANT(avx512, __attribute__((target("avx512f"))))
-
-void le4_bn_sums(le4_isa isa, const float *x, size_t channels, size_t s, const float *shift, double *sum,
-                 double *squares) {
-    if (isa == LE4_ISA_AVX512) sums_avx512(x, channels, s, shift, sum, squares);
-    else if (isa == LE4_ISA_AVX2) sums_avx2(x, channels, s, shift, sum, squares);
-    else sums_portable(x, channels, s, shift, sum, squares);
-}
-
-void le4_bn_normalize(le4_isa isa, const float *x, size_t channels, size_t s, const float *mean, const float *inv_std,
-                      const float *gamma, const float *beta, int relu, float *y) {
-    if (isa == LE4_ISA_AVX512) normalize_avx512(x, channels, s, mean, inv_std, gamma, beta, relu, y);
-    else if (isa == LE4_ISA_AVX2) normalize_avx2(x, channels, s, mean, inv_std, gamma, beta, relu, y);
-    else normalize_portable(x, channels, s, mean, inv_std, gamma, beta, relu, y);
-}
-
-void le4_bn_gradient_sums(le4_isa isa, const float *dy, const float *x, size_t channels, size_t s, const float *mean,
-                          const float *inv_std, const float *gamma, const float *beta, int relu, double *sum_dz,
-                          double *sum_dz_xhat) {
-    if (isa == LE4_ISA_AVX512)
-        gradient_sums_avx512(dy, x, channels, s, mean, inv_std, gamma, beta, relu, sum_dz, sum_dz_xhat);
-    else if (isa == LE4_ISA_AVX2)
-        gradient_sums_avx2(dy, x, channels, s, mean, inv_std, gamma, beta, relu, sum_dz, sum_dz_xhat);
-    else gradient_sums_portable(dy, x, channels, s, mean, inv_std, gamma, beta, relu, sum_dz, sum_dz_xhat);
-}
-
-void le4_bn_input_grad(le4_isa isa, const float *dy, const float *x, size_t channels, size_t s, const float *mean,
-                       const float *inv_std, const float *gamma, const float *beta, int relu, const float *a,
-                       const float *b, const float *c, float *dx) {
-    if (isa == LE4_ISA_AVX512) input_grad_avx512(dy, x, channels, s, mean, inv_std, gamma, beta, relu, a, b, c, dx);
-    else if (isa == LE4_ISA_AVX2) input_grad_avx2(dy, x, channels, s, mean, inv_std, gamma, beta, relu, a, b, c, dx);
-    else input_grad_portable(dy, x, channels, s, mean, inv_std, gamma, beta, relu, a, b, c, dx);
-}

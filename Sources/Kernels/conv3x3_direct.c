@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "kernel_variants.h"
 #include "vfloat.h"
 
 // The padded copy of an image: each row holds the image row at columns 1…w, zeros around it, and
@@ -127,12 +128,12 @@ static inline __attribute__((always_inline)) void filter_grad_body(const float *
 }
 
 #define LE4_CONV3X3_VARIANT(name, target)                                                                 \
-    target static void forward_##name(const float *x, size_t c, size_t h, size_t w, const float *g,       \
+    target void le4_conv3x3_forward_##name(const float *x, size_t c, size_t h, size_t w, const float *g,       \
                                       size_t k, const float *scale, const float *shift, int relu,         \
                                       float *scratch, float *y) {                                         \
         forward_body(x, c, h, w, g, k, scale, shift, relu, scratch, y);                                   \
     }                                                                                                     \
-    target static void filter_grad_##name(const float *x, size_t c, size_t h, size_t w, const float *dy,  \
+    target void le4_conv3x3_filter_grad_##name(const float *x, size_t c, size_t h, size_t w, const float *dy,  \
                                           size_t k, float *scratch, float *dg) {                          \
         filter_grad_body(x, c, h, w, dy, k, scratch, dg);                                                 \
     }
@@ -140,17 +141,3 @@ static inline __attribute__((always_inline)) void filter_grad_body(const float *
 LE4_CONV3X3_VARIANT(portable, )
 LE4_CONV3X3_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 LE4_CONV3X3_VARIANT(avx512, __attribute__((target("avx512f"))))
-
-void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *g, size_t k,
-                         const float *scale, const float *shift, int relu, float *scratch, float *y) {
-    if (isa == LE4_ISA_AVX512) forward_avx512(x, c, h, w, g, k, scale, shift, relu, scratch, y);
-    else if (isa == LE4_ISA_AVX2) forward_avx2(x, c, h, w, g, k, scale, shift, relu, scratch, y);
-    else forward_portable(x, c, h, w, g, k, scale, shift, relu, scratch, y);
-}
-
-void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
-                             float *scratch, float *dg) {
-    if (isa == LE4_ISA_AVX512) filter_grad_avx512(x, c, h, w, dy, k, scratch, dg);
-    else if (isa == LE4_ISA_AVX2) filter_grad_avx2(x, c, h, w, dy, k, scratch, dg);
-    else filter_grad_portable(x, c, h, w, dy, k, scratch, dg);
-}

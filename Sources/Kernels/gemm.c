@@ -8,20 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
+#include "kernel_variants.h"
 #include "sgemm_ukernels.h"
 #include "transpose8x8.h"
+
+// Packing that transposes: dst[k·width + i] = src[i·ld + k] (see below).
+typedef void (*panel_transpose_fn)(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst);
+static void panel_transpose_portable(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst);
+static void panel_transpose_avx2(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst);
 
 typedef struct {
     size_t mr, nr, kc, mc, nc;
     le4_sgemm_ukernel kernel;
     le4_sgemm_rows_ukernel kernel_rows;
+    panel_transpose_fn transpose;
 } gemm_config;
 
 // Indexed by le4_isa. MC and NC are multiples of MR and NR.
 static const gemm_config configs[] = {
-    [LE4_ISA_PORTABLE] = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable, le4_sgemm_4x16_portable_rows},
-    [LE4_ISA_AVX2] = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows},
-    [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows},
+    [LE4_ISA_PORTABLE] = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable, le4_sgemm_4x16_portable_rows, panel_transpose_portable},
+    [LE4_ISA_AVX2] = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows, panel_transpose_avx2},
+    [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows, panel_transpose_avx2},
 };
 
 // An operand whose lines (rows of a row-major A or B, columns of a transposed A) are at most this
@@ -108,26 +115,22 @@ __attribute__((target("avx2"))) static void panel_transpose_avx2(const float *sr
     }
 }
 
-static void panel_transpose(le4_isa isa, const float *src, size_t ld, size_t lines, size_t width, size_t kc,
-                            float *dst) {
-    if (isa >= LE4_ISA_AVX2) panel_transpose_avx2(src, ld, lines, width, kc, dst);
-    else panel_transpose_portable(src, ld, lines, width, kc, dst);
-}
-
 // Rows i < mc of A(i, k) = a[i·lda + k] (a[k·lda + i] when trans) into MR-row panels.
-static void pack_a(le4_isa isa, size_t mr, size_t mc, size_t kc, const float *a, size_t lda, int trans, float *pa) {
+static void pack_a(const gemm_config *cf, size_t mc, size_t kc, const float *a, size_t lda, int trans, float *pa) {
+    const size_t mr = cf->mr;
     for (size_t p = 0; p < mc; p += mr, pa += mr * kc) {
         const size_t rows = mc - p < mr ? mc - p : mr;
         if (trans) panel_copy(a + p, lda, rows, mr, kc, pa);
-        else panel_transpose(isa, a + p * lda, lda, rows, mr, kc, pa);
+        else cf->transpose(a + p * lda, lda, rows, mr, kc, pa);
     }
 }
 
 // Columns j < nc of B(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans) into NR-column panels.
-static void pack_b(le4_isa isa, size_t nr, size_t nc, size_t kc, const float *b, size_t ldb, int trans, float *pb) {
+static void pack_b(const gemm_config *cf, size_t nc, size_t kc, const float *b, size_t ldb, int trans, float *pb) {
+    const size_t nr = cf->nr;
     for (size_t p = 0; p < nc; p += nr, pb += nr * kc) {
         const size_t cols = nc - p < nr ? nc - p : nr;
-        if (trans) panel_transpose(isa, b + p * ldb, ldb, cols, nr, kc, pb);
+        if (trans) cf->transpose(b + p * ldb, ldb, cols, nr, kc, pb);
         else panel_copy(b + p, ldb, cols, nr, kc, pb);
     }
 }
@@ -161,23 +164,19 @@ static void sgemm_unpacked(const gemm_config *cf, int trans_a, int trans_b, size
         }
 }
 
-size_t le4_sgemm_packed_b_size(le4_isa isa, size_t n, size_t k) {
-    const size_t nr = configs[isa].nr;
-    return (n + nr - 1) / nr * nr * k;
-}
+static size_t packed_b_size(const gemm_config *cf, size_t n, size_t k) { return (n + cf->nr - 1) / cf->nr * cf->nr * k; }
 
-void le4_sgemm_pack_b(le4_isa isa, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {
-    const gemm_config *cf = &configs[isa];
+static void pack_b_blocks(const gemm_config *cf, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {
     for (size_t jc = 0; jc < n; jc += cf->nc)
         for (size_t pc = 0; pc < k; pc += cf->kc) {
             const size_t nc = n - jc < cf->nc ? n - jc : cf->nc, kc = k - pc < cf->kc ? k - pc : cf->kc;
-            pack_b(isa, cf->nr, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b,
+            pack_b(cf, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b,
                    packed + packed_block(cf, n, k, jc, pc));
         }
 }
 
 // C = op(A)·op(B) + beta·C, B either given (b, ldb, trans_b) or prepacked (packed_b).
-static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
                   const float *b, size_t ldb, const float *packed_b, float beta, float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     if (beta != 0 && beta != 1)
@@ -188,7 +187,6 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
             for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
-    const gemm_config *cf = &configs[isa];
     float *buf = packing_buffer();
     if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
     const size_t mr = cf->mr, nr = cf->nr;
@@ -204,14 +202,14 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
             const size_t b_packed_from = b_in_place ? nc / nr * nr : 0;
             const float *pb = packed_b ? packed_b + packed_block(cf, n, k, jc, pc) : pb_buf;
             if (!packed_b && b_packed_from < nc)
-                pack_b(isa, nr, nc - b_packed_from, kc,
+                pack_b(cf, nc - b_packed_from, kc,
                        trans_b ? b + (jc + b_packed_from) * ldb + pc : b + pc * ldb + jc + b_packed_from, ldb, trans_b, pb_buf);
             for (size_t ic = 0; ic < m; ic += cf->mc) {
                 size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
                 // Rows below `a_packed_from` are read in place, the rest packed into pa.
                 const size_t a_packed_from = a_in_place ? mc / mr * mr : 0;
                 if (a_packed_from < mc)
-                    pack_a(isa, mr, mc - a_packed_from, kc,
+                    pack_a(cf, mc - a_packed_from, kc,
                            trans_a ? a + pc * lda + ic + a_packed_from : a + (ic + a_packed_from) * lda + pc, lda, trans_a, pa);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     size_t cols = nc - jr < nr ? nc - jr : nr;
@@ -234,13 +232,21 @@ static void sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, siz
     }
 }
 
-void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-               const float *a, size_t lda, const float *b, size_t ldb,
-               float beta, float *c, size_t ldc) {
-    sgemm(isa, trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);
-}
+// Each instruction set's entries: the driver above with its configuration.
+#define LE4_GEMM_ENTRIES(ISA, isa)                                                                           \
+    void le4_sgemm_##isa(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda, \
+                         const float *b, size_t ldb, float beta, float *c, size_t ldc) {                     \
+        sgemm(&configs[ISA], trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);                 \
+    }                                                                                                        \
+    size_t le4_sgemm_packed_b_size_##isa(size_t n, size_t k) { return packed_b_size(&configs[ISA], n, k); }  \
+    void le4_sgemm_pack_b_##isa(int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {  \
+        pack_b_blocks(&configs[ISA], trans_b, n, k, b, ldb, packed);                                         \
+    }                                                                                                        \
+    void le4_sgemm_prepacked_##isa(int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,    \
+                                   const float *packed_b, float beta, float *c, size_t ldc) {                \
+        sgemm(&configs[ISA], trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);                  \
+    }
 
-void le4_sgemm_prepacked(le4_isa isa, int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
-                         const float *packed_b, float beta, float *c, size_t ldc) {
-    sgemm(isa, trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);
-}
+LE4_GEMM_ENTRIES(LE4_ISA_PORTABLE, portable)
+LE4_GEMM_ENTRIES(LE4_ISA_AVX2, avx2)
+LE4_GEMM_ENTRIES(LE4_ISA_AVX512, avx512)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kernels.h"
+#include "kernel_variants.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -82,7 +83,7 @@ INLINE void forward_body(const float *x, size_t planes, size_t h, size_t w, int3
 }
 
 #define LE4_POOL_VARIANT(name, target)                                                                     \
-    target static void forward_##name(const float *x, size_t planes, size_t h, size_t w, int32_t index_base, \
+    target void le4_maxpool2x2_##name(const float *x, size_t planes, size_t h, size_t w, int32_t index_base, \
                                       float *y, int32_t *argmax) {                                          \
         forward_body(x, planes, h, w, index_base, y, argmax);                                               \
     }
@@ -90,10 +91,3 @@ INLINE void forward_body(const float *x, size_t planes, size_t h, size_t w, int3
 LE4_POOL_VARIANT(portable, )
 LE4_POOL_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 LE4_POOL_VARIANT(avx512, __attribute__((target("avx512f"))))
-
-void le4_maxpool2x2(le4_isa isa, const float *x, size_t planes, size_t h, size_t w, int32_t index_base, float *y,
-                    int32_t *argmax) {
-    if (isa == LE4_ISA_AVX512) forward_avx512(x, planes, h, w, index_base, y, argmax);
-    else if (isa == LE4_ISA_AVX2) forward_avx2(x, planes, h, w, index_base, y, argmax);
-    else forward_portable(x, planes, h, w, index_base, y, argmax);
-}

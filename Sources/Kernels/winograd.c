@@ -9,6 +9,7 @@
 // the operations of the plain matrix product for F(4×4)). Each body is compiled per tile size and
 // instruction set by the wrappers at the end.
 #include "kernels.h"
+#include "kernel_variants.h"
 #include "transpose8x8.h"
 #include "vfloat.h"
 
@@ -310,31 +311,22 @@ LE4_WINOGRAD_VARIANT(f4_portable, F4, , portable)
 LE4_WINOGRAD_VARIANT(f4_avx2, F4, __attribute__((target("avx2,fma"))), avx2)
 LE4_WINOGRAD_VARIANT(f4_avx512, F4, __attribute__((target("avx512f"))), avx2)
 
-// Picks the variant for tile size m and the instruction set.
-#define LE4_WINOGRAD_DISPATCH(fn, m, isa, ...)                                                           \
-    do {                                                                                                 \
-        if (m == 4) {                                                                                    \
-            if (isa == LE4_ISA_AVX512) fn##_f4_avx512(__VA_ARGS__);                                      \
-            else if (isa == LE4_ISA_AVX2) fn##_f4_avx2(__VA_ARGS__);                                     \
-            else fn##_f4_portable(__VA_ARGS__);                                                          \
-        } else {                                                                                         \
-            if (isa == LE4_ISA_AVX512) fn##_f2_avx512(__VA_ARGS__);                                      \
-            else if (isa == LE4_ISA_AVX2) fn##_f2_avx2(__VA_ARGS__);                                     \
-            else fn##_f2_portable(__VA_ARGS__);                                                          \
-        }                                                                                                \
-    } while (0)
+// Each instruction set's entries pick the variant of tile size m.
+#define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
+    void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
+                                  float *scratch, float *v) {                                            \
+        (m == 4 ? input_f4_##isa : input_f2_##isa)(x, n, c, h, w, scratch, v);                           \
+    }                                                                                                    \
+    void le4_winograd_output_##isa(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,    \
+                                   const float *scale, const float *shift, int relu, float *scratch,     \
+                                   float *y) {                                                           \
+        (m == 4 ? output_f4_##isa : output_f2_##isa)(mm, n, k, h, w, scale, shift, relu, scratch, y);    \
+    }                                                                                                    \
+    void le4_winograd_output_grad_##isa(size_t m, const float *dy, size_t n, size_t k, size_t h,         \
+                                        size_t w, float *scratch, float *out) {                          \
+        (m == 4 ? output_grad_f4_##isa : output_grad_f2_##isa)(dy, n, k, h, w, scratch, out);            \
+    }
 
-void le4_winograd_input(le4_isa isa, size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
-                        float *scratch, float *v) {
-    LE4_WINOGRAD_DISPATCH(input, m, isa, x, n, c, h, w, scratch, v);
-}
-
-void le4_winograd_output(le4_isa isa, size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
-                         const float *scale, const float *shift, int relu, float *scratch, float *y) {
-    LE4_WINOGRAD_DISPATCH(output, m, isa, mm, n, k, h, w, scale, shift, relu, scratch, y);
-}
-
-void le4_winograd_output_grad(le4_isa isa, size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
-                              float *scratch, float *out) {
-    LE4_WINOGRAD_DISPATCH(output_grad, m, isa, dy, n, k, h, w, scratch, out);
-}
+LE4_WINOGRAD_ENTRIES(portable)
+LE4_WINOGRAD_ENTRIES(avx2)
+LE4_WINOGRAD_ENTRIES(avx512)

@@ -91,7 +91,7 @@ public final class BatchNorm: Layer {
             x.data.withUnsafeBufferPointer { xp in
                 Threads.parallelFor(x.batch) { images in
                     for n in images {
-                        le4_bn_normalize(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, relu ? 1 : 0,
+                        ISA.active.kernels.bn_normalize(xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, relu ? 1 : 0,
                                          y.baseAddress! + n * C * S)
                     }
                 }
@@ -132,7 +132,7 @@ public final class BatchNorm: Layer {
         let shift = (0 ..< C).map { x.data[$0 * S] }
         let (sum, squares) = x.data.withUnsafeBufferPointer { xp in
             batchSums(x.batch) { images, sum, squares in
-                for n in images { le4_bn_sums(ISA.active.cValue, xp.baseAddress! + n * C * S, C, S, shift, sum, squares) }
+                for n in images { ISA.active.kernels.bn_sums(xp.baseAddress! + n * C * S, C, S, shift, sum, squares) }
             }
         }
         let m = Double(x.batch * S)
@@ -168,8 +168,8 @@ public final class BatchNorm: Layer {
                             for n in images {
                                 for c in 0 ..< C {
                                     let (p, a) = (n * C + c, ap.baseAddress! + c)
-                                    le4_bn_normalize(ISA.active.cValue, xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
-                                    le4_maxpool2x2(ISA.active.cValue, plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
+                                    ISA.active.kernels.bn_normalize(xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
+                                    ISA.active.kernels.maxpool2x2(plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
                                                    y.baseAddress! + p * OS, argmax.baseAddress! + p * OS)
                                 }
                             }
@@ -199,7 +199,7 @@ public final class BatchNorm: Layer {
     // the fused ReLU dz = dy where γ·x̂ + β > 0 and 0 elsewhere.
     private func trainingBackward(_ dy: Tensor, needInputGrad: Bool, relu: Bool, pool: MaxPool?) -> Tensor {
         let B = input.batch, C = channels, S = input.itemSize / C, OS = dy.itemSize / C
-        let (isa, r) = (ISA.active.cValue, relu ? Int32(1) : 0)
+        let (kernels, r) = (ISA.active.kernels, relu ? Int32(1) : 0)
         // The kernels' per-channel arguments, C of each: mean, 1/σ, γ, β, and dx = a·dz + b·x̂ + e's a, b, e.
         var args = batchMean + invStd + gamma.value + beta.value + [Float](repeating: 0, count: 3 * C)
         let argmax = pool?.argmax ?? []
@@ -227,7 +227,7 @@ public final class BatchNorm: Layer {
                             for n in images {
                                 channels(of: n, plane) { c, count, dz in
                                     let a = k + c
-                                    le4_bn_gradient_sums(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
+                                    kernels.bn_gradient_sums(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
                                                          sdz + c, sdzx + c)
                                 }
                             }
@@ -246,7 +246,7 @@ public final class BatchNorm: Layer {
                                 for n in images {
                                     channels(of: n, plane) { c, count, dz in
                                         let a = k + c
-                                        le4_bn_input_grad(isa, dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
+                                        kernels.bn_input_grad(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
                                                           a + 4 * C, a + 5 * C, a + 6 * C, dx.baseAddress! + (n * C + c) * S)
                                     }
                                 }

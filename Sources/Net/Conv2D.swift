@@ -153,7 +153,7 @@ public final class Conv2D: Layer {
                                     }
                                     // y = scale·(W·col + bias) + shift, then max(y, 0)
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
-                                    le4_bn_normalize(ISA.active.cValue, yb, K, P, e.mean, e.scale, e.gamma, e.shift, e.relu, yb)
+                                    ISA.active.kernels.bn_normalize(yb, K, P, e.mean, e.scale, e.gamma, e.shift, e.relu, yb)
                                 }
                             }
                         }

@@ -17,7 +17,7 @@ enum DirectConv3x3 {
         Threads.parallelFor(batch) { images in
             var scratch = uninitializedFloats(le4_conv3x3_scratch(inC, height, width))
             for b in images {
-                le4_conv3x3_forward(isa.cValue, x + b * inSize, inC, height, width, w, outC, scale, shift, relu ? 1 : 0,
+                isa.kernels.conv3x3_forward(x + b * inSize, inC, height, width, w, outC, scale, shift, relu ? 1 : 0,
                                     &scratch, y + b * outSize)
             }
         }
@@ -35,7 +35,7 @@ enum DirectConv3x3 {
             Threads.parallelFor(batch, chunks: chunks) { chunk, images in
                 var scratch = uninitializedFloats(le4_conv3x3_scratch(inC, height, width))
                 for b in images {
-                    le4_conv3x3_filter_grad(isa.cValue, x + b * inSize, inC, height, width, dy + b * outSize, outC,
+                    isa.kernels.conv3x3_filter_grad(x + b * inSize, inC, height, width, dy + b * outSize, outC,
                                             &scratch, p.baseAddress! + chunk * wSize)
                 }
             }

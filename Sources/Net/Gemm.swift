@@ -3,36 +3,13 @@ import CKernels
 import Glibc
 #endif
 
-/// The instruction sets the SIMD kernels (Sources/Kernels) are compiled for.
-public enum ISA: Int, CaseIterable, Sendable {
-    case portable, avx2, avx512
-
-    /// The best this CPU supports.
-    public static let best = ISA(rawValue: Int(le4_best_isa().rawValue)) ?? .portable
-
-    /// What le4nn runs with: `best`, or a lower set named by `LE4NN_ISA` (portable, avx2, avx512),
-    /// to compare kernels on one machine (`EnvironmentSettings.isa`). A set the CPU lacks is never chosen.
-    public static let active: ISA = (try? EnvironmentSettings.isa(EnvironmentSettings.process, best: best).isa) ?? best
-
-    /// The sets this CPU can run, lowest first.
-    public static var supported: [ISA] { allCases.filter { $0 <= best } }
-
-    /// The name `LE4NN_ISA` takes and `bench` prints.
-    public var name: String { String(cString: le4_isa_name(cValue)) }
-    var cValue: le4_isa { le4_isa(rawValue: UInt32(rawValue)) }
-}
-
-extension ISA: Comparable {
-    public static func < (a: ISA, b: ISA) -> Bool { a.rawValue < b.rawValue }
-}
-
 /// C = op(A)·op(B) + beta·C for row-major matrices, on the calling thread (Kernels/gemm.c).
 /// A is M×K (or K×M when transposed), B is K×N (or N×K), C is M×N; beta 0 never reads C.
 @inline(__always)
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, isa: ISA = .active) {
-    le4_sgemm(isa.cValue, transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc)
+    isa.kernels.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 /// `gemm` with the rows of C split across `Threads`.
@@ -57,9 +34,9 @@ public struct PackedB {
     /// Packs op(B), K×N (B is N×K when `transB`).
     public init(transB: Bool = false, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, isa: ISA = .active) {
         self.n = n; self.k = k; self.isa = isa
-        let size = le4_sgemm_packed_b_size(isa.cValue, n, k)
+        let size = isa.kernels.sgemm_packed_b_size(n, k)
         data = [Float](unsafeUninitializedCapacity: size) { p, count in
-            le4_sgemm_pack_b(isa.cValue, transB ? 1 : 0, n, k, b, ldb, p.baseAddress!)
+            isa.kernels.sgemm_pack_b(transB ? 1 : 0, n, k, b, ldb, p.baseAddress!)
             count = size
         }
     }
@@ -69,5 +46,5 @@ public struct PackedB {
 @inline(__always)
 public func gemm(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedB,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    le4_sgemm_prepacked(b.isa.cValue, transA ? 1 : 0, m, b.n, b.k, a, lda, b.data, beta, c, ldc)
+    b.isa.kernels.sgemm_prepacked(transA ? 1 : 0, m, b.n, b.k, a, lda, b.data, beta, c, ldc)
 }

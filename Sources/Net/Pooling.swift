@@ -31,7 +31,7 @@ public final class MaxPool: Layer {
                         let (x0, y0) = (planes.lowerBound * H * W, planes.lowerBound * OH * OW)
                         if d == 2 {
                             // Inference needs no argmax: the kernel then only takes maxima.
-                            le4_maxpool2x2(ISA.active.cValue, xp.baseAddress! + x0, planes.count, H, W, Int32(truncatingIfNeeded: x0),
+                            ISA.active.kernels.maxpool2x2(xp.baseAddress! + x0, planes.count, H, W, Int32(truncatingIfNeeded: x0),
                                            y.baseAddress! + y0, training ? am.baseAddress! + y0 : nil)
                             return
                         }

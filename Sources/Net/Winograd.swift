@@ -76,7 +76,7 @@ struct Winograd {
         let packed = (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
-            le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+            isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
             v.withUnsafeBufferPointer { vp in
                 m.withUnsafeMutableBufferPointer { mp in
                     for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
@@ -85,7 +85,7 @@ struct Winograd {
                     }
                 }
             }
-            le4_winograd_output(isa.cValue, tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
+            isa.kernels.winograd_output(tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
                                 &scratch, y + first * outC * imageSize)
         }
     }
@@ -102,8 +102,8 @@ struct Winograd {
         du.withUnsafeMutableBufferPointer { dup in
             forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, w, scratch in
                 let (first, n, tiles) = (g.first, g.count, g.tiles)
-                le4_winograd_input(isa.cValue, tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
-                le4_winograd_output_grad(isa.cValue, tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
+                isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+                isa.kernels.winograd_output_grad(tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
                 let sum = dup.baseAddress! + g.chunk * uSize
                 v.withUnsafeBufferPointer { vp in
                     w.withUnsafeBufferPointer { wp in

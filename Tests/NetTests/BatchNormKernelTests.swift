@@ -31,11 +31,11 @@ final class BatchNormKernelTests: XCTestCase {
                     var y = [Float](repeating: .nan, count: x.count), dx = y
                     for n in 0 ..< B {
                         let o = n * C * S
-                        le4_bn_sums(isa.cValue, Array(x[o...]), C, S, shift, &sum, &squares)
-                        le4_bn_normalize(isa.cValue, Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r, &y[o])
-                        le4_bn_gradient_sums(isa.cValue, Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
+                        isa.kernels.bn_sums(Array(x[o...]), C, S, shift, &sum, &squares)
+                        isa.kernels.bn_normalize(Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r, &y[o])
+                        isa.kernels.bn_gradient_sums(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
                                              &sumDz, &sumDzXhat)
-                        le4_bn_input_grad(isa.cValue, Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
+                        isa.kernels.bn_input_grad(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
                                           f(a), f(b), f(cc), &dx[o])
                     }
                     for c in 0 ..< C {

@@ -26,11 +26,11 @@ final class MaxPoolKernelTests: XCTestCase {
             }
             for isa in ISA.supported {
                 var y = [Float](repeating: .nan, count: wantY.count), index = [Int32](repeating: -1, count: wantY.count)
-                le4_maxpool2x2(isa.cValue, x, planes, h, w, base, &y, &index)
+                isa.kernels.maxpool2x2(x, planes, h, w, base, &y, &index)
                 XCTAssertEqual(y, wantY, "\(isa.name) \(h)×\(w)")
                 XCTAssertEqual(index, wantIndex, "\(isa.name) \(h)×\(w)")
                 var maxima = [Float](repeating: .nan, count: wantY.count)
-                le4_maxpool2x2(isa.cValue, x, planes, h, w, 0, &maxima, nil)
+                isa.kernels.maxpool2x2(x, planes, h, w, 0, &maxima, nil)
                 XCTAssertEqual(maxima, wantY, "\(isa.name) \(h)×\(w) without argmax")
             }
         }

@@ -2,11 +2,17 @@
 // for AVX-512 and as portable C, and chosen at run time for the CPU at hand. Everything else of
 // le4nn is Swift; these functions only compute, they never allocate on behalf of user data sizes
 // beyond the packing buffers of gemm.c.
+//
+// The ops that have variants per instruction set are reached through one table per set,
+// le4_kernels_for(isa): a struct of function pointers (XNNPACK's scheme), so that callers choose
+// the set once and adding one is one set of variants plus one table row (dispatch.c).
 #ifndef LE4NN_KERNELS_H
 #define LE4NN_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#pragma clang assume_nonnull begin
 
 /// Instruction sets a kernel can be compiled for, in increasing order.
 typedef enum {
@@ -20,23 +26,6 @@ le4_isa le4_best_isa(void);
 
 /// A short name of an instruction set: "portable", "avx2" or "avx512".
 const char *le4_isa_name(le4_isa isa);
-
-/// C = op(A)·op(B) + beta·C for row-major matrices on the calling thread, with the micro-kernel
-/// of `isa` (which must be supported: see le4_best_isa). A is M×K (K×M when trans_a), B is K×N
-/// (N×K when trans_b), C is M×N. beta 0 overwrites C without reading it.
-void le4_sgemm(le4_isa isa, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-               const float *a, size_t lda, const float *b, size_t ldb,
-               float beta, float *c, size_t ldc);
-
-/// Floats of a prepacked op(B) (K×N) for le4_sgemm_prepacked with `isa`.
-size_t le4_sgemm_packed_b_size(le4_isa isa, size_t n, size_t k);
-
-/// Packs op(B) (K×N; B is N×K when trans_b) once, for several products with the same B.
-void le4_sgemm_pack_b(le4_isa isa, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed);
-
-/// le4_sgemm with op(B) prepacked by le4_sgemm_pack_b (same isa, n and k).
-void le4_sgemm_prepacked(le4_isa isa, int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
-                         const float *packed_b, float beta, float *c, size_t ldc);
 
 // Winograd convolution F(m×m, 3×3), m = 2 or 4 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
 // padding 1: each m×m block ("tile") of the output comes from an α×α patch of the input
@@ -62,42 +51,11 @@ void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, flo
 /// Floats of scratch the transforms need for images of c channels, h×w.
 size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w);
 
-/// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW of
-/// the images x [n][c][h][w] (zero outside them).
-void le4_winograd_input(le4_isa isa, size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
-                        float *scratch, float *v);
-
-/// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
-/// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
-void le4_winograd_output(le4_isa isa, size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
-                         const float *scale, const float *shift, int relu, float *scratch, float *y);
-
-/// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the m×m block e of output gradients dy [n][k][h][w] of
-/// every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
-void le4_winograd_output_grad(le4_isa isa, size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
-                              float *scratch, float *out);
-
 // Direct 3×3 convolution, stride 1, padding 1, of one image, for inputs of few channels (the
 // first layer's 1 or 3), where im2col's GEMMs would be only 9·C deep.
 
-/// Floats of scratch le4_conv3x3_forward and le4_conv3x3_filter_grad need for an image of c
-/// channels, h×w.
+/// Floats of scratch conv3x3_forward and conv3x3_filter_grad need for an image of c channels, h×w.
 size_t le4_conv3x3_scratch(size_t c, size_t h, size_t w);
-
-/// y[k][h][w] = Σ_{c,i,j} g[k][c][i][j]·x[c][h + i − 1][w + j − 1] (zero outside x), then per
-/// filter y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
-void le4_conv3x3_forward(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *g, size_t k,
-                         const float *scale, const float *shift, int relu, float *scratch, float *y);
-
-/// dg[k][c][i][j] += Σ_{h,w} dy[k][h][w]·x[c][h + i − 1][w + j − 1]: one image's filter gradient.
-void le4_conv3x3_filter_grad(le4_isa isa, const float *x, size_t c, size_t h, size_t w, const float *dy, size_t k,
-                             float *scratch, float *dg);
-
-/// 2×2 max pooling, stride 2, of `planes` planes of h×w floats: y [planes][h/2][w/2] holds each
-/// window's maximum and, unless argmax is NULL (inference), argmax its index counted from x, plus
-/// index_base; on ties the first of top-left, top-right, bottom-left, bottom-right.
-void le4_maxpool2x2(le4_isa isa, const float *x, size_t planes, size_t h, size_t w, int32_t index_base, float *y,
-                    int32_t *argmax);
 
 // Batch normalization (course formulas 28–38) of one image: x is its [C, S] (S = H·W, 1 after an
 // affine layer), channel c the run of s floats at x + c·s, and each per-channel argument an array
@@ -106,26 +64,80 @@ void le4_maxpool2x2(le4_isa isa, const float *x, size_t planes, size_t h, size_t
 // against 19–27 GB/s). x̂ = (x − mean)·inv_std; with relu a ReLU follows the normalization
 // (fused: its mask is recomputed from x̂ in backward). Sums are added to in double.
 
-/// Adds the sums of d = x − shift[c] and of d² over each channel c to sum[c] and squares[c]: the
-/// one-pass statistics, shifted by a value near the mean so that the variance keeps its digits.
-void le4_bn_sums(le4_isa isa, const float *x, size_t channels, size_t s, const float *shift, double *sum,
-                 double *squares);
+/// The ops of one instruction set.
+typedef struct le4_kernels {
+    le4_isa isa;
 
-/// y = γ·x̂ + β, then max(y, 0) if relu; y laid out like x. (Inference: mean 0, inv_std the scale,
-/// γ 1, β the shift.)
-void le4_bn_normalize(le4_isa isa, const float *x, size_t channels, size_t s, const float *mean, const float *inv_std,
-                      const float *gamma, const float *beta, int relu, float *y);
+    /// C = op(A)·op(B) + beta·C for row-major matrices on the calling thread. A is M×K (K×M when
+    /// trans_a), B is K×N (N×K when trans_b), C is M×N. beta 0 overwrites C without reading it.
+    void (*sgemm)(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a,
+                           size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+    /// Floats of a prepacked op(B) (K×N) for sgemm_prepacked.
+    size_t (*sgemm_packed_b_size)(size_t n, size_t k);
+    /// Packs op(B) (K×N; B is N×K when trans_b) once, for several products with the same B.
+    void (*sgemm_pack_b)(int trans_b, size_t n, size_t k, const float *b, size_t ldb,
+                                  float *packed);
+    /// sgemm with op(B) prepacked by sgemm_pack_b of the same table (same n and k).
+    void (*sgemm_prepacked)(int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                     const float *packed_b, float beta, float *c, size_t ldc);
 
-/// Adds Σ dz and Σ dz·x̂ over each channel to sum_dz and sum_dz_xhat, where dz = dy, or with relu
-/// dy where γ·x̂ + β > 0 and 0 elsewhere: summed over the batch, the gradients of β and γ.
-void le4_bn_gradient_sums(le4_isa isa, const float *dy, const float *x, size_t channels, size_t s, const float *mean,
-                          const float *inv_std, const float *gamma, const float *beta, int relu, double *sum_dz,
-                          double *sum_dz_xhat);
+    /// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW
+    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 or 4.
+    void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
+                                    float *scratch, float *v);
+    /// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
+    /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
+    void (*winograd_output)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
+                                     const float *_Nullable scale, const float *_Nullable shift, int relu,
+                                     float *scratch, float *y);
+    /// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the m×m block e of output gradients dy [n][k][h][w]
+    /// of every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
+    void (*winograd_output_grad)(size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
+                                          float *scratch, float *out);
 
-/// dx = a·dz + b·x̂ + c per channel (dz as above), laid out like x: the input gradient, formulas
-/// 32–37 folded.
-void le4_bn_input_grad(le4_isa isa, const float *dy, const float *x, size_t channels, size_t s, const float *mean,
-                       const float *inv_std, const float *gamma, const float *beta, int relu, const float *a,
-                       const float *b, const float *c, float *dx);
+    /// Direct 3×3: y[k][h][w] = Σ_{c,i,j} g[k][c][i][j]·x[c][h + i − 1][w + j − 1] (zero outside
+    /// x), then per filter y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
+    void (*conv3x3_forward)(const float *x, size_t c, size_t h, size_t w, const float *g,
+                                     size_t k, const float *_Nullable scale, const float *_Nullable shift, int relu,
+                                     float *scratch, float *y);
+    /// dg[k][c][i][j] += Σ_{h,w} dy[k][h][w]·x[c][h + i − 1][w + j − 1]: one image's filter gradient.
+    void (*conv3x3_filter_grad)(const float *x, size_t c, size_t h, size_t w,
+                                         const float *dy, size_t k, float *scratch,
+                                         float *dg);
+
+    /// 2×2 max pooling, stride 2, of `planes` planes of h×w floats: y [planes][h/2][w/2] holds each
+    /// window's maximum and, unless argmax is NULL (inference), argmax its index counted from x,
+    /// plus index_base; on ties the first of top-left, top-right, bottom-left, bottom-right.
+    void (*maxpool2x2)(const float *x, size_t planes, size_t h, size_t w, int32_t index_base,
+                                float *y, int32_t *_Nullable argmax);
+
+    /// Adds the sums of d = x − shift[c] and of d² over each channel c to sum[c] and squares[c]:
+    /// the one-pass statistics, shifted by a value near the mean so that the variance keeps its digits.
+    void (*bn_sums)(const float *x, size_t channels, size_t s, const float *shift,
+                             double *sum, double *squares);
+    /// y = γ·x̂ + β, then max(y, 0) if relu; y laid out like x. (Inference: mean 0, inv_std the
+    /// scale, γ 1, β the shift.)
+    void (*bn_normalize)(const float *x, size_t channels, size_t s, const float *mean,
+                                  const float *inv_std, const float *gamma,
+                                  const float *beta, int relu, float *y);
+    /// Adds Σ dz and Σ dz·x̂ over each channel to sum_dz and sum_dz_xhat, where dz = dy, or with
+    /// relu dy where γ·x̂ + β > 0 and 0 elsewhere: summed over the batch, the gradients of β and γ.
+    void (*bn_gradient_sums)(const float *dy, const float *x, size_t channels, size_t s,
+                                      const float *mean, const float *inv_std,
+                                      const float *gamma, const float *beta, int relu,
+                                      double *sum_dz, double *sum_dz_xhat);
+    /// dx = a·dz + b·x̂ + c per channel (dz as above), laid out like x: the input gradient,
+    /// formulas 32–37 folded.
+    void (*bn_input_grad)(const float *dy, const float *x, size_t channels, size_t s,
+                                   const float *mean, const float *inv_std,
+                                   const float *gamma, const float *beta, int relu,
+                                   const float *a, const float *b, const float *c,
+                                   float *dx);
+} le4_kernels;
+
+/// The table of `isa`, which must be supported (see le4_best_isa).
+const le4_kernels *le4_kernels_for(le4_isa isa);
+
+#pragma clang assume_nonnull end
 
 #endif
