@@ -45,7 +45,7 @@ struct ContestCommand: ParsableCommand {
 
         About a minute (times are for an idle 2-core machine), 2 small members:
           le4nn contest --data ../shared/data --quick
-        The default ensemble, about 55–60 minutes on 2 cores (99.75 % on MNIST test):
+        The default ensemble, about an hour on 2 cores (99.75–99.77 % on MNIST test):
           le4nn contest --data ../shared/data
         Half the time, 5 members of the smaller `digits` net for 8 epochs (99.70 %):
           le4nn contest --data ../shared/data --net digits --members 5
