@@ -151,7 +151,8 @@ extension CommandTests {
             (train + ["--stop-after", "0"], "--stop-after must be 1 to 10000, got 0"),
             (["contest", "--data", root, "--members", "1000000", "--work", dir + "/w", "--submissions", dir + "/s"],
              "--members must be 1 to 100, got 1000000"),
-            (["bench", "--net", "mlp", "--seconds", "1e300"], "--seconds 0.1 to 3600"),
+            (["bench", "--net", "mlp", "--seconds", "1e300"], "--seconds must be 0.1 to 3600"),
+            (["bench", "--net", "mlp", "--batch", "100000"], "--batch must be 1 to 65536, got 100000"),
             (train + ["--epochs", "1", "--net", "conv8x29-fc10"], "filter 29×29 is larger than its input [1, 28, 28]"),
             (train + ["--epochs", "1", "--net", "fc10-"], "layer 2 is empty"),
         ]
