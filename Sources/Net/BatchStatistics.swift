@@ -29,15 +29,16 @@ extension Network {
         }
     }
 
-    /// BN adaptation: the running statistics re-estimated on the images of `set`, all of them in
-    /// order, in batches of at most `batch` as equal in size as can be (each batch weighs the
-    /// same), so that inference normalizes each layer as the images to answer need. Labels are
-    /// never read.
+    /// BN adaptation: the running statistics re-estimated on the images of `set`, all of them, in
+    /// batches of at most `batch` as equal in size as can be (each batch weighs the same), so that
+    /// inference normalizes each layer as the images to answer need. Batch k takes every k-th
+    /// image (k, k + count, ...): a set in some order (by class, by writer) still gives batches
+    /// like the whole, without a random choice. Labels are never read.
     public func adaptBatchNorm(to set: ImageSet, batch: Int = 500) {
         guard set.count > 0 else { return }
         let count = (set.count + batch - 1) / batch
         recomputeBatchStatistics(batches: count) { k in
-            Network.input(set, indices: k * set.count / count ..< (k + 1) * set.count / count)
+            Network.input(set, indices: Array(stride(from: k, to: set.count, by: count)))
         }
     }
 }

@@ -40,4 +40,18 @@ final class BatchStatisticsTests: XCTestCase {
         let probe = images(5, seed: 6, brightness: 80)
         XCTAssertEqual(a.probabilities(probe), b.probabilities(probe))
     }
+
+    func testASortedSetGivesTheStatisticsOfTheWholeInEveryBatch() throws {
+        // Half dark images, then half bright: batches of consecutive images would each see one
+        // kind and find a small variance; interleaved batches see both, as the whole set does.
+        let dark = images(20, seed: 7, brightness: 0), bright = images(20, seed: 8, brightness: 180)
+        let sorted = ImageSet(count: 40, channels: 1, height: 4, width: 4, pixels: dark.pixels + bright.pixels,
+                              labels: dark.labels + bright.labels, classNames: dark.classNames)
+        let net = try Network(spec: "bn-fc10", inputShape: [1, 4, 4], classes: 10, seed: 1)
+        let bn = try XCTUnwrap(net.layers.first as? BatchNorm)
+        net.adaptBatchNorm(to: sorted, batch: 40)
+        let whole = bn.runningVar.value[0]
+        net.adaptBatchNorm(to: sorted, batch: 10)
+        XCTAssertEqual(bn.runningVar.value[0], whole, accuracy: 0.1 * whole, "four interleaved batches of 10 find the whole's variance")
+    }
 }
