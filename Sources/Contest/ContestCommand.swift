@@ -40,8 +40,8 @@ struct ContestCommand: ParsableCommand {
         On a Slurm login node, --slurm does all of that: it submits a job array of one task per \
         member and a combining job that waits for it, both with this command's options, prints \
         their job ids, and returns. Logs go to slurm-le4nn-*.log in the current folder:
-          le4nn contest --data /shared/data --input le4MNIST_X.dump --name final --slurm \\
-              --sbatch=--partition=cpu --sbatch=--time=2:00:00
+          le4nn contest --data /shared/data --input le4MNIST_X.dump --name final \\
+              --slurm --sbatch=--partition=cpu --sbatch=--time=2:00:00
 
         About a minute (times are for an idle 2-core machine), 2 small members:
           le4nn contest --data ../shared/data --quick
