@@ -2,9 +2,9 @@ import Foundation
 import LE4Data
 
 /// `contest --slurm`: the same contest as two Slurm jobs, submitted from a login node. A job
-/// array trains the members side by side (task K trains member K: the contest reads the array
-/// index itself), and a combining job, once every task succeeded, reuses them all and writes the
-/// submission. Both run this executable with the command's own options, in the current folder.
+/// array trains the members side by side (task K trains member K, named by --only-member), and a
+/// combining job, once every task succeeded, reuses them all and writes the submission. Both run
+/// this executable with the command's own options, in the current folder.
 struct SlurmSubmission {
     /// The contest's own arguments, without --slurm and --sbatch.
     var contestArguments: [String]

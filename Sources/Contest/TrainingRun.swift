@@ -253,7 +253,7 @@ struct TrainingRun {
             // The loss can stay finite while weights overflow.
             if let bad = net.firstNonFiniteArray { throw diverged("array '\(bad)' is no longer finite") }
             if let average = trainer.average {
-                average.recomputeBatchStatistics(batches: statisticsBatches.count) { k in
+                average.network.recomputeBatchStatistics(batches: statisticsBatches.count) { k in
                     Network.input(full, indices: statisticsBatches[k])
                 }
                 if let bad = model.firstNonFiniteArray { throw diverged("array '\(bad)' of the weight average is no longer finite") }

@@ -5,6 +5,11 @@ public enum CIFAR10 {
                                            "dog", "frog", "horse", "ship", "truck"]
     public static let trainFiles = (1 ... 5).map { "data_batch_\($0)" }
     public static let testFile = "test_batch"
+    /// The class names (`label_names`), beside the batches.
+    public static let metaFile = "batches.meta"
+
+    /// The batches of the training set (all five) or of the test set.
+    public static func batchFiles(train: Bool) -> [String] { train ? trainFiles : [testFile] }
 
     /// Reads one batch: `data` an (N, 3072) u1 array of R, G, B planes, `labels` a list of N ints.
     public static func readBatch(_ path: String, classNames: [String] = defaultClassNames) throws -> ImageSet {
@@ -53,9 +58,8 @@ public enum CIFAR10 {
 
     /// Reads the training set (all five batches) or the test set from a `cifar-10-batches-py` folder.
     public static func read(folder: String, train: Bool) throws -> ImageSet {
-        let names = (try? readClassNames(folder + "/batches.meta")) ?? defaultClassNames
-        let files = train ? trainFiles : [testFile]
-        return ImageSet.concatenate(try files.map { try readBatch(folder + "/" + $0, classNames: names) })
+        let names = (try? readClassNames(folder + "/" + metaFile)) ?? defaultClassNames
+        return ImageSet.concatenate(try batchFiles(train: train).map { try readBatch(folder + "/" + $0, classNames: names) })
     }
 }
 

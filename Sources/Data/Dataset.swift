@@ -61,19 +61,24 @@ public enum Dataset: String, CaseIterable, Sendable {
         throw DataError("", "no \(rawValue) data found\(hint)" + (tried.isEmpty ? "" : "; looked in: \(tried.joined(separator: ", "))"))
     }
 
+    /// The IDX files of a split in `dir` (MNIST and Fashion-MNIST): each as it is, or gzipped.
+    func idxFiles(in dir: String, train: Bool) -> (images: String, labels: String) {
+        let prefix = train ? "train" : "t10k"
+        func pick(_ name: String) -> String {
+            let p = dir + "/" + name
+            return FileManager.default.fileExists(atPath: p) ? p : p + ".gz"
+        }
+        return (pick("\(prefix)-images-idx3-ubyte"), pick("\(prefix)-labels-idx1-ubyte"))
+    }
+
     /// Loads the training or test split.
     public func load(root: String?, train: Bool) throws -> ImageSet {
         let dir = try folder(root: root)
         switch self {
         case .mnist, .fashion:
-            let prefix = train ? "train" : "t10k"
-            func pick(_ name: String) -> String {
-                let p = dir + "/" + name
-                return FileManager.default.fileExists(atPath: p) ? p : p + ".gz"
-            }
             let names = self == .mnist ? (0 ... 9).map(String.init) : Dataset.fashionClassNames
-            return try IDX.readSet(images: pick("\(prefix)-images-idx3-ubyte"),
-                                   labels: pick("\(prefix)-labels-idx1-ubyte"), classNames: names)
+            let files = idxFiles(in: dir, train: train)
+            return try IDX.readSet(images: files.images, labels: files.labels, classNames: names)
         case .cifar10:
             return try CIFAR10.read(folder: dir, train: train)
         }
@@ -83,14 +88,14 @@ public enum Dataset: String, CaseIterable, Sendable {
     /// over its own data; none when the dataset is not found.
     public func files(root: String?) -> [String] {
         guard let dir = try? folder(root: root) else { return [] }
-        let names: [String]
+        let paths: [String]
         switch self {
         case .mnist, .fashion:
-            names = ["train", "t10k"].flatMap { p in ["images-idx3-ubyte", "labels-idx1-ubyte"].flatMap { ["\(p)-\($0)", "\(p)-\($0).gz"] } }
+            paths = [true, false].map { idxFiles(in: dir, train: $0) }.flatMap { [$0.images, $0.labels] }
         case .cifar10:
-            names = CIFAR10.trainFiles + ["test_batch", "batches.meta"]
+            paths = ([CIFAR10.metaFile] + CIFAR10.batchFiles(train: true) + CIFAR10.batchFiles(train: false)).map { dir + "/" + $0 }
         }
-        return names.map { dir + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        return paths.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// The data root from a `--data` option, else from `LE4NN_DATA`.

@@ -22,13 +22,9 @@ const char *le4_isa_name(le4_isa isa) {
     }
 }
 
-// One row per instruction set: its variant of every op.
-#define LE4_KERNELS_ROW(ISA, isa)                                                                            \
-    [ISA] = {ISA,                                                                                            \
-             le4_sgemm_##isa, le4_sgemm_packed_b_size_##isa, le4_sgemm_pack_b_##isa, le4_sgemm_prepacked_##isa, \
-             le4_winograd_input_##isa, le4_winograd_output_##isa, le4_winograd_output_grad_##isa,            \
-             le4_conv3x3_forward_##isa, le4_conv3x3_filter_grad_##isa, le4_maxpool2x2_##isa,                 \
-             le4_bn_sums_##isa, le4_bn_normalize_##isa, le4_bn_gradient_sums_##isa, le4_bn_input_grad_##isa}
+// One row per instruction set: its variant of every op, by field name.
+#define LE4_TABLE_ENTRY(op, set) .op = le4_##op##_##set,
+#define LE4_KERNELS_ROW(ISA, set) [ISA] = {.isa = ISA, LE4_KERNEL_OPS(LE4_TABLE_ENTRY, set)}
 
 static const le4_kernels tables[] = {
     LE4_KERNELS_ROW(LE4_ISA_PORTABLE, portable),

@@ -92,7 +92,7 @@ public final class BatchNorm: Layer {
                 Threads.parallelFor(x.batch) { images in
                     for n in images {
                         ISA.active.kernels.bn_normalize(xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, relu ? 1 : 0,
-                                         y.baseAddress! + n * C * S)
+                                                        y.baseAddress! + n * C * S)
                     }
                 }
             }
@@ -165,12 +165,13 @@ public final class BatchNorm: Layer {
                             // One channel of one image after BN and ReLU, before pooling.
                             let plane = UnsafeMutablePointer<Float>.allocate(capacity: S)
                             defer { plane.deallocate() }
+                            let kernels = ISA.active.kernels  // once, not per channel
                             for n in images {
                                 for c in 0 ..< C {
                                     let (p, a) = (n * C + c, ap.baseAddress! + c)
-                                    ISA.active.kernels.bn_normalize(xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
-                                    ISA.active.kernels.maxpool2x2(plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
-                                                   y.baseAddress! + p * OS, argmax.baseAddress! + p * OS)
+                                    kernels.bn_normalize(xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
+                                    kernels.maxpool2x2(plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
+                                                       y.baseAddress! + p * OS, argmax.baseAddress! + p * OS)
                                 }
                             }
                         }
@@ -228,7 +229,7 @@ public final class BatchNorm: Layer {
                                 channels(of: n, plane) { c, count, dz in
                                     let a = k + c
                                     kernels.bn_gradient_sums(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
-                                                         sdz + c, sdzx + c)
+                                                             sdz + c, sdzx + c)
                                 }
                             }
                         }
@@ -247,7 +248,7 @@ public final class BatchNorm: Layer {
                                     channels(of: n, plane) { c, count, dz in
                                         let a = k + c
                                         kernels.bn_input_grad(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
-                                                          a + 4 * C, a + 5 * C, a + 6 * C, dx.baseAddress! + (n * C + c) * S)
+                                                              a + 4 * C, a + 5 * C, a + 6 * C, dx.baseAddress! + (n * C + c) * S)
                                     }
                                 }
                             }

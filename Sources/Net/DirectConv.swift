@@ -18,7 +18,7 @@ enum DirectConv3x3 {
             var scratch = uninitializedFloats(le4_conv3x3_scratch(inC, height, width))
             for b in images {
                 isa.kernels.conv3x3_forward(x + b * inSize, inC, height, width, w, outC, scale, shift, relu ? 1 : 0,
-                                    &scratch, y + b * outSize)
+                                            &scratch, y + b * outSize)
             }
         }
     }
@@ -36,7 +36,7 @@ enum DirectConv3x3 {
                 var scratch = uninitializedFloats(le4_conv3x3_scratch(inC, height, width))
                 for b in images {
                     isa.kernels.conv3x3_filter_grad(x + b * inSize, inC, height, width, dy + b * outSize, outC,
-                                            &scratch, p.baseAddress! + chunk * wSize)
+                                                    &scratch, p.baseAddress! + chunk * wSize)
                 }
             }
             Threads.sumChunks(p, chunks: chunks, size: wSize)

@@ -32,7 +32,7 @@ public final class MaxPool: Layer {
                         if d == 2 {
                             // Inference needs no argmax: the kernel then only takes maxima.
                             ISA.active.kernels.maxpool2x2(xp.baseAddress! + x0, planes.count, H, W, Int32(truncatingIfNeeded: x0),
-                                           y.baseAddress! + y0, training ? am.baseAddress! + y0 : nil)
+                                                          y.baseAddress! + y0, training ? am.baseAddress! + y0 : nil)
                             return
                         }
                         for plane in planes {

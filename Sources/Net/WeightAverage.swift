@@ -11,7 +11,7 @@
 ///
 /// Only γ and β of batch normalization are averaged. Its running mean and variance describe the
 /// activations of the trained weights, which the averaged ones do not produce: they are
-/// recomputed for the averaged weights by `recomputeBatchStatistics`, before each use.
+/// recomputed for the averaged weights by `network.recomputeBatchStatistics`, before each use.
 public final class WeightAverage {
     /// d: the decay once the warm-up is over.
     public let decay: Float
@@ -62,12 +62,5 @@ public final class WeightAverage {
         }
         self.updates = updates
         for (a, v) in zip(averaged, values) { a.value = v }
-    }
-
-    /// Sets the averaged network's BN running means and variances to the mean, over `batches`
-    /// batches, of the statistics that training mode computes for each batch with the averaged
-    /// weights (``Network/recomputeBatchStatistics(batches:input:)``).
-    public func recomputeBatchStatistics(batches: Int, input: (Int) -> Tensor) {
-        network.recomputeBatchStatistics(batches: batches, input: input)
     }
 }

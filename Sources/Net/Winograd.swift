@@ -86,7 +86,7 @@ struct Winograd {
                 }
             }
             isa.kernels.winograd_output(tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
-                                &scratch, y + first * outC * imageSize)
+                                        &scratch, y + first * outC * imageSize)
         }
     }
 

@@ -7,7 +7,7 @@ import TestSupport
 /// The `le4nn` commands end to end, on real MNIST with small subsets and few epochs.
 final class CommandTests: XCTestCase {
     /// The executable built beside the test bundle.
-    let le4nn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("le4nn").path
+    let le4nn = le4nnExecutable
     var root = ""
     var dir = ""
 
@@ -30,10 +30,6 @@ final class CommandTests: XCTestCase {
         try cli(["train", "--data", root, "--dataset", "mnist", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "\(epochs)",
                  "--train-limit", "2000", "--validation", "500", "--seed", "\(seed)", "--out", out] + extra)
         return out
-    }
-
-    func lines(_ path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
     func testTrainWritesModelHistoryAndPlotResumesAndRemovesTheCheckpointOfTheFinishedRun() throws {

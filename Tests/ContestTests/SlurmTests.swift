@@ -169,8 +169,7 @@ final class SlurmCluster {
 
 /// The contest on a real (one-node) Slurm cluster: the shipped sbatch script and `contest --slurm`.
 final class SlurmTests: XCTestCase {
-    let le4nn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("le4nn").path
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let le4nn = le4nnExecutable
     var cluster: SlurmCluster?
     var root = "", dir = ""
 
@@ -182,15 +181,11 @@ final class SlurmTests: XCTestCase {
         addTeardownBlock { c.stop() }
     }
 
-    func lines(_ path: String) throws -> Int {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count - 1
-    }
-
     func testTheShippedScriptTrainsArrayMembersSideBySideAndACancelledTaskResumes() throws {
         let c = try XCTUnwrap(cluster)
         let env = ["LE4NN": le4nn, "LE4NN_DATA": root, "LE4NN_WORK": dir + "/work",
                    "LE4NN_CONTEST_OPTIONS": "--quick --net conv8-bn-relu-pool-fc32-relu-fc10 --train-limit 500 --submissions \(dir)/sub"]
-        let script = repo + "/docs/contest-slurm.sbatch"
+        let script = repositoryDir + "/docs/contest-slurm.sbatch"
         let common = ["--export=ALL", "--chdir=\(dir)", "--mem=1G", "--cpus-per-task=1"]
         let array = try c.submit(common + ["--array=1-2", script], environment: env)
         let combine = try c.submit(common + ["--dependency=afterok:\(array)", "--array=0", "--export=ALL,LE4NN_COMBINE=1", script],
@@ -212,7 +207,7 @@ final class SlurmTests: XCTestCase {
         let combined = try String(contentsOfFile: "\(dir)/slurm-le4nn-\(combine)_0.log", encoding: .utf8)
         XCTAssertFalse(combined.contains("] training "), "the combining job trains nothing: \(combined)")
         XCTAssertTrue(combined.contains("ensemble of 2: MNIST test accuracy"), combined)
-        XCTAssertEqual(try lines(dir + "/sub/answer.txt"), 10000)
+        XCTAssertEqual(try lines(dir + "/sub/answer.txt").count, 10000)
 
         // Task 2, cancelled after its first epoch and resubmitted alone (the array then starts at
         // 2), trains member 2 again and resumes it from its checkpoint.
@@ -257,6 +252,6 @@ final class SlurmTests: XCTestCase {
         for job in ["\(array)_1", "\(array)_2", "\(combine)_0"] { XCTAssertEqual(states[job], "COMPLETED", "\(job): \(states)") }
         let combined = try String(contentsOfFile: "\(dir)/slurm-le4nn-\(combine).log", encoding: .utf8)
         XCTAssertTrue(combined.contains("reusing") && combined.contains("ensemble of 2: MNIST test accuracy"), combined)
-        XCTAssertEqual(try lines(dir + "/sub/answer.txt"), 10000)
+        XCTAssertEqual(try lines(dir + "/sub/answer.txt").count, 10000)
     }
 }

@@ -34,9 +34,9 @@ final class BatchNormKernelTests: XCTestCase {
                         isa.kernels.bn_sums(Array(x[o...]), C, S, shift, &sum, &squares)
                         isa.kernels.bn_normalize(Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r, &y[o])
                         isa.kernels.bn_gradient_sums(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
-                                             &sumDz, &sumDzXhat)
+                                                     &sumDz, &sumDzXhat)
                         isa.kernels.bn_input_grad(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
-                                          f(a), f(b), f(cc), &dx[o])
+                                                  f(a), f(b), f(cc), &dx[o])
                     }
                     for c in 0 ..< C {
                         let d = idx[c].map { Double(x[$0]) - Double(shift[c]) }

@@ -68,7 +68,7 @@ final class WeightAverageTests: XCTestCase {
         let batches: [[Float]] = [[1, 10, 2, 20, 3, 30, 6, 60],   // channel 0: 1 2 3 6; channel 1: 10 20 30 60
                                   [0, 0, 4, -4, 4, 4, 0, 8]]     // channel 0: 0 4 4 0;  channel 1: 0 -4 4 8
         var calls = 0
-        average.recomputeBatchStatistics(batches: 2) { k in
+        average.network.recomputeBatchStatistics(batches: 2) { k in
             calls += 1
             return Tensor(shape: [4, 2, 1, 1], data: batches[k])
         }
@@ -92,9 +92,9 @@ final class WeightAverageTests: XCTestCase {
         let average = try WeightAverage(of: net, decay: 0.5)
         var rng = SeededRNG(seed: 9)
         let x = Tensor(shape: [6, 3, 2, 2], data: (0 ..< 72).map { _ in rng.nextFloat() })
-        average.recomputeBatchStatistics(batches: 3) { _ in x }
+        average.network.recomputeBatchStatistics(batches: 3) { _ in x }
         let first = average.network.buffers.map(\.value)
-        average.recomputeBatchStatistics(batches: 3) { _ in x }
+        average.network.recomputeBatchStatistics(batches: 3) { _ in x }
         XCTAssertEqual(average.network.buffers.map(\.value), first)
     }
 

@@ -5,12 +5,20 @@ import XCTest
 public let fixturesDir: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
+/// The checkout: the folder holding Package.swift.
+public let repositoryDir: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The le4nn executable of this build, beside the test bundle.
+public let le4nnExecutable: String = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("le4nn").path
+
 /// The real-data root: `LE4NN_DATA`, else `../shared/data` beside the checkout.
 /// Without data the test is skipped, or fails when `LE4NN_REQUIRE_DATA=1` (as CI sets it).
 public func requireDataRoot(_ marker: String = "mnist/t10k-labels-idx1-ubyte.gz") throws -> String {
     let env = ProcessInfo.processInfo.environment
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let candidates = [env["LE4NN_DATA"], repo.appendingPathComponent("../shared/data").standardized.path].compactMap { $0 }
+    let beside = URL(fileURLWithPath: repositoryDir).appendingPathComponent("../shared/data").standardized.path
+    let candidates = [env["LE4NN_DATA"], beside].compactMap { $0 }
     if let root = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/" + marker) }) { return root }
     let message = "real data not found (\(marker) under \(candidates.joined(separator: " or ")))"
     if env["LE4NN_REQUIRE_DATA"] == "1" {
@@ -28,6 +36,11 @@ extension XCTestCase {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         return dir
+    }
+
+    /// The lines of a text file (an answer file: one class per line, each ended by a newline).
+    public func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 }
 
