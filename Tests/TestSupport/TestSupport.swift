@@ -15,10 +15,11 @@ public let le4nnExecutable: String = URL(fileURLWithPath: CommandLine.arguments[
 
 /// The real-data root: `LE4NN_DATA`, else `../shared/data` beside the checkout.
 /// Without data the test is skipped, or fails when `LE4NN_REQUIRE_DATA=1` (as CI sets it).
+/// The path is absolute: tests hand it to processes and Slurm jobs that run in other folders.
 public func requireDataRoot(_ marker: String = "mnist/t10k-labels-idx1-ubyte.gz") throws -> String {
     let env = ProcessInfo.processInfo.environment
     let beside = URL(fileURLWithPath: repositoryDir).appendingPathComponent("../shared/data").standardized.path
-    let candidates = [env["LE4NN_DATA"], beside].compactMap { $0 }
+    let candidates = [env["LE4NN_DATA"].map { URL(fileURLWithPath: $0).absoluteURL.standardized.path }, beside].compactMap { $0 }
     if let root = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/" + marker) }) { return root }
     let message = "real data not found (\(marker) under \(candidates.joined(separator: " or ")))"
     if env["LE4NN_REQUIRE_DATA"] == "1" {
