@@ -21,19 +21,22 @@ let package = Package(
         .target(name: "Augment", dependencies: ["LE4Data"], path: "Sources/Augment"),
         // The SIMD kernels (GEMM micro-kernels), each compiled for AVX2, AVX-512 and portable C
         // and chosen at run time: one binary for every x86-64 CPU.
-        .target(name: "CKernels", path: "Sources/Kernels"),
-        .target(name: "Net", dependencies: ["LE4Data", "CKernels", "CMalloc"], path: "Sources/Net"),
+        .target(name: "Kernels", path: "Sources/Kernels"),
+        .target(name: "Net", dependencies: ["LE4Data", "Kernels", "CMalloc"], path: "Sources/Net"),
+        // The pipeline: training runs, ensembles, the contest, its files. No command-line parsing.
+        .target(name: "Contest", dependencies: ["LE4Data", "Augment", "Net"], path: "Sources/Contest"),
+        // The command line: each command parses its options, calls Contest and prints.
         .executableTarget(
             name: "le4nn",
-            dependencies: ["LE4Data", "Augment", "Net",
+            dependencies: ["Contest", "LE4Data", "Augment", "Net",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Contest"),
+            path: "Sources/le4nn"),
         // Shared by the test targets only: fixture and data locations, subprocess runs.
         .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
         .testTarget(name: "DataTests", dependencies: ["LE4Data", "TestSupport"], path: "Tests/DataTests"),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "LE4Data", "TestSupport"], path: "Tests/AugmentTests"),
         .testTarget(name: "NetTests", dependencies: ["Net", "LE4Data", "TestSupport"], path: "Tests/NetTests"),
         // Runs the built `le4nn` executable end to end.
-        .testTarget(name: "ContestTests", dependencies: ["le4nn", "LE4Data", "Net", "TestSupport"], path: "Tests/ContestTests"),
+        .testTarget(name: "ContestTests", dependencies: ["le4nn", "Contest", "LE4Data", "Net", "TestSupport"], path: "Tests/ContestTests"),
     ]
 )

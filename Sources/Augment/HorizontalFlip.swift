@@ -38,7 +38,11 @@ struct HorizontalFlip: ImageAugmentation {
 
     func apply(_ flipped: Bool, to image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG,
                scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
-        guard flipped else { return }
+        if flipped { Self.mirror(image, geometry: g) }
+    }
+
+    /// Mirrors each row of `image` [C, H, W] left to right, in place.
+    static func mirror<Pixel>(_ image: UnsafeMutableBufferPointer<Pixel>, geometry g: ImageGeometry) {
         let w = g.width, base = image.baseAddress!
         for r in 0..<(g.channels * g.height) {
             let row = base + r * w
@@ -48,5 +52,16 @@ struct HorizontalFlip: ImageAugmentation {
                 a += 1; b -= 1
             }
         }
+    }
+}
+
+extension ImageSet {
+    /// The set with every image mirrored left to right (`flip`'s transform).
+    public func mirrored() -> ImageSet {
+        var out = self
+        // Every row of every image is one row of a single tall plane.
+        let rows = ImageGeometry(channels: 1, height: count * channels * height, width: width)
+        out.pixels.withUnsafeMutableBufferPointer { HorizontalFlip.mirror($0, geometry: rows) }
+        return out
     }
 }

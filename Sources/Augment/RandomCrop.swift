@@ -46,9 +46,17 @@ struct RandomCrop: ImageAugmentation {
     /// Shifts `image` in place, row by row. Requires `pad < min(H, W)` (checked when the selection is parsed).
     func apply(_ p: Params, to image: UnsafeMutableBufferPointer<Float>, rng: inout SeededRNG,
                scratch: UnsafeMutableBufferPointer<Float>, geometry g: ImageGeometry) {
+        Self.shift(image, by: p, mode: mode, scratch: scratch, geometry: g)
+    }
+
+    /// Shifts `image` [C, H, W] in place: output pixel (y, x) becomes input pixel (y + dy, x + dx),
+    /// pixels from outside zero or mirrored by `mode`. Needs |dx| < W, |dy| < H and a scratch of
+    /// one image. For training's floats and for test-time views' bytes alike.
+    static func shift<Pixel: AdditiveArithmetic>(_ image: UnsafeMutableBufferPointer<Pixel>, by p: Params, mode: Mode,
+                                                 scratch: UnsafeMutableBufferPointer<Pixel>, geometry g: ImageGeometry) {
         guard p.dx != 0 || p.dy != 0 else { return }
         let h = g.height, w = g.width
-        precondition(image.count >= g.count && scratch.count >= g.count)
+        precondition(image.count >= g.count && scratch.count >= g.count && abs(p.dx) < w && abs(p.dy) < h)
         let dst0 = image.baseAddress!, src0 = scratch.baseAddress!
         src0.update(from: dst0, count: g.count)
         // Output columns lo..<hi come straight from input columns lo+dx..<hi+dx.
@@ -58,18 +66,18 @@ struct RandomCrop: ImageAugmentation {
                 let dst = dst0 + (c * h + y) * w
                 var sy = y + p.dy
                 if sy < 0 || sy >= h {
-                    if mode == .zero { dst.update(repeating: 0, count: w); continue }
-                    sy = Self.reflect(sy, h)
+                    if mode == .zero { dst.update(repeating: .zero, count: w); continue }
+                    sy = reflect(sy, h)
                 }
                 let src = UnsafePointer(src0 + (c * h + sy) * w)
                 (dst + lo).update(from: src + lo + p.dx, count: hi - lo)
                 switch mode {
                 case .zero:
-                    dst.update(repeating: 0, count: lo)
-                    (dst + hi).update(repeating: 0, count: w - hi)
+                    dst.update(repeating: .zero, count: lo)
+                    (dst + hi).update(repeating: .zero, count: w - hi)
                 case .reflect:
-                    for x in 0..<lo { dst[x] = src[Self.reflect(x + p.dx, w)] }
-                    for x in hi..<w { dst[x] = src[Self.reflect(x + p.dx, w)] }
+                    for x in 0..<lo { dst[x] = src[reflect(x + p.dx, w)] }
+                    for x in hi..<w { dst[x] = src[reflect(x + p.dx, w)] }
                 }
             }
         }
@@ -80,3 +88,25 @@ struct RandomCrop: ImageAugmentation {
         i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i)
     }
 }
+
+extension ImageSet {
+    /// The set with every image moved by (dx, dy) pixels, |dx| < W and |dy| < H: pixel (y, x) of
+    /// the result is pixel (y − dy, x − dx) of the image. The uncovered border is zero, or with
+    /// `reflect` the image mirrored about its edge pixel (`crop`'s two modes).
+    public func shifted(dx: Int, dy: Int, reflect: Bool = false) -> ImageSet {
+        if dx == 0 && dy == 0 { return self }
+        var out = self
+        let g = ImageGeometry(channels: channels, height: height, width: width)
+        var scratch = [UInt8](repeating: 0, count: g.count)
+        out.pixels.withUnsafeMutableBufferPointer { all in
+            scratch.withUnsafeMutableBufferPointer { s in
+                for i in 0 ..< count {
+                    RandomCrop.shift(UnsafeMutableBufferPointer(rebasing: all[i * g.count ..< (i + 1) * g.count]),
+                                     by: .init(dx: -dx, dy: -dy), mode: reflect ? .reflect : .zero, scratch: s, geometry: g)
+                }
+            }
+        }
+        return out
+    }
+}
+

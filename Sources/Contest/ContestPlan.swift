@@ -4,7 +4,7 @@ import Net
 
 /// What `contest` will do before it does it: for each member, reuse, resume or train (and when a
 /// member file of that seed exists with other settings, what differs), and the estimated time.
-struct ContestPlan {
+public struct ContestPlan {
     enum Action { case reuse, resume(epochsDone: Int), train }
 
     struct Member {
@@ -39,7 +39,7 @@ struct ContestPlan {
     }
 
     /// The settings that differ, as "epochs 8 → 12".
-    static func differences(_ old: TrainSettings, _ new: TrainSettings) -> [String] {
+    public static func differences(_ old: TrainSettings, _ new: TrainSettings) -> [String] {
         func fields(_ s: TrainSettings) -> [String: String] {
             guard let data = try? JSONEncoder().encode(s),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
@@ -53,7 +53,7 @@ struct ContestPlan {
 
     /// The differences as one short clause: in full when few, else the names of the settings
     /// that differ (a member of another net, --quick's, say, differs in a dozen long values).
-    static func summary(of differences: [String], limit: Int = 160) -> String {
+    public static func summary(of differences: [String], limit: Int = 160) -> String {
         let full = differences.joined(separator: ", ")
         guard full.count > limit else { return full }
         let names = differences.map { String($0.prefix { $0 != " " }) }
@@ -146,7 +146,7 @@ struct ContestPlan {
 /// layers after it subnormal numbers, which run several times slower: the plan once estimated
 /// 137 img/s for members that trained at 354), one step to warm up, then steps until `seconds`
 /// have passed and at least `minSteps` were taken.
-func measureTraining(_ network: Network, batch: Int, seconds: Double, minSteps: Int = 1)
+public func measureTraining(_ network: Network, batch: Int, seconds: Double, minSteps: Int = 1)
     -> (imagesPerSecond: Double, images: Int, seconds: Double) {
     let trainer = Trainer(net: network, optimizer: OptimizerConfig(.momentum), smoothing: 0.1)
     let set = ImageSet.random(count: max(batch, 1000), shape: network.inputShape, classes: network.classes, seed: 2)
@@ -168,7 +168,7 @@ func measureTraining(_ network: Network, batch: Int, seconds: Double, minSteps: 
 /// Slurm (`SLURM_ARRAY_TASK_ID`, counted from `SLURM_ARRAY_TASK_MIN`, default 0), a Kubernetes
 /// Indexed Job (`JOB_COMPLETION_INDEX`, 0-based) or an AWS Batch array job
 /// (`AWS_BATCH_JOB_ARRAY_INDEX`, 0-based). Returns the 1-based member and the variable it came from.
-func arrayJobMember(environment env: [String: String]) throws -> (member: Int, source: String)? {
+public func arrayJobMember(environment env: [String: String]) throws -> (member: Int, source: String)? {
     func integer(_ name: String) throws -> Int? {
         guard let text = env[name] else { return nil }
         guard let v = Int(text.trimmingCharacters(in: .whitespaces)), v >= 0 else {

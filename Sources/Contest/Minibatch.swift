@@ -6,14 +6,14 @@ import Net
 /// x: [B, C, H, W] (pixels scaled to [0, 1]), their one-hot targets [B, classes], and the chosen
 /// augmentations applied to both for (epoch, step), each image from its own seeded stream.
 /// `train`, `augment-preview`, `evaluate --distort`, `bench` and the contest's estimate use it.
-struct Minibatches {
+public struct Minibatches {
     let set: ImageSet
     let classes: Int
     let seed: UInt64
     /// nil when nothing is selected: the batch is then the images as they are.
     private var augmenter: Augmenter?
 
-    init(_ set: ImageSet, augment: AugmentConfig = .none, seed: UInt64 = 0) {
+    public init(_ set: ImageSet, augment: AugmentConfig = .none, seed: UInt64 = 0) {
         self.set = set
         classes = set.classNames.count
         self.seed = seed
@@ -21,7 +21,7 @@ struct Minibatches {
     }
 
     /// The batch of the images `indices`, augmented as the `step`th batch of epoch `epoch`.
-    mutating func make<Indices: Collection<Int>>(_ indices: Indices, epoch: Int = 0, step: Int = 0) -> (x: Tensor, targets: [Float]) {
+    public mutating func make<Indices: Collection<Int>>(_ indices: Indices, epoch: Int = 0, step: Int = 0) -> (x: Tensor, targets: [Float]) {
         var x = Network.input(set, indices: indices)
         var t = SoftmaxCrossEntropy.oneHot(indices.map { set.labels[$0] }, classes: classes)
         if augmenter != nil {
@@ -38,8 +38,21 @@ struct Minibatches {
 }
 
 extension ImageSet {
+    /// The set with `augment`'s image augmentations applied, each image from its own seeded
+    /// stream (`Minibatches`): `evaluate --distort`, and a stand-in for unseen writers.
+    public func distorted(by augment: AugmentConfig, seed: UInt64) -> ImageSet {
+        var batches = Minibatches(self, augment: augment, seed: seed)
+        var out = self
+        let n = imageSize, batch = 1000
+        for (step, start) in stride(from: 0, to: count, by: batch).enumerated() {
+            let images = start ..< min(count, start + batch)
+            out.pixels.replaceSubrange(start * n ..< images.upperBound * n, with: Network.pixels(batches.make(images, step: step).x.data))
+        }
+        return out
+    }
+
     /// `count` images of random pixels and labels of `shape` [C, H, W], for speed measurements.
-    static func random(count: Int, shape: [Int], classes: Int, seed: UInt64) -> ImageSet {
+    public static func random(count: Int, shape: [Int], classes: Int, seed: UInt64) -> ImageSet {
         var rng = SeededRNG(seed: seed)
         return ImageSet(count: count, channels: shape[0], height: shape[1], width: shape[2],
                         pixels: (0 ..< count * shape.reduce(1, *)).map { _ in UInt8(rng.int(below: 256)) },

@@ -5,14 +5,19 @@ import LE4Data
 /// array trains the members side by side (task K trains member K, named by --only-member), and a
 /// combining job, once every task succeeded, reuses them all and writes the submission. Both run
 /// this executable with the command's own options, in the current folder.
-struct SlurmSubmission {
+public struct SlurmSubmission {
     /// The contest's own arguments, without --slurm and --sbatch.
-    var contestArguments: [String]
+    public var contestArguments: [String]
     /// Options for sbatch, given to both jobs (--partition, --time, --mem, --cpus-per-task, ...).
     var sbatchOptions: [String]
     var members: Int
     var answerPath: String
     var work: String
+
+    public init(contestArguments: [String], sbatchOptions: [String], members: Int, answerPath: String, work: String) {
+        (self.contestArguments, self.sbatchOptions, self.members) = (contestArguments, sbatchOptions, members)
+        (self.answerPath, self.work) = (answerPath, work)
+    }
 
     /// What both jobs get first, so that the user's own options (given after them, where sbatch
     /// takes the last) win: a default (cifar-fast) member peaks at about 1.6 GB and trains on 2
@@ -23,7 +28,7 @@ struct SlurmSubmission {
 
     /// The command line without `--slurm` and the `--sbatch` options (spelled `--sbatch X` or
     /// `--sbatch=X`), which must not reach the jobs.
-    static func contestArguments(_ arguments: [String]) -> [String] {
+    public static func contestArguments(_ arguments: [String]) -> [String] {
         var kept = [String](), skipNext = false
         for a in arguments {
             if skipNext { skipNext = false; continue }
@@ -42,14 +47,14 @@ struct SlurmSubmission {
     }
 
     /// Each --sbatch value must be an option (sbatch would take a word as the script to run).
-    static func checkOptions(_ options: [String]) throws {
+    public static func checkOptions(_ options: [String]) throws {
         if let bad = options.first(where: { !$0.hasPrefix("-") || $0.count < 2 }) {
             throw ValidationErrorText("--sbatch \(quote(bad)) is not an sbatch option: give one per --sbatch, as --sbatch=--time=2:00:00")
         }
     }
 
     /// Submits both jobs and prints their ids, how to watch them and where the answer appears.
-    func submit() throws {
+    public func submit() throws {
         let sbatch = try SlurmSubmission.findSbatch()
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]

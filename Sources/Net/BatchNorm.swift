@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 import Foundation
 
 /// Batch normalization (course formulas 28–38): per feature for affine outputs [B, M], per

@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 import LE4Data
 
 /// Convolution (course section 5.7): K filters of C×R×R, padding p, stride s. The filters are the

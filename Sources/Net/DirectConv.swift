@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 
 /// Convolution with 3×3 filters, stride 1, padding 1, computed directly (Kernels/conv3x3_direct.c)
 /// for inputs of at most `maxChannels` channels: the first layer of a net, whose im2col GEMMs

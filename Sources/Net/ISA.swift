@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 
 /// The instruction sets the SIMD kernels (Sources/Kernels) are compiled for.
 public enum ISA: Int, CaseIterable, Sendable {

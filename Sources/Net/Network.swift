@@ -372,6 +372,12 @@ public final class Network {
         }
     }
 
+    /// Pixels of network input values: `input`'s inverse, ×255, rounded and clamped to 0...255
+    /// (augmented values may leave [0, 1]). For images a batch shows: previews, distorted sets.
+    public static func pixels<Values: Collection<Float>>(_ x: Values) -> [UInt8] {
+        x.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
+    }
+
     /// Class probabilities [N, classes] for a whole set, in batches.
     public func probabilities(_ set: ImageSet, batch: Int = 1000) -> [Float] {
         var out = [Float](); out.reserveCapacity(set.count * classes)

@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 
 /// Max pooling of size d and stride d (course formulas 63–64): the gradient goes to the maximum.
 public final class MaxPool: Layer {

@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif

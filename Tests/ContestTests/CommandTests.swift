@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LE4Data
 import Net
+@testable import Contest
 import TestSupport
 
 /// The `le4nn` commands end to end, on real MNIST with small subsets and few epochs.
@@ -608,10 +609,15 @@ final class CommandTests: XCTestCase {
     }
 
     /// An untrained model file, written without training: for commands whose answers do not matter.
-    func untrainedModel(_ name: String, meta: String = "{}") throws -> String {
+    /// With `trainedOn`, its record names that dataset, as a trained model's does.
+    func untrainedModel(_ name: String, trainedOn dataset: Dataset? = nil) throws -> String {
         let net = try Network(spec: "conv8-bn-relu-pool-fc32-relu-fc10", inputShape: [1, 28, 28], classes: 10, seed: 1)
         let path = "\(dir)/\(name).npz"
-        try ModelFile.save(net, meta: meta, to: path)
+        let record = try dataset.map { d in
+            TrainRecord(settings: try TrainRequest().setup(dataset: d).settings, epochsDone: 0, bestEpoch: 0,
+                        bestValidationAccuracy: nil, history: [], seconds: 0, threads: 1)
+        }
+        try ModelFile.save(net, meta: try record.map(json) ?? "{}", to: path)
         return path
     }
 
@@ -626,8 +632,8 @@ final class CommandTests: XCTestCase {
     }
 
     func testModelsRunOnTheDatasetTheyWereTrainedOnAndMixturesAreRefused() throws {
-        let fashion = try untrainedModel("fashion", meta: #"{"settings":{"dataset":"fashion"}}"#)
-        let digits = try untrainedModel("digits", meta: #"{"settings":{"dataset":"mnist"}}"#)
+        let fashion = try untrainedModel("fashion", trainedOn: .fashion)
+        let digits = try untrainedModel("digits", trainedOn: .mnist)
         // A data root whose Fashion-MNIST is MNIST's files: enough to see which dataset is loaded.
         let fakeRoot = dir + "/data"
         try FileManager.default.createDirectory(atPath: fakeRoot + "/fashion-mnist", withIntermediateDirectories: true)

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import TestSupport
-@testable import le4nn
+@testable import Contest
 
 /// The member a job of a cluster's job array trains, how a changed setting is explained, and how
 /// the time left is counted across members of different speeds.

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import LE4Data
 import TestSupport
-@testable import le4nn
+@testable import Contest
 
 /// What a run records: settings and per-epoch statistics in the model's meta, the history CSV and plot.
 final class HistoryTests: XCTestCase {

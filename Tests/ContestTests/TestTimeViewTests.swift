@@ -1,6 +1,6 @@
 import XCTest
 import LE4Data
-@testable import le4nn
+@testable import Contest
 
 /// The views `--tta` averages: which images, moved how, with what weight.
 final class TestTimeViewTests: XCTestCase {

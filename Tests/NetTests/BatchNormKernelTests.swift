@@ -1,5 +1,5 @@
 import XCTest
-import CKernels
+import Kernels
 import LE4Data
 @testable import Net
 

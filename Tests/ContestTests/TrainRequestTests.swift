@@ -1,11 +1,25 @@
 import XCTest
 import LE4Data
-@testable import le4nn
+@testable import Contest
 
-/// What `train` and `contest` make of their options before any data is read.
-final class TrainSetupTests: XCTestCase {
-    func setup(_ args: [String], _ dataset: Dataset) throws -> TrainSetup {
-        try TrainOptions.parse(args).setup(dataset: dataset)
+/// What `train` and `contest` make of their options before any data is read: each option
+/// given wins, then the net's recipe, then the command's default.
+final class TrainRequestTests: XCTestCase {
+    /// The setup of a request with `options` (option name without dashes, value) given.
+    func setup(_ options: [String], _ dataset: Dataset) throws -> TrainSetup {
+        var r = TrainRequest()
+        for pair in stride(from: 0, to: options.count, by: 2) {
+            let value = options[pair + 1]
+            switch options[pair] {
+            case "--net": r.net = value
+            case "--batch": r.batch = Int(value)
+            case "--lr": r.lr = Float(value)
+            case "--augment": r.augment = value
+            case "--seed": r.seed = UInt64(value) ?? 0
+            default: XCTFail("no such option in this test: \(options[pair])")
+            }
+        }
+        return try r.setup(dataset: dataset)
     }
 
     func testDefaultAugmentationsFlipOnlyWhatMayBeMirrored() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import Augment
 import LE4Data
 import Net
@@ -37,7 +38,7 @@ struct AugmentPreview: ParsableCommand {
         let classes = set.classNames.count
         for row in 0 ..< rows {
             let (x, t) = batches.make(0 ..< count, epoch: 0, step: row)
-            let bytes = x.data.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
+            let bytes = Network.pixels(x.data)
             for i in 0 ..< count {
                 // Caption: the strongest target class and its weight (below 100% under mixup).
                 let row = t[i * classes ..< (i + 1) * classes], top = argmax(row)

@@ -1,13 +1,14 @@
 import ArgumentParser
+import Contest
 import Foundation
 import LE4Data
 import Net
 
 Threads.configure()
 
-// LE4NN.main(), except that failure messages pass through `escaped`: a message that repeats
-// user data whole (ArgumentParser's invalid values, Net's specs, a model file's architecture)
-// can neither drive the terminal nor flood it.
+// LE4NN.main(), except that every failure message goes through `writeStandardError` (escaped),
+// a stopped run says what it kept and exits as the signal would, and the library's option
+// errors show the usage as ArgumentParser's own do.
 do {
     var command = try LE4NN.parseAsRoot()
     // After parsing, and not for help (which parses as ArgumentParser's own `help` command), so
@@ -15,14 +16,17 @@ do {
     if type(of: command).configuration.commandName != "help" {
         for note in try EnvironmentSettings.check() { printWarning(note) }
     }
-    try command.run()
+    do { try command.run() } catch let e as OptionError { throw ValidationError(e.description) }
+} catch let stop as Interrupted {
+    for line in stop.lines { writeStandardError(line) }
+    exit(stop.exitStatus)
 } catch {
     let code = LE4NN.exitCode(for: error)
     let message = LE4NN.fullMessage(for: error)
     if code == .success {
         print(message)  // help and version
     } else if !message.isEmpty {
-        FileHandle.standardError.write(Foundation.Data((escaped(message, limit: 4000, keepingNewlines: true) + "\n").utf8))
+        writeStandardError(message)
     }
     exit(code.rawValue)
 }

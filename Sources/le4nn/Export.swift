@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import LE4Data
 
 /// `le4nn export`: dataset images as PNG files plus one contact sheet.

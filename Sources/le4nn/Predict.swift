@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import Foundation
 import LE4Data
 import Net

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 
 /// The `le4nn` command: each job of the user is a subcommand.
 struct LE4NN: ParsableCommand {

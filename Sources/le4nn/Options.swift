@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import LE4Data
 
 /// Where the data is: for commands that always use MNIST (`contest`, `classify`).
@@ -52,25 +53,6 @@ struct IndexList: ExpressibleByArgument, CustomStringConvertible {
         if r.isEmpty { return nil }
         ranges = r
     }
-}
-
-/// The bounds of the counts a user types, each checked before any work starts: every one of them
-/// multiplies into time or memory, and an unbounded one overflows or exhausts memory instead of
-/// giving an error.
-enum Limits {
-    /// Epochs of a run (10,000 epochs of the smallest net on MNIST take weeks).
-    static let epochs = 1 ... 10_000
-    static let batch = 1 ... 65_536
-    static let validation = 0 ... 10_000_000
-    static let trainLimit = 1 ... 10_000_000
-    /// Members of a contest ensemble (100 of the default member take about two days).
-    static let members = 1 ... 100
-}
-
-/// Refuses a count outside `range`, naming the option and its bounds.
-func checkCount(_ value: Int?, _ option: String, _ range: ClosedRange<Int>) throws {
-    guard let v = value, !range.contains(v) else { return }
-    throw ValidationErrorText("--\(option) must be \(range.lowerBound) to \(range.upperBound), got \(v)")
 }
 
 /// How a command treats files already standing at its output paths (`OutputPolicy`).

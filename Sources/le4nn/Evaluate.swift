@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import Augment
 import LE4Data
 import Net
@@ -57,14 +58,7 @@ struct Evaluate: ParsableCommand {
         guard !config.usesMixup, !config.isEmpty else {
             throw ValidationError("--distort needs augmentations that change images, not labels: \(quote(spec)) has \(config.isEmpty ? "none" : "mixup")")
         }
-        var batches = Minibatches(set, augment: config, seed: seed)
-        var out = set
-        let n = set.imageSize, batch = 1000
-        for (step, start) in stride(from: 0, to: set.count, by: batch).enumerated() {
-            let count = min(batch, set.count - start)
-            let x = batches.make(start ..< start + count, step: step).x
-            for i in 0 ..< count * n { out.pixels[start * n + i] = UInt8(max(0, min(255, (x.data[i] * 255).rounded()))) }
-        }
+        let out = set.distorted(by: config, seed: seed)
         print("images distorted by \(config) (seed \(seed))")
         return out
     }

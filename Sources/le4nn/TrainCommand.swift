@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import Augment
 import Foundation
 import LE4Data
@@ -38,72 +39,15 @@ struct TrainOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Lookahead, airbench's weight averaging: every 5 steps a slow copy of the weights moves toward the trained ones (by 1 − 0.77·(t/T)³ at step t of T) and training restarts from it; the run ends on the slow copy (default: no; recipe).")
     var lookahead: Bool?
 
-    /// The run these options describe. An option not given takes the net's recipe
-    /// (`TrainingRecipe.forPreset`) if it has one, else the defaults given here and above.
-    /// `--augment` is parsed and the network built here, once: the run uses both.
-    func setup(dataset: Dataset, defaultValidation: Int = 5000, defaultNet: String? = nil,
-               defaultEpochs: Int = 12) throws -> TrainSetup {
-        let netSpec = try checkNetOption(net ?? defaultNet ?? (dataset == .cifar10 ? "cifar-small" : "mnist-small"))
-        let recipe = TrainingRecipe.forPreset(netSpec, mirrorable: dataset.mirrorable)
-        let validation = self.validation ?? recipe?.validation ?? defaultValidation
-        let epochs = self.epochs ?? recipe?.epochs ?? defaultEpochs
-        let batch = self.batch ?? recipe?.batch ?? 100
-        let optimizer = self.optimizer ?? recipe?.optimizer ?? .momentum
-        let beta1 = self.beta1 ?? recipe?.beta1
-        let weightDecay = self.weightDecay ?? recipe?.weightDecay ?? 5e-4
-        let bnBiasLr = self.bnBiasLr ?? recipe?.bnBiasScale ?? 1
-        let bnBiasDecay = self.bnBiasDecay ?? recipe?.bnBiasDecay ?? false
-        let schedule = self.schedule ?? recipe?.schedule ?? "onecycle"
-        let smoothing = self.smoothing ?? recipe?.smoothing ?? 0.1
-        let initializer = self.initializer ?? recipe?.initializer ?? .he
-        let lookahead = self.lookahead ?? recipe?.lookahead ?? false
-        try checkCount(epochs, "epochs", Limits.epochs)
-        try checkCount(batch, "batch", Limits.batch)
-        try checkCount(validation, "validation", Limits.validation)
-        try checkCount(trainLimit, "train-limit", Limits.trainLimit)
-        // Out-of-range values train nothing useful (lr 0), diverge (negative decay) or invert the
-        // targets (smoothing ≥ 1): refused with the valid range.
-        func check(_ value: Float?, _ option: String, _ range: String, _ ok: (Float) -> Bool) throws {
-            if let v = value, !(v.isFinite && ok(v)) { throw ValidationError("--\(option) must be \(range), got \(v)") }
-        }
-        try check(lr, "lr", "a number > 0", { $0 > 0 })
-        try check(beta1, "beta1", "in [0, 1)", { $0 >= 0 && $0 < 1 })
-        try check(beta2, "beta2", "in [0, 1)", { $0 >= 0 && $0 < 1 })
-        try check(eps, "eps", "a number > 0", { $0 > 0 })
-        try check(weightDecay, "weight-decay", "a number ≥ 0", { $0 >= 0 })
-        try check(l1, "l1", "a number ≥ 0", { $0 >= 0 })
-        try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
-        try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
-        try check(self.bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
-        _ = try Schedule(parsing: schedule)
-        // Flips only where a mirrored image is the same class: never for digits.
-        let aug = augment ?? recipe?.augment ?? (dataset.mirrorable ? "crop,flip" : "crop")
-        let augmentation = try AugmentConfig(parsing: aug, for: dataset)
-        let network = try Network(spec: netSpec, inputShape: dataset.imageShape, classes: dataset.classCount, initializer: initializer, seed: seed)
-        let base = OptimizerConfig(optimizer, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
-        let momentumKind = optimizer == .momentum || optimizer == .nesterov
-        let rate = lr ?? recipe?.learningRate(batch: batch) ?? (momentumKind && schedule != "constant" ? 0.05 : base.learningRate)
-        // Only when they differ from the defaults, so that earlier runs' settings (and contest
-        // member names) stay as they were.
-        let settings = TrainSettings(dataset: dataset.rawValue, net: Network.expand(netSpec), optimizer: optimizer.rawValue,
-                                     learningRate: rate, beta1: base.beta1, beta2: base.beta2, epsilon: base.epsilon,
-                                     weightDecay: weightDecay, l1: l1, schedule: schedule, epochs: epochs, batch: batch,
-                                     augment: augmentation.description, smoothing: smoothing, validation: validation,
-                                     initializer: initializer.rawValue, seed: seed, trainLimit: trainLimit, ema: ema,
-                                     bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr, bnBiasDecay: bnBiasDecay ? true : nil,
-                                     lookahead: lookahead ? true : nil)
-        return TrainSetup(settings: settings, augmentation: augmentation, network: network)
+    /// The request these options make; `TrainRequest.setup` resolves what they leave out.
+    var request: TrainRequest {
+        var r = TrainRequest()
+        (r.net, r.optimizer, r.lr, r.beta1, r.beta2, r.eps) = (net, optimizer, lr, beta1, beta2, eps)
+        (r.weightDecay, r.l1, r.bnBiasLr, r.bnBiasDecay, r.schedule) = (weightDecay, l1, bnBiasLr, bnBiasDecay, schedule)
+        (r.epochs, r.batch, r.augment, r.smoothing, r.validation) = (epochs, batch, augment, smoothing, validation)
+        (r.initializer, r.seed, r.trainLimit, r.ema, r.lookahead) = (initializer, seed, trainLimit, ema, lookahead)
+        return r
     }
-}
-
-/// Refuses --net text that cannot be a spec before Net parses it: its errors repeat the whole spec,
-/// and thousands of layers would be slow to build. Returns the text.
-func checkNetOption(_ spec: String) throws -> String {
-    guard spec.unicodeScalars.count <= 1000, spec.unicodeScalars.allSatisfy({ (0x21 ... 0x7e).contains($0.value) }) else {
-        throw ValidationErrorText("--net \(quote(spec)) is not a network: a preset or spec is at most 1000 characters, "
-            + "printable ASCII without spaces")
-    }
-    return spec
 }
 
 extension OptimizerKind: ExpressibleByArgument {}
@@ -147,7 +91,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try checkCount(stopAfter, "stop-after", Limits.epochs)
         if resume && fresh { throw ValidationError("--resume continues the earlier run, --fresh starts over: give one of them") }
-        let setup = try options.setup(dataset: data.dataset), settings = setup.settings
+        let setup = try options.request.setup(dataset: data.dataset), settings = setup.settings
         let folders = CreatedFolders()
         try folders.makeParent(of: out)
         var training = TrainingRun(setup, dataRoot: data.root, out: out)
@@ -181,14 +125,13 @@ struct Train: ParsableCommand {
         do {
             _ = try training.run()
             folders.kept = true
-        } catch let stop as Interrupted {
-            let what = stop.epochsDone == 0
+        } catch var stop as Interrupted {
+            stop.lines = [stop.epochsDone == 0
                 ? "interrupted in epoch 1, before any epoch was saved; start again with: "
                     + commandLine(removing: "--resume", adding: "--fresh")
                 : "interrupted after epoch \(stop.epochsDone) of \(settings.epochs); continue with: "
-                    + commandLine(removing: "--fresh", adding: "--resume")
-            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n").utf8))
-            throw ExitCode(stop.exitStatus)
+                    + commandLine(removing: "--fresh", adding: "--resume")]
+            throw stop
         }
     }
 }

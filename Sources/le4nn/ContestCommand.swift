@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contest
 import Foundation
 import LE4Data
 import Net
@@ -123,174 +124,31 @@ struct ContestCommand: ParsableCommand {
         try folders.make(work)
         // Array tasks share --work: one that fails must not remove it from under the others.
         if only != nil { folders.kept = true }
+        var contest = ContestRun(dataset: dataset, dataRoot: data.root, runs: [], work: work, input: input,
+                                 answerPath: "\(submissions)/\(name).txt", sidecarPath: "\(submissions)/\(name).json", policy: policy)
+        (contest.only, contest.tta, contest.adaptBn) = (only, tta, adaptBn)
         // A run that trains one member coordinates through that member's lock alone: array tasks
         // run side by side on one --work, and none of them writes the submission.
-        let answerPath = "\(submissions)/\(name).txt", sidecarPath = "\(submissions)/\(name).json"
-        var submission = only == nil && !slurm ? try prepareSubmission(answerPath, sidecarPath, policy: policy, folders: folders) : nil
+        var submission = only == nil && !slurm ? try contest.prepareSubmission(folders: folders) : nil
         defer {
             submission = nil  // the answer file's lock, in --submissions, goes first,
             withExtendedLifetime(folders) {}  // then the empty folders this run made
         }
-
         // Ctrl-C stops after the current batch of the member in training (or, while the plan is
         // made, before the first one), and says which member stopped after which epoch; the same
         // command then continues.
         Interrupt.catchStopSignals()
-        func stopped(_ what: String, _ stop: Interrupted) -> ExitCode {
-            FileHandle.standardError.write(Foundation.Data((escaped(what, limit: 4000) + "\n"
-                + escaped("run the same command again to continue (finished members are reused, unfinished ones resume "
-                    + "from their checkpoints): " + commandLine(), limit: 4000) + "\n").utf8))
-            return ExitCode(stop.exitStatus)
-        }
         if !slurm { print("preparing \(only.map { "member \($0) of \(count)" } ?? "\(count) members") (checking their files, measuring the training speed for the plan)...") }
-        var runs = [TrainingRun]()
-        for k in 0 ..< count {
-            var o = base
-            o.seed = base.seed &+ UInt64(k)
-            if let a = augments { o.augment = a[k % a.count] }
-            if let n = netList { o.net = n[k % n.count] }
-            // Default members: cifar-fast with its recipe, for digits the one without flips (measured:
-            // members 99.73–99.78 % on MNIST test, three together 99.75 %); quick mode: mnist-small.
-            // Nets without a recipe train 8 epochs.
-            let setup = try o.setup(dataset: dataset, defaultValidation: 0, defaultNet: quick ? "mnist-small" : "cifar-fast",
-                                    defaultEpochs: 8)
-            let s = setup.settings, hash = String(format: "%08x", fnv1a(try json(s)))
-            var run = TrainingRun(setup, dataRoot: data.root, out: "\(work)/member-\(s.seed)-\(hash).npz")
-            run.resume = true
-            run.policy = policy
-            run.label = "member \(k + 1)/\(count)"
-            runs.append(run)
-        }
+        contest.runs = try ContestRun.memberRuns(base.request, count: count, augments: augments, nets: netList, quick: quick,
+                                                 dataset: dataset, dataRoot: data.root, work: work, policy: policy)
         if slurm {  // every member's settings were checked above
             try SlurmSubmission(contestArguments: SlurmSubmission.contestArguments(Array(CommandLine.arguments.dropFirst())),
-                                sbatchOptions: sbatchOptions, members: count, answerPath: answerPath, work: work).submit()
+                                sbatchOptions: sbatchOptions, members: count, answerPath: contest.answerPath, work: work).submit()
             return
         }
-        let memberPaths = runs.map(\.out), memberSettings = runs.map(\.settings)
-        let toTrain = runs.indices.filter { k in only.map { $0 == k + 1 } ?? true }
-        // Every member's files are checked before the first one trains.
-        for k in toTrain { try runs[k].checkOutputs() }
-        let plan = try ContestPlan(runs: runs, selected: toTrain, work: work)
-        let rates = try plan.measureRates()
-        let after = ContestPlan.imagesAfter(images: plan.imagesToTrain, rates: rates)
-        for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = after[i] }
-        for line in plan.describe(rates: rates, total: count) { print(line) }
-        do { try Interrupt.check(epochsDone: 0) } catch let stop as Interrupted {
-            throw stopped("interrupted before the first member started", stop)
-        }
-        for k in toTrain {
-            let s = runs[k].settings, path = runs[k].out, member = "member \(k + 1)/\(count)"
-            var started = false
-            do {
-                try Interrupt.check(epochsDone: 0)
-                // Contests sharing --work train each member once: wait for a run training this one, then reuse it.
-                var lock = try OutputLock.take(path, wait: false)
-                if lock == nil {
-                    print("\(member): another run is training \(path); waiting for it")
-                    lock = try OutputLock.take(path, wait: true)
-                }
-                defer { withExtendedLifetime(lock) {} }
-                // A member file that exists but does not load is damaged: refuse it rather than train over it.
-                if let rec = try TrainRecord.read(path), rec.settings == s, rec.isFinished {
-                    print("\(member): reusing \(path) (trained \(rec.epochsDone) epochs)")
-                    runs[k].removeFinishedCheckpoint()  // one a kill during the last save left behind
-                    continue
-                }
-                print("\(member): \(Network.presetName(of: s.net) ?? s.net), augment \(s.augment), seed \(s.seed)")
-                started = true
-                _ = try runs[k].run()
-            } catch let stop as Interrupted {
-                throw stopped(!started ? "interrupted before \(member) started"
-                    : stop.epochsDone == 0 ? "interrupted: \(member) stopped in epoch 1, before any of its epochs was saved"
-                    : "interrupted: \(member) stopped after epoch \(stop.epochsDone) of \(s.epochs), which \(runs[k].checkpointPath) keeps",
-                    stop)
-            }
-        }
-        // From here a stop signal ends the process at once: what is left takes seconds. One that
-        // came after the last member's last batch is reported now.
-        Interrupt.stopCatching()
-        do { try Interrupt.check(epochsDone: 0) } catch let stop as Interrupted {
-            throw stopped("interrupted after the last member finished", stop)
-        }
+        try contest.train()
         folders.kept = true
-        if only != nil { print("trained member \(only ?? 0) of \(count); combine the member files in one --work folder"); return }
-
-        let ensemble = try Ensemble(paths: memberPaths)
-        let test = try dataset.load(root: data.root, train: false)
-        let probs = ensemble.memberProbabilities(test, tta: tta, dataset: dataset)
-        var report = [[String: String]]()
-        for (i, p) in probs.enumerated() {
-            let a = accuracy(predictions(p, classes: dataset.classCount), test.labels)
-            print(String(format: "member %d: %@ test accuracy %.2f%%  (%@)", i + 1, dataset.name, 100 * a, memberPaths[i]))
-            var entry = ["model": memberPaths[i], "net": memberSettings[i].net, "augment": memberSettings[i].augment,
-                         "seed": String(memberSettings[i].seed), "epochs": String(memberSettings[i].epochs),
-                         "\(dataset.rawValue)_test_accuracy": String(format: "%.4f", a)]
-            // Only when given, so that the description of a default ensemble stays as it was.
-            if let decay = memberSettings[i].ema { entry["ema"] = String(decay) }
-            report.append(entry)
-        }
-        let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: dataset.classCount), test.labels)
-        print(String(format: "ensemble of %d: %@ test accuracy %.2f%%%@", probs.count, dataset.name, 100 * ensembleAccuracy,
-                     tta ? " with TTA" : ""))
-
-        let answered = submission?.images ?? test
-        if let inputPath = input { try ensemble.check(fits: answered, source: inputPath) }
-        if adaptBn {
-            ensemble.adaptBatchNorm(to: answered)
-            print("BN adaptation: each member's batch-norm statistics re-estimated on the \(answered.count) images answered")
-        }
-        let answerProbabilities = input == nil && !adaptBn ? probs : ensemble.memberProbabilities(answered, tta: tta, dataset: dataset)
-        let answers = predictions(Ensemble.mean(answerProbabilities), classes: dataset.classCount)
-        try writeAnswers(answers, to: answerPath, policy: policy)
-        var sidecar: [String: Any] = [
-            "answers": answerPath, "input": input ?? "\(dataset.name) test images", "lines": answers.count,
-            "members": report, "ensemble_\(dataset.rawValue)_test_accuracy": String(format: "%.4f", ensembleAccuracy),
-        ]
-        if tta { sidecar["test_time_augmentation"] = dataset.mirrorable ? "mirror and one-pixel moves" : "one-pixel shifts" }
-        if adaptBn { sidecar["batch_norm_adaptation"] = "statistics re-estimated on the \(answered.count) images answered" }
-        let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(Array(jsonData), to: sidecarPath, as: .sidecar, policy: policy)
-        if input == nil {
-            print(String(format: "wrote %@ (%d lines); as a submission for the %@ test images it scores %.2f%%",
-                         answerPath, answers.count, dataset.name, 100 * accuracy(answers, test.labels)))
-        } else {
-            print("wrote \(answerPath) (\(answers.count) lines)")
-        }
-        print("wrote \(sidecarPath): the members, their settings and accuracies, and what was answered")
+        if let k = only { print("trained member \(k) of \(count); combine the member files in one --work folder"); return }
+        try contest.answer(submission?.images)
     }
-
-    /// Before any training, for a run that writes the submission: its folder, both files
-    /// checked writable (not after an hour of training), the answer file's lock, and the images
-    /// of --input read and checked.
-    func prepareSubmission(_ answerPath: String, _ sidecarPath: String, policy: OutputPolicy,
-                           folders: CreatedFolders) throws -> (lock: OutputLock, images: ImageSet?) {
-        try folders.make(submissions)
-        try FileIO.checkWritable(answerPath, as: .answers, policy: policy)
-        try FileIO.checkWritable(sidecarPath, as: .sidecar, policy: policy)
-        guard let lock = try OutputLock.take(answerPath, wait: false) else {
-            throw ValidationErrorText("\(answerPath): another contest run is writing it; wait for it or choose another --name")
-        }
-        let images = try input.map { try readImagesToAnswer($0).images }
-        if let set = images, [set.channels, set.height, set.width] != dataset.imageShape {
-            throw ValidationErrorText("\(input ?? ""): the images to answer must be \(shapeText(dataset.imageShape)) like \(dataset.name)'s, "
-                + "found \(shapeText([set.channels, set.height, set.width]))")
-        }
-        return (lock, images)
-    }
-}
-
-/// Refuses a submission name that is not a plain visible file name: empty (`.txt`, a hidden
-/// file), hidden, or naming another folder.
-func checkSubmissionName(_ name: String) throws {
-    guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), name.utf8.count <= 200 else {
-        throw ValidationErrorText("--name \(quote(name)) is not a submission name: give a plain file name such as final "
-            + "(no '/', not starting with '.', at most 200 bytes); it writes submissions/<name>.txt and .json")
-    }
-}
-
-/// FNV-1a, for short stable names of settings.
-func fnv1a(_ s: String) -> UInt32 {
-    var h: UInt32 = 2_166_136_261
-    for b in s.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
-    return h
 }
