@@ -156,57 +156,20 @@ public final class Sigmoid: Layer {
     }
 }
 
-/// Dropout with ratio ρ. This is inverted dropout: while training, kept outputs are scaled by
-/// 1/(1−ρ), so inference is the identity. The course instead scales by (1−ρ) at test time;
-/// both give the same expected output, and this one makes inference free.
-public final class Dropout: Layer {
-    public let ratio: Float
-    private let seed: UInt64
-    private var mask = [Float]()
-    /// Training passes so far. Mask n comes from its own stream, so a resumed run (which sets
-    /// this to the trainer's step) draws the masks an uninterrupted run would.
-    public var calls: UInt64 = 0
-
-    public init(ratio: Float, seed: UInt64) {
-        self.ratio = ratio
-        self.seed = seed
-    }
-
-    public var spec: String { "drop\(ratio)" }
-    public func outputShape(_ input: [Int]) -> [Int] { input }
-
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        guard training, ratio > 0 else { return x }
-        let keep = 1 / (1 - ratio)
-        var rng = SeededRNG(seed: seed, stream: [0xD50, calls])
-        calls += 1
-        mask = (0 ..< x.count).map { _ in rng.nextFloat() < ratio ? 0 : keep }
-        return Tensor(uninitialized: x.shape) { y in
-            x.data.withUnsafeBufferPointer { xp in for i in 0 ..< xp.count { y[i] = xp[i] * mask[i] } }
-        }
-    }
-
-    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
-        guard ratio > 0 else { return dy }
-        return Tensor(uninitialized: dy.shape) { dx in
-            dy.data.withUnsafeBufferPointer { d in for i in 0 ..< d.count { dx[i] = d[i] * mask[i] } }
-        }
-    }
+extension ReLU: SpecLayer {
+    public static let grammar = "  relu                       ReLU, max(x, 0)"
+    public static func names(_ name: String) -> Bool { name == "relu" }
+    public static func build(_ t: inout LayerToken) throws -> [Layer] { [ReLU()] }
 }
 
-/// Flatten: [B, C, H, W] → [B, C·H·W] (a view change only).
-public final class Flatten: Layer {
-    private var inputShape = [Int]()
-    public init() {}
-    public var spec: String { "flatten" }
-    public func outputShape(_ input: [Int]) -> [Int] { [input.reduce(1, *)] }
+extension Sigmoid: SpecLayer {
+    public static let grammar = "  sigmoid                    sigmoid, 1/(1 + e^(−x))"
+    public static func names(_ name: String) -> Bool { name == "sigmoid" }
+    public static func build(_ t: inout LayerToken) throws -> [Layer] { [Sigmoid()] }
+}
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        inputShape = x.shape
-        return Tensor(shape: [x.batch, x.itemSize], data: x.data)
-    }
-
-    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
-        Tensor(shape: inputShape, data: dy.data)
-    }
+extension GELU: SpecLayer {
+    public static let grammar = "  gelu                       GELU, exact: x·Φ(x)"
+    public static func names(_ name: String) -> Bool { name == "gelu" }
+    public static func build(_ t: inout LayerToken) throws -> [Layer] { [GELU()] }
 }

@@ -26,6 +26,7 @@ public final class Affine: Layer {
     public var spec: String { "fc\(outputs)" + (hasBias ? "" : ":nobias") + (scale == 1 ? "" : ":scale=\(scale)") }
     public var params: [Param] { hasBias ? [W, b] : [W] }
     public func outputShape(_ input: [Int]) -> [Int] { [outputs] }
+    public func forwardFLOPs(input: [Int]) -> Double { 2 * Double(inputs) * Double(outputs) }
 
     // x: [B, N] → y: [B, M]
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -72,5 +73,27 @@ public final class Affine: Layer {
                 }
             }
         }
+    }
+}
+
+extension Affine: SpecLayer {
+    public static let grammar = """
+      fc<N>                      affine layer with N outputs (flattens its
+                                 input); the last must be fc<classes>
+    """
+    public static let optionGrammar = """
+      fc :nobias                 no bias
+      fc :scale=<s>              outputs multiplied by s
+    """
+    public static func names(_ name: String) -> Bool { name.hasPrefix("fc") }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        guard let n = t.number(after: "fc") else { throw t.bad("expected fc<N>") }
+        let bias = !t.flag("nobias")
+        let scale = try t.value("scale", default: 1, valid: { $0 > 0 }, range: "a number > 0")
+        let inputs = t.shape.reduce(1, *)
+        try t.reserve(weights: Double(inputs) * Double(n))
+        let affine = Affine(inputs: inputs, outputs: n, initializer: t.initializer, rng: &t.rng, bias: bias, scale: scale)
+        return t.shape.count > 1 ? [Flatten(), affine] : [affine]
     }
 }

@@ -259,3 +259,22 @@ public final class BatchNorm: Layer {
         }
     }
 }
+
+extension BatchNorm: SpecLayer {
+    public static let grammar = """
+      bn                         batch normalization (per channel after conv,
+                                 per feature after fc)
+    """
+    public static let optionGrammar = """
+      bn :noscale                γ fixed at 1, only β trained
+      bn :momentum=<m>           weight of the newest batch in the running
+                                 statistics (default 0.1)
+    """
+    public static func names(_ name: String) -> Bool { name == "bn" }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        let scaled = !t.flag("noscale")
+        let momentum = try t.value("momentum", default: defaultMomentum, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
+        return [BatchNorm(channels: t.shape[0], scaled: scaled, momentum: momentum)]
+    }
+}

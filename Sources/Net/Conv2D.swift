@@ -54,6 +54,12 @@ public final class Conv2D: Layer {
     }
     public var params: [Param] { hasBias ? [W, b] : [W] }
 
+    /// As direct convolution computes it, whatever algorithm runs: 2·K·C·R·R per output pixel.
+    public func forwardFLOPs(input: [Int]) -> Double {
+        let out = outputShape(input)
+        return 2 * Double(filters * inChannels * size * size) * Double(out[1] * out[2])
+    }
+
     /// Whether this layer runs by Winograd: 3×3, stride 1, padding 1 (the output has the input's
     /// size), and enough input channels for its GEMMs to be deep (the first layer of 1 or 3
     /// channels keeps im2col).
@@ -230,5 +236,51 @@ public final class Conv2D: Layer {
             }
         }
         return dx
+    }
+}
+
+extension Conv2D: SpecLayer {
+    public static let grammar = """
+      conv<K>[x<R>][s<S>][p<P>]  convolution: K filters R×R (default 3),
+                                 stride S (default 1), padding P (default R/2)
+    """
+    public static let optionGrammar = """
+      conv :dirac                the first min(K, C) filters start as identity
+      conv :nobias               no bias
+    """
+    public static func names(_ name: String) -> Bool { name.hasPrefix("conv") }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        let (k, r, s, p) = try parse(t.name).orThrow(t.bad("expected conv<K>[x<R>][s<S>][p<P>]"))
+        guard t.shape.count == 3 else { throw t.bad("convolution needs an image input, has \(t.shape)") }
+        try t.reserve(weights: Double(t.shape[0]) * Double(r * r) * Double(k))
+        // Padding could make room for a larger filter, but such a layer mostly multiplies zeros.
+        guard t.shape[1] >= r, t.shape[2] >= r else { throw t.bad("filter \(r)×\(r) is larger than its input \(t.shape)") }
+        return [Conv2D(inChannels: t.shape[0], filters: k, size: r, stride: s, pad: p ?? r / 2, initializer: t.initializer,
+                       rng: &t.rng, dirac: t.flag("dirac"), bias: !t.flag("nobias"))]
+    }
+
+    /// K, R, S and P (nil: R/2) of a token `conv<K>[x<R>][s<S>][p<P>]`, or nil if it is not one.
+    static func parse(_ tok: String) -> (Int, Int, Int, Int?)? {
+        var rest = Substring(tok.dropFirst(4))
+        func num() -> Int? {
+            let d = rest.prefix(while: \.isNumber)
+            rest = rest.dropFirst(d.count)
+            return Int(d).flatMap { $0 <= 65536 ? $0 : nil }
+        }
+        guard let k = num(), k > 0 else { return nil }
+        var r = 3, s = 1
+        var p: Int?
+        while let c = rest.first {
+            rest = rest.dropFirst()
+            guard let v = num() else { return nil }
+            switch c {
+            case "x": guard v > 0 else { return nil }; r = v
+            case "s": guard v > 0 else { return nil }; s = v
+            case "p": p = v
+            default: return nil
+            }
+        }
+        return (k, r, s, p)
     }
 }

@@ -32,9 +32,13 @@ public protocol Layer: AnyObject {
     var params: [Param] { get }
     /// Non-trainable state saved with the model (BN running statistics).
     var buffers: [Param] { get }
+    /// Floating-point operations of one image's forward pass for an input shape (without the
+    /// batch dimension): counted for the layers that multiply weights, 0 for the others.
+    func forwardFLOPs(input: [Int]) -> Double
 }
 
 public extension Layer {
     var params: [Param] { [] }
     var buffers: [Param] { [] }
+    func forwardFLOPs(input: [Int]) -> Double { 0 }
 }

@@ -36,31 +36,18 @@ public final class Network {
         return "whiten-gelu-" + [64, 256, 256].map(block).joined(separator: "-") + "-pool3-fc10:nobias:scale=0.11111111"
     }()
 
-    /// The grammar, for `--help` and errors.
+    /// The layer types a spec can name, in the grammar's order: adding one is its file and a line here.
+    static let layerTypes: [any SpecLayer.Type] = [
+        Conv2D.self, BatchNorm.self, ReLU.self, Sigmoid.self, GELU.self, MaxPool.self, AvgPool.self,
+        Dropout.self, PatchWhitening.self, Affine.self, Flatten.self,
+    ]
+
+    /// The grammar, for `--help` and errors: the layer types' own lines, then the presets.
     public static let grammar = """
     A network is layer tokens joined by '-', or a preset name:
-      conv<K>[x<R>][s<S>][p<P>]  convolution: K filters R×R (default 3),
-                                 stride S (default 1), padding P (default R/2)
-      bn                         batch normalization (per channel after conv,
-                                 per feature after fc)
-      relu | sigmoid | gelu      activations (gelu exact: x·Φ(x))
-      pool[<d>]                  max pooling d×d, stride d (default 2)
-      avgpool<d> | gap           average pooling d×d; global average pooling
-      drop<r>                    dropout with ratio r, e.g. drop0.5
-      whiten[<R>]                frozen R×R patch-whitening convolution
-                                 (default 2; 2·C·R² filters, padding 0),
-                                 fitted to training images before training
-      fc<N>                      affine layer with N outputs (flattens its
-                                 input); the last must be fc<classes>
+    \(layerTypes.map { $0.grammar }.joined(separator: "\n"))
     Options follow a token after ':', e.g. bn:noscale:momentum=0.4:
-      conv :dirac                the first min(K, C) filters start as identity
-      conv, fc :nobias           no bias
-      bn :noscale                γ fixed at 1, only β trained
-      bn :momentum=<m>           weight of the newest batch in the running
-                                 statistics (default 0.1)
-      fc :scale=<s>              outputs multiplied by s
-      whiten :eps=<e>            ε added to each eigenvalue, relative to the
-                                 mean patch variance (default 0.0005)
+    \(layerTypes.map { $0.optionGrammar }.filter { !$0.isEmpty }.joined(separator: "\n"))
     Presets:
     \(presets.map { "  \($0.name): \($0.about)\n" + helpLines($0.spec, indent: 4) }.joined(separator: "\n"))
     """
@@ -106,96 +93,23 @@ public final class Network {
         guard tokens.count <= Network.maxLayers else {
             throw NetError("a network has at most \(Network.maxLayers) layers; this spec has \(tokens.count)")
         }
-        // The whole network's weights and one image's activations are bounded before anything is
-        // allocated: a few bytes of spec (or of a model file's architecture) can name gigabytes.
+        // One image's activations are bounded as the layers are built (each token bounds its weights
+        // in `LayerToken.reserve`), before anything large is allocated.
         var weights = 0.0, activations = 0.0
-        func addWeights(_ n: Double, _ bad: (String) -> NetError) throws {
-            weights += n
-            guard weights <= Network.maxWeights else {
-                throw bad("the network would have \(Int(weights)) weights, more than the limit of 2^26 (256 MiB)")
-            }
-        }
         for (i, tok) in tokens.enumerated() {
-            // Sizes are bounded so that a typo cannot overflow a shape or exhaust memory.
-            // Options follow the layer's name after ':', e.g. bn:noscale:momentum=0.4; each is taken
-            // by the layer that knows it, and any left over is an error.
-            var options = tok.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            let name = options.removeFirst()
-            func number(after prefix: String) -> Int? { Int(name.dropFirst(prefix.count)).flatMap { (1 ... 65536).contains($0) ? $0 : nil } }
-            func bad(_ why: String) -> NetError { NetError("layer \(i + 1) \(quote(tok)) of \(quote(spec)): \(why)\n" + Network.grammar) }
-            func flag(_ option: String) -> Bool {
-                guard let k = options.firstIndex(of: option) else { return false }
-                options.remove(at: k)
-                return true
-            }
-            func value(_ key: String, default d: Float, valid: (Float) -> Bool, range: String) throws -> Float {
-                guard let k = options.firstIndex(where: { $0.hasPrefix(key + "=") }) else { return d }
-                let text = options.remove(at: k).dropFirst(key.count + 1)
-                guard let v = Float(text), v.isFinite, valid(v) else { throw bad("option \(key) must be \(range), not \(quote(String(text)))") }
-                return v
-            }
-            let layer: Layer
-            if name == "bn" {
-                let scaled = !flag("noscale")
-                let momentum = try value("momentum", default: BatchNorm.defaultMomentum, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
-                layer = BatchNorm(channels: shape[0], scaled: scaled, momentum: momentum)
-            } else if name == "relu" {
-                layer = ReLU()
-            } else if name == "gelu" {
-                layer = GELU()
-            } else if name == "sigmoid" {
-                layer = Sigmoid()
-            } else if name == "flatten" {
-                layer = Flatten()
-            } else if name == "gap" {
-                guard shape.count == 3 else { throw bad("global average pooling needs an image input") }
-                layer = AvgPool(global: true)
-            } else if name.hasPrefix("whiten") {
-                let r = name == "whiten" ? 2 : number(after: "whiten") ?? 0
-                guard r > 0 else { throw bad("expected whiten or whiten<R>") }
-                guard shape.count == 3, shape[1] >= r, shape[2] >= r else { throw bad("needs an image input of at least \(r)×\(r), has \(shape)") }
-                try addWeights(2 * Double(shape[0] * r * r) * Double(shape[0] * r * r), bad)
-                let eps = try value("eps", default: PatchWhitening.defaultEpsilon, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
-                layer = PatchWhitening(inChannels: shape[0], size: r, epsilon: eps, rng: &rng)
-            } else if name.hasPrefix("avgpool") {
-                guard let d = number(after: "avgpool"), d > 0 else { throw bad("expected avgpool<d>") }
-                guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
-                layer = AvgPool(size: d)
-            } else if name.hasPrefix("pool") {
-                let d = name == "pool" ? 2 : number(after: "pool") ?? 0
-                guard d > 0 else { throw bad("expected pool or pool<d>") }
-                guard shape.count == 3, shape[1] >= d, shape[2] >= d else { throw bad("needs an image input of at least \(d)×\(d), has \(shape)") }
-                layer = MaxPool(size: d)
-            } else if name.hasPrefix("drop") {
-                guard let r = Float(name.dropFirst(4)), r >= 0, r < 1 else { throw bad("expected drop<r> with 0 ≤ r < 1") }
-                layer = Dropout(ratio: r, seed: seed &+ UInt64(i))
-            } else if name.hasPrefix("fc") {
-                guard let n = number(after: "fc"), n > 0 else { throw bad("expected fc<N>") }
-                let bias = !flag("nobias")
-                let scale = try value("scale", default: 1, valid: { $0 > 0 }, range: "a number > 0")
-                try addWeights(Double(shape.reduce(1, *)) * Double(n), bad)
-                if shape.count > 1 { layers.append(Flatten()); shape = [shape.reduce(1, *)] }
-                layer = Affine(inputs: shape[0], outputs: n, initializer: initializer, rng: &rng, bias: bias, scale: scale)
-            } else if name.hasPrefix("conv") {
-                let (k, r, s, p) = try Network.parseConv(name).orThrow(bad("expected conv<K>[x<R>][s<S>][p<P>]"))
-                guard shape.count == 3 else { throw bad("convolution needs an image input, has \(shape)") }
-                let pad = p ?? r / 2
-                try addWeights(Double(shape[0]) * Double(r * r) * Double(k), bad)
-                // Padding could make room for a larger filter, but such a layer mostly multiplies zeros.
-                guard shape[1] >= r, shape[2] >= r else { throw bad("filter \(r)×\(r) is larger than its input \(shape)") }
-                layer = Conv2D(inChannels: shape[0], filters: k, size: r, stride: s, pad: pad, initializer: initializer, rng: &rng,
-                               dirac: flag("dirac"), bias: !flag("nobias"))
-            } else {
-                throw bad("unknown layer")
-            }
-            guard options.isEmpty else { throw bad("\(name) has no option \(quote(options[0])) (or it is repeated)") }
-            shape = layer.outputShape(shape)
-            guard shape.allSatisfy({ $0 >= 1 }) else { throw bad("gives output \(shape): no pixels left") }
+            var token = LayerToken(tok, index: i, spec: spec, shape: shape, weights: weights, initializer: initializer,
+                                   seed: seed, rng: rng)
+            guard let type = Network.layerTypes.first(where: { $0.names(token.name) }) else { throw token.bad("unknown layer") }
+            let built = try type.build(&token)
+            try token.checkOptionsTaken()
+            (rng, weights) = (token.rng, token.weights)
+            shape = built.reduce(shape) { $1.outputShape($0) }
+            guard shape.allSatisfy({ $0 >= 1 }) else { throw token.bad("gives output \(shape): no pixels left") }
             activations += Double(shape.reduce(1, *))
             guard activations <= Network.maxActivationsPerImage else {
-                throw bad("one image's activations would reach \(Int(activations)) floats, more than the limit of 2^26 (256 MiB)")
+                throw token.bad("one image's activations would reach \(Int(activations)) floats, more than the limit of 2^26 (256 MiB)")
             }
-            layers.append(layer)
+            layers += built
         }
         guard shape == [classes], layers.last is Affine else {
             throw NetError("\(quote(spec)) ends with output \(shape); its last layer must be fc\(classes) for \(classes) classes\n" + Network.grammar)
@@ -203,33 +117,10 @@ public final class Network {
         self.inputShape = inputShape
         self.classes = classes
         self.layers = layers
-        for (conv, next) in zip(layers, layers.dropFirst()) { (conv as? Conv2D)?.feedsBatchNorm = next is BatchNorm }
+        plan = FusionPlan(layers)
         self.spec = spec
         activationsPerImage = Int(activations)
         for (i, l) in layers.enumerated() { for p in l.params + l.buffers { p.name = "\(i).\(l.spec).\(p.name)" } }
-    }
-
-    static func parseConv(_ tok: String) -> (Int, Int, Int, Int?)? {
-        var rest = Substring(tok.dropFirst(4))
-        func num() -> Int? {
-            let d = rest.prefix(while: \.isNumber)
-            rest = rest.dropFirst(d.count)
-            return Int(d).flatMap { $0 <= 65536 ? $0 : nil }
-        }
-        guard let k = num(), k > 0 else { return nil }
-        var r = 3, s = 1
-        var p: Int?
-        while let c = rest.first {
-            rest = rest.dropFirst()
-            guard let v = num() else { return nil }
-            switch c {
-            case "x": guard v > 0 else { return nil }; r = v
-            case "s": guard v > 0 else { return nil }; s = v
-            case "p": p = v
-            default: return nil
-            }
-        }
-        return (k, r, s, p)
     }
 
     /// The most weights a network may have (256 MiB of Float, 128 times cifar-fast's), layers it
@@ -283,10 +174,8 @@ public final class Network {
     public var forwardFLOPs: Double {
         var shape = inputShape, total = 0.0
         for layer in layers {
-            let out = layer.outputShape(shape)
-            if let c = layer as? Conv2D { total += 2 * Double(c.filters * c.inChannels * c.size * c.size * out[1] * out[2]) }
-            if let a = layer as? Affine { total += 2 * Double(a.inputs * a.outputs) }
-            shape = out
+            total += layer.forwardFLOPs(input: shape)
+            shape = layer.outputShape(shape)
         }
         return total
     }
@@ -311,50 +200,33 @@ public final class Network {
     /// Images per slice of a large inference batch.
     static let inferenceSlice = 100
 
-    /// Whether layer i is a BN that runs with the ReLU after it as one step (training and inference).
-    func fusesReLU(at i: Int) -> Bool { layers[i] is BatchNorm && i + 1 < layers.count && layers[i + 1] is ReLU }
+    /// Which layers run fused, in training and at inference.
+    let plan: FusionPlan
 
-    /// Whether layer i is a BN that trains with the ReLU and the 2×2 max pool after it as one step.
-    func fusesReLUAndPool(at i: Int) -> Bool { fusesReLU(at: i) && i + 2 < layers.count && (layers[i + 2] as? MaxPool)?.size == 2 }
-
-    /// The forward pass layer by layer, except that bn-relu runs as one step, in training
-    /// bn-relu-pool too (`BatchNorm.forward(_:reluThenPool:)`), and at inference conv-bn and
-    /// conv-bn-relu (`Conv2D.forward(_:then:relu:)`).
+    /// The forward pass, step by step of the plan.
     func pass(_ x: Tensor, training: Bool) -> Tensor {
-        var x = x, i = 0
-        while i < layers.count {
-            if !training, let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
-                let relu = fusesReLU(at: i + 1)
-                x = conv.forward(x, then: bn, relu: relu)
-                i += relu ? 3 : 2
-            } else if training, fusesReLUAndPool(at: i), let bn = layers[i] as? BatchNorm, let pool = layers[i + 2] as? MaxPool {
-                x = bn.forward(x, reluThenPool: pool)
-                i += 3
-            } else if fusesReLU(at: i), let bn = layers[i] as? BatchNorm {
-                x = bn.forward(x, training: training, relu: true)
-                i += 2
-            } else {
-                x = layers[i].forward(x, training: training)
-                i += 1
+        var x = x
+        for step in training ? plan.training : plan.inference {
+            switch step {
+            case let .layer(layer, _): x = layer.forward(x, training: training)
+            case let .bnReLU(bn, _): x = bn.forward(x, training: training, relu: true)
+            case let .bnReLUPool(bn, pool, _): x = bn.forward(x, reluThenPool: pool)
+            case let .convBN(conv, bn, relu): x = conv.forward(x, then: bn, relu: relu)
             }
         }
         return x
     }
 
-    /// Backpropagates the gradient of the logits, filling every parameter's `grad`; bn-relu and
-    /// bn-relu-pool steps as the training forward pass ran them.
+    /// Backpropagates the gradient of the logits, filling every parameter's `grad`: the training
+    /// plan's steps in reverse, fused as the forward pass ran them.
     public func backward(_ dLogits: Tensor) {
-        var g = dLogits, i = layers.count - 1
-        while i >= 0 {
-            if i > 1, fusesReLUAndPool(at: i - 2), let bn = layers[i - 2] as? BatchNorm, let pool = layers[i] as? MaxPool {
-                g = bn.backward(g, needInputGrad: i - 2 > 0, reluThenPool: pool)
-                i -= 3
-            } else if i > 0, fusesReLU(at: i - 1), let bn = layers[i - 1] as? BatchNorm {
-                g = bn.backward(g, needInputGrad: i - 1 > 0, relu: true)
-                i -= 2
-            } else {
-                g = layers[i].backward(g, needInputGrad: i > 0)
-                i -= 1
+        var g = dLogits
+        for step in plan.training.reversed() {
+            switch step {
+            case let .layer(layer, first): g = layer.backward(g, needInputGrad: first > 0)
+            case let .bnReLU(bn, first): g = bn.backward(g, needInputGrad: first > 0, relu: true)
+            case let .bnReLUPool(bn, pool, first): g = bn.backward(g, needInputGrad: first > 0, reluThenPool: pool)
+            case .convBN: preconditionFailure("conv-bn fuses at inference only")
             }
         }
     }

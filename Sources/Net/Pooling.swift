@@ -136,3 +136,34 @@ public final class AvgPool: Layer {
         return dx
     }
 }
+
+extension MaxPool: SpecLayer {
+    public static let grammar = """
+      pool[<d>]                  max pooling d×d, stride d (default 2)
+    """
+    public static func names(_ name: String) -> Bool { name.hasPrefix("pool") }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        let d = t.name == "pool" ? 2 : t.number(after: "pool") ?? 0
+        guard d > 0 else { throw t.bad("expected pool or pool<d>") }
+        try t.requireImage(atLeast: d)
+        return [MaxPool(size: d)]
+    }
+}
+
+extension AvgPool: SpecLayer {
+    public static let grammar = """
+      avgpool<d> | gap           average pooling d×d; global average pooling
+    """
+    public static func names(_ name: String) -> Bool { name == "gap" || name.hasPrefix("avgpool") }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        if t.name == "gap" {
+            guard t.shape.count == 3 else { throw t.bad("global average pooling needs an image input") }
+            return [AvgPool(global: true)]
+        }
+        guard let d = t.number(after: "avgpool") else { throw t.bad("expected avgpool<d>") }
+        try t.requireImage(atLeast: d)
+        return [AvgPool(size: d)]
+    }
+}

@@ -41,6 +41,7 @@ public final class PatchWhitening: Layer {
     /// Frozen: saved with the model, never updated by an optimizer.
     public var buffers: [Param] { [conv.W, conv.b] }
     public func outputShape(_ input: [Int]) -> [Int] { conv.outputShape(input) }
+    public func forwardFLOPs(input: [Int]) -> Double { conv.forwardFLOPs(input: input) }
 
     // x: [B, C, H, W] → y: [B, 2·C·R², H − R + 1, W − R + 1]
     public func forward(_ x: Tensor, training: Bool) -> Tensor { conv.forward(x, training: training) }
@@ -183,4 +184,27 @@ extension Network {
 
     /// Whether the network has a layer that `fitWhitening` must set before training.
     public var needsWhitening: Bool { layers.contains { $0 is PatchWhitening } }
+}
+
+extension PatchWhitening: SpecLayer {
+    public static let grammar = """
+      whiten[<R>]                frozen R×R patch-whitening convolution
+                                 (default 2; 2·C·R² filters, padding 0),
+                                 fitted to training images before training
+    """
+    public static let optionGrammar = """
+      whiten :eps=<e>            ε added to each eigenvalue, relative to the
+                                 mean patch variance (default 0.0005)
+    """
+    public static func names(_ name: String) -> Bool { name.hasPrefix("whiten") }
+
+    public static func build(_ t: inout LayerToken) throws -> [Layer] {
+        let r = t.name == "whiten" ? 2 : t.number(after: "whiten") ?? 0
+        guard r > 0 else { throw t.bad("expected whiten or whiten<R>") }
+        try t.requireImage(atLeast: r)
+        let patch = Double(t.shape[0] * r * r)
+        try t.reserve(weights: 2 * patch * patch)
+        let eps = try t.value("eps", default: defaultEpsilon, valid: { $0 > 0 && $0 <= 1 }, range: "in (0, 1]")
+        return [PatchWhitening(inChannels: t.shape[0], size: r, epsilon: eps, rng: &t.rng)]
+    }
 }

@@ -1,0 +1,52 @@
+/// How a network's passes run its layers: mostly one at a time, but some neighbours as one fused
+/// kernel that reads and writes memory once instead of two or three times. Planned once, when
+/// the network is built, from the layer sequence; `Network.pass` and `backward` only follow it.
+struct FusionPlan {
+    /// One step of a pass. `first` is the index of the step's first layer: the first layer's
+    /// input gradient is never needed.
+    enum Step {
+        /// A layer alone.
+        case layer(Layer, first: Int)
+        /// bn-relu (training and inference): `BatchNorm.forward(_:training:relu:)`.
+        case bnReLU(BatchNorm, first: Int)
+        /// bn-relu-pool with a 2×2 pool (training): `BatchNorm.forward(_:reluThenPool:)`.
+        case bnReLUPool(BatchNorm, MaxPool, first: Int)
+        /// conv-bn, or conv-bn-relu (inference): the BN and ReLU in the GEMM's epilogue,
+        /// `Conv2D.forward(_:then:relu:)`.
+        case convBN(Conv2D, BatchNorm, relu: Bool)
+    }
+
+    /// The steps of a training pass (forward in order, backward in reverse) and of inference.
+    let training: [Step], inference: [Step]
+
+    init(_ layers: [Layer]) {
+        training = FusionPlan.steps(layers, training: true)
+        inference = FusionPlan.steps(layers, training: false)
+        // A convolution before a BN need not sum its bias gradient: the BN cancels any bias.
+        for (conv, next) in zip(layers, layers.dropFirst()) { (conv as? Conv2D)?.feedsBatchNorm = next is BatchNorm }
+    }
+
+    /// Greedy from the first layer: the longest fusion that starts at each layer.
+    static func steps(_ layers: [Layer], training: Bool) -> [Step] {
+        var steps = [Step](), i = 0
+        func at(_ k: Int) -> Layer? { k < layers.count ? layers[k] : nil }
+        while i < layers.count {
+            let bnReLU = at(i) is BatchNorm && at(i + 1) is ReLU
+            if !training, let conv = at(i) as? Conv2D, let bn = at(i + 1) as? BatchNorm {
+                let relu = at(i + 2) is ReLU
+                steps.append(.convBN(conv, bn, relu: relu))
+                i += relu ? 3 : 2
+            } else if training, bnReLU, let bn = at(i) as? BatchNorm, let pool = at(i + 2) as? MaxPool, pool.size == 2 {
+                steps.append(.bnReLUPool(bn, pool, first: i))
+                i += 3
+            } else if bnReLU, let bn = at(i) as? BatchNorm {
+                steps.append(.bnReLU(bn, first: i))
+                i += 2
+            } else {
+                steps.append(.layer(layers[i], first: i))
+                i += 1
+            }
+        }
+        return steps
+    }
+}
