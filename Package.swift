@@ -6,6 +6,7 @@ let package = Package(
     name: "le4nn",
     products: [
         .executable(name: "le4nn", targets: ["le4nn"]),
+        .library(name: "Contest", targets: ["Contest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

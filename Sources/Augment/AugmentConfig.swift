@@ -19,13 +19,17 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
     let steps: [Step]
     /// `mirrorable` as parsed (nil: the default).
     let mirrorable: Bool?
+    /// The images the selection was parsed for (nil: `none`, which fits any): its parameters were
+    /// checked against them.
+    let geometry: ImageGeometry?
 
     /// The empty selection: no augmentation.
-    public static let none = AugmentConfig(steps: [], mirrorable: nil)
+    public static let none = AugmentConfig(steps: [], mirrorable: nil, geometry: nil)
 
-    init(steps: [Step], mirrorable: Bool?) {
+    init(steps: [Step], mirrorable: Bool?, geometry: ImageGeometry?) {
         self.steps = steps
         self.mirrorable = mirrorable
+        self.geometry = geometry
     }
 
     /// True when nothing is selected.
@@ -59,7 +63,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         precondition(channels > 0 && height > 0 && width > 0, "bad image geometry")
         let g = ImageGeometry(channels: channels, height: height, width: width, mirrorable: mirrorable)
         let whole = spec.trimmingCharacters(in: .whitespaces)
-        if whole.isEmpty || whole == "none" { self.init(steps: [], mirrorable: mirrorable); return }
+        if whole.isEmpty || whole == "none" { self.init(steps: [], mirrorable: mirrorable, geometry: nil); return }
 
         func failure(_ part: String, _ why: String) -> AugmentError {
             AugmentError("invalid augmentation \(quote(whole)): in \(quote(part)): \(why)\n"
@@ -102,7 +106,7 @@ public struct AugmentConfig: Equatable, Sendable, CustomStringConvertible {
         }
         self.init(steps: AugmentationTable.entries.compactMap { e in
             chosen[e.name].map { Step(entry: e, augmentation: $0) }
-        }, mirrorable: mirrorable)
+        }, mirrorable: mirrorable, geometry: g)
     }
 
     /// Parses a selection for the images of `dataset`: their shape, and whether they may be mirrored.

@@ -24,10 +24,8 @@ public struct Augmenter: Sendable {
     /// for that geometry.
     public init(config: AugmentConfig, channels: Int, height: Int, width: Int) {
         let g = ImageGeometry(channels: channels, height: height, width: width, mirrorable: config.mirrorable)
-        // Allowed parameters depend on the images (a crop pad below the side, flip on mirrorable
-        // ones): the canonical spelling parses back to the same selection exactly when they fit.
-        precondition((try? AugmentConfig(parsing: config.description, channels: channels, height: height, width: width,
-                                         mirrorable: config.mirrorable)) == config, "augmentations parsed for other images")
+        // Allowed parameters depend on the images (a crop pad below the side, flip on mirrorable ones).
+        precondition(config.geometry == nil || config.geometry == g, "augmentations parsed for other images")
         self.config = config
         self.geometry = g
         imageSteps = config.steps.compactMap { s in
