@@ -82,14 +82,15 @@ public struct ContestPlan {
             let s = m.run.settings, key = ContestPlan.speedKey(s)
             if let rate = measured[key] { return rate }
             let net = try Network(spec: s.net, inputShape: m.run.network.inputShape, classes: m.run.network.classes, seed: 1)
-            let rate = measureTraining(net, batch: s.batch, seconds: 1, minSteps: 3).imagesPerSecond
+            // SAM runs two passes per step.
+            let rate = measureTraining(net, batch: s.batch, seconds: 1, minSteps: 3).imagesPerSecond / (s.sam == nil ? 1 : 2)
             measured[key] = rate
             return rate
         }
     }
 
-    /// Members with the same net and batch size train at the same speed.
-    private static func speedKey(_ s: TrainSettings) -> String { "\(s.batch) \(s.net)" }
+    /// Members with the same net, batch size and SAM or not train at the same speed.
+    private static func speedKey(_ s: TrainSettings) -> String { "\(s.batch) \(s.net) \(s.sam != nil)" }
 
     /// The later members' images in units of each member's own speed: entry i is Σ_{j>i}
     /// images[j] · rates[i] / rates[j]. Progress knows only the live rate of the member in
@@ -117,7 +118,7 @@ public struct ContestPlan {
             case .train:
                 let net = Network.presetName(of: s.net) ?? s.net
                 what = "train \(net), \(s.epochs) epochs, augment \(s.augment)" + (s.ema.map { ", EMA \($0)" } ?? "")
-                    + (s.lookahead == true ? ", Lookahead" : "")
+                    + (s.lookahead == true ? ", Lookahead" : "") + (s.sam.map { ", SAM ρ \($0)" } ?? "")
             }
             lines.append("  \(m.run.label), seed \(s.seed): \(what)" + (images[i] > 0 ? " — about \(duration(Double(images[i]) / rates[i]))" : ""))
             for (path, diff) in m.others {

@@ -21,6 +21,8 @@ public struct ContestRun {
     public var tta = false
     /// BN adaptation to the images answered before answering them.
     public var adaptBn = false
+    /// Semi-supervised learning on the images answered before answering them; nil: none.
+    public var semiSupervised: SemiSupervised?
     public var policy: OutputPolicy
 
     public init(dataset: Dataset, dataRoot: String?, runs: [TrainingRun], work: String, input: String?, answerPath: String,
@@ -135,42 +137,41 @@ public struct ContestRun {
     }
 
     /// Loads the members, prints each one's and the ensemble's test accuracy, answers `images`
-    /// (the test images when nil), and writes the answer file and its sidecar JSON.
+    /// (the test images when nil), with semi-supervised learning and BN adaptation if asked, and
+    /// writes the answer file and its sidecar JSON.
     public func answer(_ images: ImageSet?) throws {
-        let paths = runs.map(\.out), settings = runs.map(\.settings)
-        let ensemble = try Ensemble(paths: paths)
+        let ensemble = try Ensemble(paths: runs.map(\.out))
         let test = try dataset.load(root: dataRoot, train: false)
         let probs = ensemble.memberProbabilities(test, tta: tta, dataset: dataset)
-        var report = [[String: String]]()
-        for (i, p) in probs.enumerated() {
-            let a = accuracy(predictions(p, classes: dataset.classCount), test.labels)
-            print(String(format: "member %d: %@ test accuracy %.2f%%  (%@)", i + 1, dataset.name, 100 * a, paths[i]))
-            var entry = ["model": paths[i], "net": settings[i].net, "augment": settings[i].augment,
-                         "seed": String(settings[i].seed), "epochs": String(settings[i].epochs),
-                         "\(dataset.rawValue)_test_accuracy": String(format: "%.4f", a)]
-            // Only when given, so that the description of a default ensemble stays as it was.
-            if let decay = settings[i].ema { entry["ema"] = String(decay) }
-            report.append(entry)
-        }
-        let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: dataset.classCount), test.labels)
-        print(String(format: "ensemble of %d: %@ test accuracy %.2f%%%@", probs.count, dataset.name, 100 * ensembleAccuracy,
-                     tta ? " with TTA" : ""))
-
+        var sidecar = testReport(probs, test)
         let answered = images ?? test
         if let inputPath = input { try ensemble.check(fits: answered, source: inputPath) }
+        // The members' probabilities for the images answered, computed when first needed: the
+        // test images' are at hand, and BN adaptation changes them.
+        var known: [[Float]]? = input == nil ? probs : nil
+        func answerProbabilities() -> [[Float]] { known ?? ensemble.memberProbabilities(answered, tta: tta, dataset: dataset) }
+        if let semi = semiSupervised {
+            let outcome = try semi.learn(ensemble, settings: runs.map(\.settings), images: answered, first: answerProbabilities(),
+                                         dataset: dataset, dataRoot: dataRoot, tta: tta)
+            known = outcome.probabilities
+            let after = input == nil ? outcome.probabilities : ensemble.memberProbabilities(test, tta: tta, dataset: dataset)
+            let a = accuracy(predictions(Ensemble.mean(after), classes: dataset.classCount), test.labels)
+            print(String(format: "after semi-supervised learning: ensemble of %d: %@ test accuracy %.2f%%", runs.count, dataset.name, 100 * a))
+            sidecar["semi_supervised"] = ["rounds": semi.rounds, "epochs": semi.epochs, "fraction": semi.fraction,
+                                          "rate": semi.rate, "pseudo_labelled": outcome.chosen,
+                                          "ensemble_\(dataset.rawValue)_test_accuracy_after": String(format: "%.4f", a)] as [String: Any]
+        }
         if adaptBn {
             ensemble.adaptBatchNorm(to: answered)
             print("BN adaptation: each member's batch-norm statistics re-estimated on the \(answered.count) images answered")
+            known = nil
+            sidecar["batch_norm_adaptation"] = "statistics re-estimated on the \(answered.count) images answered"
         }
-        let answerProbabilities = input == nil && !adaptBn ? probs : ensemble.memberProbabilities(answered, tta: tta, dataset: dataset)
-        let answers = predictions(Ensemble.mean(answerProbabilities), classes: dataset.classCount)
+        let answers = predictions(Ensemble.mean(answerProbabilities()), classes: dataset.classCount)
         try writeAnswers(answers, to: answerPath, policy: policy)
-        var sidecar: [String: Any] = [
-            "answers": answerPath, "input": input ?? "\(dataset.name) test images", "lines": answers.count,
-            "members": report, "ensemble_\(dataset.rawValue)_test_accuracy": String(format: "%.4f", ensembleAccuracy),
-        ]
-        if tta { sidecar["test_time_augmentation"] = dataset.mirrorable ? "mirror and one-pixel moves" : "one-pixel shifts" }
-        if adaptBn { sidecar["batch_norm_adaptation"] = "statistics re-estimated on the \(answered.count) images answered" }
+        sidecar["answers"] = answerPath
+        sidecar["input"] = input ?? "\(dataset.name) test images"
+        sidecar["lines"] = answers.count
         let jsonData = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically(Array(jsonData), to: sidecarPath, as: .sidecar, policy: policy)
         if input == nil {
@@ -180,6 +181,28 @@ public struct ContestRun {
             print("wrote \(answerPath) (\(answers.count) lines)")
         }
         print("wrote \(sidecarPath): the members, their settings and accuracies, and what was answered")
+    }
+
+    /// Prints each member's and the ensemble's accuracy for the test images from their
+    /// probabilities `probs`; returns the sidecar's description of the members and the ensemble.
+    func testReport(_ probs: [[Float]], _ test: ImageSet) -> [String: Any] {
+        var report = [[String: String]]()
+        for (i, (p, run)) in zip(probs, runs).enumerated() {
+            let a = accuracy(predictions(p, classes: dataset.classCount), test.labels), s = run.settings
+            print(String(format: "member %d: %@ test accuracy %.2f%%  (%@)", i + 1, dataset.name, 100 * a, run.out))
+            var entry = ["model": run.out, "net": s.net, "augment": s.augment, "seed": String(s.seed), "epochs": String(s.epochs),
+                         "\(dataset.rawValue)_test_accuracy": String(format: "%.4f", a)]
+            // Only when given, so that the description of a default ensemble stays as it was.
+            if let decay = s.ema { entry["ema"] = String(decay) }
+            if let rho = s.sam { entry["sam"] = String(rho) }
+            report.append(entry)
+        }
+        let ensembleAccuracy = accuracy(predictions(Ensemble.mean(probs), classes: dataset.classCount), test.labels)
+        print(String(format: "ensemble of %d: %@ test accuracy %.2f%%%@", probs.count, dataset.name, 100 * ensembleAccuracy,
+                     tta ? " with TTA" : ""))
+        var sidecar: [String: Any] = ["members": report, "ensemble_\(dataset.rawValue)_test_accuracy": String(format: "%.4f", ensembleAccuracy)]
+        if tta { sidecar["test_time_augmentation"] = dataset.mirrorable ? "mirror and one-pixel moves" : "one-pixel shifts" }
+        return sidecar
     }
 }
 

@@ -37,6 +37,24 @@ public struct Minibatches {
     }
 }
 
+extension AugmentConfig {
+    /// The augmentations of `spec` as a distortion of images (`evaluate --distort`, `distort`):
+    /// refused when they change nothing or change labels (mixup).
+    public static func distortion(parsing spec: String, for dataset: Dataset) throws -> AugmentConfig {
+        let config = try AugmentConfig(parsing: spec, for: dataset)
+        guard !config.usesMixup, !config.isEmpty else {
+            throw ValidationErrorText("--distort needs augmentations that change images, not labels: \(quote(spec)) has "
+                + (config.isEmpty ? "none" : "mixup"))
+        }
+        return config
+    }
+
+    /// The stand-in for new writers that the README's measurements use: MNIST test digits with
+    /// their strokes thickened or thinned, rotated, scaled, slanted and moved, then elastically
+    /// warped (the table's order), each at full strength: harder than any one alone.
+    public static let newWriters = "affine:rotate=15:scale=0.15:shear=0.25:shift=0.1,elastic,stroke:amount=1"
+}
+
 extension ImageSet {
     /// The set with `augment`'s image augmentations applied, each image from its own seeded
     /// stream (`Minibatches`): `evaluate --distort`, and a stand-in for unseen writers.

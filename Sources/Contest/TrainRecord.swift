@@ -35,6 +35,15 @@ public struct TrainSettings: Codable, Equatable {
     public var bnBiasDecay: Bool?
     /// Whether the run trains with Lookahead (`Lookahead`); nil: no.
     public var lookahead: Bool?
+    /// SAM's radius ρ (`Trainer.samRadius`); nil: plain steps.
+    public var sam: Float?
+
+    /// The optimizer these settings train with.
+    public func optimizerConfig() throws -> OptimizerConfig {
+        guard let kind = OptimizerKind(rawValue: optimizer) else { throw ValidationErrorText("unknown optimizer \(optimizer)") }
+        return OptimizerConfig(kind, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                               l1: l1, bnBiasScale: bnBiasScale ?? 1, bnBiasDecay: bnBiasDecay ?? false)
+    }
 }
 
 /// A run as the command line describes it, checked: the settings its model file records, the

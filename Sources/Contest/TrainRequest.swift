@@ -27,6 +27,8 @@ public struct TrainRequest: Sendable {
     public var trainLimit: Int?
     public var ema: Float?
     public var lookahead: Bool?
+    /// SAM's radius ρ; nil: plain steps.
+    public var sam: Float?
 
     public init() {}
 
@@ -71,7 +73,7 @@ public struct TrainRequest: Sendable {
                                      augment: augmentation.description, smoothing: smoothing, validation: validation,
                                      initializer: initializer.rawValue, seed: seed, trainLimit: trainLimit, ema: ema,
                                      bnBiasScale: bnBiasLr == 1 ? nil : bnBiasLr, bnBiasDecay: bnBiasDecay ? true : nil,
-                                     lookahead: lookahead ? true : nil)
+                                     lookahead: lookahead ? true : nil, sam: sam)
         return TrainSetup(settings: settings, augmentation: augmentation, network: network)
     }
 
@@ -90,6 +92,7 @@ public struct TrainRequest: Sendable {
         try check(smoothing, "smoothing", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         try check(ema, "ema", "in [0, 1)", { $0 >= 0 && $0 < 1 })
         try check(bnBiasLr, "bn-bias-lr", "a number > 0", { $0 > 0 })
+        try check(sam, "sam", "in (0, 10]", { $0 > 0 && $0 <= 10 })
     }
 }
 

@@ -51,13 +51,14 @@ public struct TrainingRun {
     public var outputs: [(path: String, kind: FileKind)] { [(out, .model), (checkpointPath, .model), (historyCSV, .history), (historyPlot, .image)] }
     var stem: String { out.hasSuffix(".npz") ? String(out.dropLast(4)) : out }
 
-    /// Splits a training set's indices: `validation` held-out images, the same for every seed, and the rest.
-    static func split(_ set: ImageSet, validation: Int) -> (train: [Int], validation: [Int]) {
-        var order = Array(0 ..< set.count)
+    /// Splits the indices of a training set of `count` images as `s` says: `s.validation` held-out
+    /// images, the same for every seed, and the rest, cut to `s.trainLimit`.
+    static func split(count: Int, _ s: TrainSettings) -> (train: [Int], validation: [Int]) {
+        var order = Array(0 ..< count)
         var rng = SeededRNG(seed: 0x5EED_DA7A)
         rng.shuffle(&order)
-        let v = min(validation, set.count / 2)
-        return (Array(order[v...]).sorted(), Array(order[..<v]).sorted())
+        let v = min(s.validation, count / 2), train = Array(order[v...]).sorted()
+        return (s.trainLimit.map { Array(train.prefix($0)) } ?? train, Array(order[..<v]).sorted())
     }
 
     /// Refuses outputs that could not be written (see `FileIO.checkWritable`): called before
@@ -127,10 +128,8 @@ public struct TrainingRun {
             throw ValidationErrorText("--validation \(s.validation) holds out more than half of the \(full.count) "
                 + "\(dataset) training images: give 0 to \(full.count / 2)")
         }
-        var (trainIdx, valIdx) = TrainingRun.split(full, validation: s.validation)
-        if let n = s.trainLimit { trainIdx = Array(trainIdx.prefix(n)) }
+        let (trainIdx, valIdx) = TrainingRun.split(count: full.count, s)
         let batches = Minibatches(full, augment: augmentation, seed: s.seed)
-        guard let kind = OptimizerKind(rawValue: s.optimizer) else { throw ValidationErrorText("unknown optimizer \(s.optimizer)") }
         let checkpoint = resume && FileManager.default.fileExists(atPath: checkpointPath)
             ? try ModelFile.load(checkpointPath, seed: s.seed) : nil
         let net = checkpoint?.network ?? network
@@ -141,10 +140,8 @@ public struct TrainingRun {
         // A whitening layer is fitted once, before the first step, and then frozen (a checkpoint
         // holds it): to the first 5,000 training images, not augmented, as airbench does.
         if checkpoint == nil && net.needsWhitening { net.fitWhitening(Network.input(full, indices: trainIdx.prefix(TrainingRun.whiteningImages))) }
-        let optimizer = OptimizerConfig(kind, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
-                                        weightDecay: s.weightDecay, l1: s.l1, bnBiasScale: s.bnBiasScale ?? 1,
-                                        bnBiasDecay: s.bnBiasDecay ?? false)
-        let trainer = Trainer(net: net, optimizer: optimizer, schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing)
+        let trainer = Trainer(net: net, optimizer: try s.optimizerConfig(), schedule: try Schedule(parsing: s.schedule), smoothing: s.smoothing,
+                              sam: s.sam)
         if let decay = s.ema { try trainer.keepAverage(decay: decay) }
         let stepsPerEpoch = (trainIdx.count + s.batch - 1) / s.batch
         if s.lookahead == true { trainer.keepLookahead(totalSteps: stepsPerEpoch * s.epochs) }
@@ -195,7 +192,8 @@ public struct TrainingRun {
             + "\(state.valIdx.count) held out; \(s.optimizer) lr \(s.learningRate) \(s.schedule), batch \(s.batch), "
             + (s.bnBiasScale.map { "BN bias lr ×\($0), " } ?? "") + (s.bnBiasDecay == true ? "BN biases decay, " : "")
             + "augment \(augmentation), smoothing \(s.smoothing), "
-            + (s.ema.map { "weight average \($0), " } ?? "") + (s.lookahead == true ? "lookahead, " : "") + "seed \(s.seed), threads \(Threads.count)"
+            + (s.ema.map { "weight average \($0), " } ?? "") + (s.lookahead == true ? "lookahead, " : "")
+            + (s.sam.map { "SAM ρ \($0), " } ?? "") + "seed \(s.seed), threads \(Threads.count)"
     }
 
     /// One epoch: its steps with progress, then the checks, validation and files of its end.

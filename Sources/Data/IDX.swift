@@ -67,6 +67,14 @@ public enum IDX {
                         labels: lb, classNames: classNames)
     }
 
+    /// The IDX file of unsigned bytes `bytes` of shape `dims` (`parse` reads it back).
+    public static func encode(dims: [Int], bytes: [UInt8]) -> [UInt8] {
+        precondition(dims.count >= 1 && dims.count <= 4 && dims.reduce(1, *) == bytes.count, "IDX dimensions do not match the data")
+        var out: [UInt8] = [0, 0, 0x08, UInt8(dims.count)]
+        for d in dims { out += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: UInt32(d) >> $0) } }
+        return out + bytes
+    }
+
     @inline(__always) static func be32(_ d: [UInt8], _ o: Int) -> UInt32 {
         UInt32(d[o]) << 24 | UInt32(d[o + 1]) << 16 | UInt32(d[o + 2]) << 8 | UInt32(d[o + 3])
     }

@@ -11,9 +11,13 @@ public final class Trainer {
     public private(set) var average: WeightAverage?
     /// Lookahead's slow weights, when `keepLookahead` asked for them: updated after every step.
     public private(set) var lookahead: Lookahead?
+    /// SAM's radius ρ (`sharpnessAware`); nil: plain steps.
+    public let samRadius: Float?
 
-    public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0) {
+    /// `sam`: train by sharpness-aware minimization with radius ρ = `sam` (two passes per step).
+    public init(net: Network, optimizer: OptimizerConfig, schedule: Schedule = .constant, smoothing: Float = 0, sam: Float? = nil) {
         self.net = net
+        samRadius = sam
         self.optimizer = Optimizer(optimizer)
         self.loss = SoftmaxCrossEntropy(smoothing: smoothing)
         self.schedule = schedule
@@ -32,7 +36,7 @@ public final class Trainer {
     /// Continues a run after `step` steps: the schedule and the dropout masks carry on where they were.
     public func resume(atStep step: Int) {
         self.step = step
-        for case let d as Dropout in net.layers { d.calls = UInt64(step) }
+        for case let d as Dropout in net.layers { d.calls = UInt64(step) * (samRadius == nil ? 1 : 2) }
     }
 
     /// The learning rate of the current step.
@@ -47,11 +51,34 @@ public final class Trainer {
         let logits = net.forward(x, training: true)
         let (l, grad) = loss.lossAndGradient(logits: logits, targets: targets)
         net.backward(grad)
+        if let rho = samRadius { sharpnessAware(x: x, targets: targets, radius: rho) }
         optimizer.step(net.params, lr: lr)
         average?.update()
         step += 1
         lookahead?.update(afterStep: step)
         return (l, Trainer.correct(logits.data, targets, classes: net.classes))
+    }
+
+    /// SAM (Foret et al. 2021, "Sharpness-aware minimization"): replaces the gradient g at the
+    /// weights w by the gradient at w + ε, ε = ρ·g/‖g‖ (‖·‖ over all parameters), the worst point
+    /// within ρ of w to first order, so that the step seeks weights whose whole neighbourhood has
+    /// a low loss. Then puts w back. The second pass's batch statistics are discarded: BN's
+    /// running statistics follow the real steps only.
+    private func sharpnessAware(x: Tensor, targets: [Float], radius rho: Float) {
+        let params = net.params
+        let norm = params.reduce(0.0) { s, p in p.grad.reduce(s) { $0 + Double($1) * Double($1) } }.squareRoot()
+        guard norm > 0, norm.isFinite else { return }
+        let scale = rho / Float(norm)
+        let (weights, statistics) = (params.map(\.value), net.buffers.map(\.value))
+        for p in params {
+            p.value.withUnsafeMutableBufferPointer { w in
+                p.grad.withUnsafeBufferPointer { g in for i in w.indices { w[i] += scale * g[i] } }
+            }
+        }
+        let logits = net.forward(x, training: true)
+        net.backward(loss.lossAndGradient(logits: logits, targets: targets).grad)
+        for (p, w) in zip(params, weights) { p.value = w }
+        for (b, v) in zip(net.buffers, statistics) { b.value = v }
     }
 
     /// Rows whose arg-max agrees between `scores` and `targets`.

@@ -77,6 +77,16 @@ struct ContestCommand: ParsableCommand {
     var tta = false
     @Flag(help: "BN adaptation: before answering, re-estimate each member's batch-norm statistics on the images answered (--input, else the test images), for writers unlike the training set's. Uses the images only; the member files stay as trained.")
     var adaptBn = false
+    @Flag(help: "Semi-supervised learning on the images answered (--input, else the test images): the ensemble answers them; of the images answered as each class, the most confident (--pseudo-fraction) join the training images with those answers as labels; each member is fine-tuned on the mix (--pseudo-epochs at --pseudo-rate of its rate); the ensemble answers again (--pseudo-rounds times). Uses the images only, never labels; the member files stay as trained. With --adapt-bn, the adaptation follows.")
+    var semiSupervised = false
+    @Option(parsing: .unconditional, help: "With --semi-supervised: of the images answered as each class, the most confident fraction pseudo-labelled, and at most that fraction of an equal share of the images (default 0.9).")
+    var pseudoFraction: Double?
+    @Option(parsing: .unconditional, help: "With --semi-supervised: fine-tuning epochs per round, each of every pseudo-labelled image and as many training images (default 2).")
+    var pseudoEpochs: Int?
+    @Option(parsing: .unconditional, help: "With --semi-supervised: rounds of answering, choosing and fine-tuning (default 1).")
+    var pseudoRounds: Int?
+    @Option(parsing: .unconditional, help: "With --semi-supervised: the fine-tuning rate as a fraction of the member's own, decaying to 0 (default 0.1).")
+    var pseudoRate: Double?
     @Flag(help: "Submit the contest to Slurm instead of running it: a job array trains the members side by side, then a combining job writes the submission. Run it on a login node, from a folder the nodes share.")
     var slurm = false
     @Option(name: .customLong("sbatch"), parsing: .unconditionalSingleValue,
@@ -87,6 +97,7 @@ struct ContestCommand: ParsableCommand {
     func run() throws {
         try checkCount(members, "members", Limits.members)
         try checkSubmissionName(name)
+        let semi = try semiSupervisedSettings()
         var base = options
         let count = members ?? (quick ? 2 : 3)
         if quick {
@@ -126,7 +137,7 @@ struct ContestCommand: ParsableCommand {
         if only != nil { folders.kept = true }
         var contest = ContestRun(dataset: dataset, dataRoot: data.root, runs: [], work: work, input: input,
                                  answerPath: "\(submissions)/\(name).txt", sidecarPath: "\(submissions)/\(name).json", policy: policy)
-        (contest.only, contest.tta, contest.adaptBn) = (only, tta, adaptBn)
+        (contest.only, contest.tta, contest.adaptBn, contest.semiSupervised) = (only, tta, adaptBn, semi)
         // A run that trains one member coordinates through that member's lock alone: array tasks
         // run side by side on one --work, and none of them writes the submission.
         var submission = only == nil && !slurm ? try contest.prepareSubmission(folders: folders) : nil
@@ -150,5 +161,23 @@ struct ContestCommand: ParsableCommand {
         folders.kept = true
         if let k = only { print("trained member \(k) of \(count); combine the member files in one --work folder"); return }
         try contest.answer(submission?.images)
+    }
+
+    /// --semi-supervised with its settings, checked; nil without it, and a setting given without
+    /// it is refused rather than ignored.
+    func semiSupervisedSettings() throws -> SemiSupervised? {
+        let given = [("--pseudo-fraction", pseudoFraction != nil), ("--pseudo-epochs", pseudoEpochs != nil),
+                     ("--pseudo-rounds", pseudoRounds != nil), ("--pseudo-rate", pseudoRate != nil)].filter(\.1).map(\.0)
+        guard semiSupervised else {
+            if let option = given.first { throw ValidationErrorText("\(option) is a setting of --semi-supervised: add --semi-supervised, or drop it") }
+            return nil
+        }
+        var semi = SemiSupervised()
+        semi.fraction = pseudoFraction ?? semi.fraction
+        semi.epochs = pseudoEpochs ?? semi.epochs
+        semi.rounds = pseudoRounds ?? semi.rounds
+        semi.rate = pseudoRate ?? semi.rate
+        try semi.check()
+        return semi
     }
 }

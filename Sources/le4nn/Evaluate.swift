@@ -54,10 +54,7 @@ struct Evaluate: ParsableCommand {
     /// `set` with --distort applied (itself without it), each image from its own seeded stream.
     func distorted(_ set: ImageSet, _ dataset: Dataset) throws -> ImageSet {
         guard let spec = distort else { return set }
-        let config = try AugmentConfig(parsing: spec, for: dataset)
-        guard !config.usesMixup, !config.isEmpty else {
-            throw ValidationError("--distort needs augmentations that change images, not labels: \(quote(spec)) has \(config.isEmpty ? "none" : "mixup")")
-        }
+        let config = try AugmentConfig.distortion(parsing: spec, for: dataset)
         let out = set.distorted(by: config, seed: seed)
         print("images distorted by \(config) (seed \(seed))")
         return out

@@ -14,10 +14,12 @@ struct Inspect: ParsableCommand {
         augmentation, epochs done of those planned, best epoch and its validation accuracy, \
         weight average, parameters and size (--arrays lists its arrays). An answer file is \
         checked: one digit 0–9 a line, 10,000 lines for the contest; bad lines are named and \
-        make the command fail.
+        make the command fail. With --labels, each answer file is also scored against an IDX \
+        labels file of the same images (a stand-in that `le4nn distort` wrote, say).
 
           le4nn inspect runs/a.npz submissions/answer.txt
           le4nn inspect --arrays runs/a.checkpoint.npz
+          le4nn inspect submissions/new-writers.txt --labels runs/new-writers-labels-idx1-ubyte
           le4nn inspect ../shared/data/mnist/train-images-idx3-ubyte.gz \\
               ../shared/data/cifar-10-jpeg/test_batch
         """)
@@ -25,6 +27,7 @@ struct Inspect: ParsableCommand {
     @Argument(help: "Files to describe.")
     var files: [String]
     @Flag(help: "For .npz files, also list every array: name, shape and dtype.") var arrays = false
+    @Option(help: "IDX labels of the images answered: answer files are scored against them.") var labels: String?
 
     func run() throws {
         var failed = 0
@@ -102,9 +105,13 @@ struct Inspect: ParsableCommand {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         let lastHasNewline = bytes.last == 0x0A
         if lastHasNewline || bytes.isEmpty { lines.removeLast() }
-        var counts = [Int](repeating: 0, count: 10), bad = [String]()
+        var counts = [Int](repeating: 0, count: 10), bad = [String](), answers = [Int]()
         for (n, line) in lines.enumerated() {
-            if line.count == 1, let d = line.first, (0x30 ... 0x39).contains(d) { counts[Int(d - 0x30)] += 1; continue }
+            if line.count == 1, let d = line.first, (0x30 ... 0x39).contains(d) {
+                counts[Int(d - 0x30)] += 1
+                answers.append(Int(d - 0x30))
+                continue
+            }
             let why = line.isEmpty ? "empty"
                 : line.last == 0x0D ? "ends with a carriage return (a Windows line end)"
                 : "\(quote(String(decoding: line, as: UTF8.self), limit: 20)) is not one digit 0–9"
@@ -123,7 +130,18 @@ struct Inspect: ParsableCommand {
         let contest = 10_000
         return "\(path): answer file, \(lines.count) lines of one digit each"
             + (lines.count == contest ? ": a complete contest answer" : " (a contest answer has \(contest), one for each image)")
-            + (lastHasNewline ? "" : "; no newline after the last line") + classes
+            + (lastHasNewline ? "" : "; no newline after the last line") + classes + (try score(answers))
+    }
+
+    /// The line scoring `answers` against --labels, or "" without it.
+    func score(_ answers: [Int]) throws -> String {
+        guard let path = labels else { return "" }
+        let truth = try IDX.readLabels(path)
+        guard truth.count == answers.count else {
+            throw DataError(path, "holds \(truth.count) labels for an answer file of \(answers.count) lines")
+        }
+        let right = zip(answers, truth).filter { $0 == Int($1) }.count
+        return String(format: "\n  scored against %@: accuracy %.2f%% (%d/%d)", path, 100 * accuracy(answers, truth), right, truth.count)
     }
 
     func describePickle(_ path: String) throws -> String {

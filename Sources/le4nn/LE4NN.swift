@@ -22,5 +22,5 @@ struct LE4NN: ParsableCommand {
           le4nn train --data ../shared/data --augment crop,cutout --out runs/a.npz
         """,
         version: version,
-        subcommands: [ContestCommand.self, Train.self, Evaluate.self, Predict.self, Misclassified.self, Classify.self, AugmentPreview.self, Inspect.self, Export.self, Bench.self])
+        subcommands: [ContestCommand.self, Train.self, Evaluate.self, Predict.self, Misclassified.self, Classify.self, AugmentPreview.self, Inspect.self, Export.self, Distort.self, Bench.self])
 }

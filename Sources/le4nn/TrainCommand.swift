@@ -38,6 +38,8 @@ struct TrainOptions: ParsableArguments {
     var ema: Float?
     @Flag(inversion: .prefixedNo, help: "Lookahead, airbench's weight averaging: every 5 steps a slow copy of the weights moves toward the trained ones (by 1 − 0.77·(t/T)³ at step t of T) and training restarts from it; the run ends on the slow copy (default: no; recipe).")
     var lookahead: Bool?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sharpness-aware minimization (SAM, Foret et al. 2021) with radius ρ, around the optimizer: each step takes the gradient at the weights moved by ρ along their gradient's direction, which seeks flat minima (often more robust to new writers). Two passes per step: about twice the training time. Try 0.05.", valueName: "rho"))
+    var sam: Float?
 
     /// The request these options make; `TrainRequest.setup` resolves what they leave out.
     var request: TrainRequest {
@@ -46,6 +48,7 @@ struct TrainOptions: ParsableArguments {
         (r.weightDecay, r.l1, r.bnBiasLr, r.bnBiasDecay, r.schedule) = (weightDecay, l1, bnBiasLr, bnBiasDecay, schedule)
         (r.epochs, r.batch, r.augment, r.smoothing, r.validation) = (epochs, batch, augment, smoothing, validation)
         (r.initializer, r.seed, r.trainLimit, r.ema, r.lookahead) = (initializer, seed, trainLimit, ema, lookahead)
+        r.sam = sam
         return r
     }
 }

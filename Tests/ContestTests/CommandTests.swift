@@ -259,6 +259,56 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try members.map { try FileIO.read(dir + "/work/" + $0) }, before, "the member files stay as trained")
     }
 
+    func testTrainWithSAMSaysSoAndRecordsTheRadius() throws {
+        let out = dir + "/sam.npz"
+        let said = try cli(["train", "--data", root, "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--epochs", "1", "--train-limit", "300",
+                            "--validation", "100", "--sam", "0.05", "--out", out])
+        XCTAssertTrue(said.contains("SAM ρ 0.05, seed 1"), said)
+        XCTAssertEqual(try XCTUnwrap(try TrainRecord.read(out)).settings.sam, 0.05)
+    }
+
+    func testContestSemiSupervisedAnswersTheSameEachTimeRecordsItAndKeepsTheMemberFiles() throws {
+        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
+                    "--work", dir + "/work", "--submissions", dir + "/subs", "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl"]
+        try cli(args + ["--name", "plain"])
+        let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/work").filter { $0.hasSuffix(".npz") }.sorted()
+        let before = try members.map { try FileIO.read(dir + "/work/" + $0) }
+        let semi = ["--semi-supervised", "--pseudo-rounds", "2", "--pseudo-epochs", "1"]
+        let first = try cli(args + ["--name", "a"] + semi), second = try cli(args + ["--name", "b"] + semi)
+        XCTAssertTrue(first.contains("semi-supervised round 2/2: "), first)
+        XCTAssertTrue(first.contains("after semi-supervised learning: ensemble of 2: "), first)
+        XCTAssertEqual(try lines(dir + "/subs/a.txt"), try lines(dir + "/subs/b.txt"), "same members, same images, same seed: same answers")
+        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/a.json"))) as? [String: Any]
+        let recorded = try XCTUnwrap(sidecar?["semi_supervised"] as? [String: Any], "\(String(describing: sidecar))")
+        XCTAssertEqual(recorded["rounds"] as? Int, 2)
+        XCTAssertEqual((recorded["pseudo_labelled"] as? [Int])?.count, 2, "one count a round")
+        XCTAssertEqual(try members.map { try FileIO.read(dir + "/work/" + $0) }, before, "the member files stay as trained")
+        let stray = try cli(args + ["--name", "c", "--pseudo-rounds", "2"], expect: 1)
+        XCTAssertTrue(stray.contains("--pseudo-rounds is a setting of --semi-supervised"), stray)
+    }
+
+    func testDistortWritesASeededStandInAndInspectScoresAnswersAgainstItsLabels() throws {
+        let (a, b, c) = (dir + "/a", dir + "/b", dir + "/c")
+        let said = try cli(["distort", "--data", root, "--out", a])
+        XCTAssertTrue(said.contains("wrote \(a)-images-idx3-ubyte (10000 MNIST test images distorted by stroke:amount=1.0,affine:"), said)
+        try cli(["distort", "--data", root, "--out", b])
+        try cli(["distort", "--data", root, "--out", c, "--seed", "8"])
+        let test = try Dataset.mnist.load(root: root, train: false)
+        let images = try IDX.readImages(a + "-images-idx3-ubyte"), labels = try IDX.readLabels(a + "-labels-idx1-ubyte")
+        XCTAssertEqual(labels, test.labels)
+        XCTAssertEqual(images.count, 10000)
+        XCTAssertNotEqual(images.pixels, test.pixels, "the images are redrawn")
+        XCTAssertEqual(try FileIO.read(b + "-images-idx3-ubyte"), try FileIO.read(a + "-images-idx3-ubyte"), "the same seed redraws them alike")
+        XCTAssertNotEqual(try FileIO.read(c + "-images-idx3-ubyte"), try FileIO.read(a + "-images-idx3-ubyte"))
+
+        try FileIO.writeAtomically(labels.map { "\($0)\n" }.joined(), to: dir + "/right.txt", as: .answers)
+        let scored = try cli(["inspect", dir + "/right.txt", "--labels", a + "-labels-idx1-ubyte"])
+        XCTAssertTrue(scored.contains("scored against \(a)-labels-idx1-ubyte: accuracy 100.00% (10000/10000)"), scored)
+        try FileIO.writeAtomically("1\n2\n3\n", to: dir + "/short.txt", as: .answers)
+        let short = try cli(["inspect", dir + "/short.txt", "--labels", a + "-labels-idx1-ubyte"], expect: 1)
+        XCTAssertTrue(short.contains("holds 10000 labels for an answer file of 3 lines"), short)
+    }
+
     func testContestOnFashionMNISTTrainsAndScoresFashionMembers() throws {
         let args = ["contest", "--data", root, "--dataset", "fashion", "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10",
                     "--train-limit", "500", "--work", dir + "/work", "--submissions", dir + "/subs", "--name", "f"]
@@ -396,7 +446,7 @@ final class CommandTests: XCTestCase {
         let adapted = try cli(["evaluate", "--data", root, "--model", a, "--distort", "stroke:amount=1", "--adapt-bn"])
         XCTAssertTrue(adapted.contains(thick) && adapted.contains("mnist test distorted with BN adapted: accuracy"),
                       "first as it is, then with BN adapted: \(adapted)")
-        let mixup = try cli(["evaluate", "--data", root, "--model", a, "--distort", "mixup"], expect: 64)
+        let mixup = try cli(["evaluate", "--data", root, "--model", a, "--distort", "mixup"], expect: 1)
         XCTAssertTrue(mixup.contains("--distort needs augmentations that change images, not labels"), mixup)
     }
 
@@ -705,6 +755,7 @@ final class CommandTests: XCTestCase {
             (["--lr", "nan"], 64, "--lr must be a number > 0"),
             (["--smoothing", "1.5"], 64, "--smoothing must be in [0, 1)"), (["--weight-decay=-1"], 64, "--weight-decay must be a number ≥ 0"),
             (["--beta1", "1"], 64, "--beta1 must be in [0, 1)"), (["--ema", "1"], 64, "--ema must be in [0, 1), got 1.0"),
+            (["--sam", "0"], 64, "--sam must be in (0, 10], got 0.0"),
             (["--validation", "100000"], 1, "--validation 100000 holds out more than half of the 60000 mnist training images: give 0 to 30000"),
         ]
         for (args, status, message) in cases {
