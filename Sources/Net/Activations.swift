@@ -36,36 +36,39 @@ public final class ReLU: Layer {
     }
 }
 
-/// GELU (Hendrycks and Gimpel), the exact form with erf that PyTorch's `nn.GELU()` and airbench
-/// use, not the tanh approximation: y = x·Φ(x), where Φ(x) = ½(1 + erf(x/√2)) is the standard
-/// normal distribution function; dy/dx = Φ(x) + x·φ(x), φ its density. erf is computed by
-/// Abramowitz and Stegun's 7.1.26 (absolute error below 1.5e-7, about a Float's rounding) in
-/// SIMD, because the library's scalar erf and exp made GELU cost as much as a convolution.
-public final class GELU: Layer {
-    private var x = Tensor(zeros: [0])
-    public init() {}
-    public var spec: String { "gelu" }
+/// A smooth activation applied point by point in SIMD: `valueAndSlope` gives y = f(x) and
+/// dy/dx for eight values at once. Forward keeps x in training; backward multiplies dy by the
+/// slope at x. A new one (SiLU.swift) is its file of `valueAndSlope` and a line in
+/// `Network.layerTypes`.
+public protocol SmoothActivation: Layer {
+    /// f(x) and f′(x), lane by lane.
+    static func valueAndSlope(_ x: SIMD8<Float>) -> (value: SIMD8<Float>, slope: SIMD8<Float>)
+    /// x of the last training pass, for backward.
+    var input: Tensor { get set }
+}
+
+extension SmoothActivation {
     public func outputShape(_ input: [Int]) -> [Int] { input }
 
-    // x: any shape → y: same. Training keeps x: both Φ(x) and φ(x) are needed in backward.
+    // x: any shape → y: same. Training keeps x: the slope is taken at x in backward.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        if training { self.x = x }
+        if training { input = x }
         return Tensor(uninitialized: x.shape) { y in
             x.data.withUnsafeBufferPointer { xp in
                 Threads.parallelFor(xp.count, minChunk: 1 << 14) { r in
-                    GELU.apply(xp.baseAddress! + r.lowerBound, nil, into: y.baseAddress! + r.lowerBound, r.count)
+                    Self.apply(xp.baseAddress! + r.lowerBound, nil, into: y.baseAddress! + r.lowerBound, r.count)
                 }
             }
         }
     }
 
-    // dy: same shape as x → dx = dy·(Φ(x) + x·φ(x))
+    // dy: same shape as x → dx = dy·f′(x)
     public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor {
         Tensor(uninitialized: dy.shape) { dx in
             dy.data.withUnsafeBufferPointer { d in
-                x.data.withUnsafeBufferPointer { xp in
+                input.data.withUnsafeBufferPointer { xp in
                     Threads.parallelFor(d.count, minChunk: 1 << 14) { r in
-                        GELU.apply(xp.baseAddress! + r.lowerBound, d.baseAddress! + r.lowerBound,
+                        Self.apply(xp.baseAddress! + r.lowerBound, d.baseAddress! + r.lowerBound,
                                    into: dx.baseAddress! + r.lowerBound, r.count)
                     }
                 }
@@ -73,47 +76,32 @@ public final class GELU: Layer {
         }
     }
 
-    /// y = x·Φ(x) (dy nil) or dy·(Φ(x) + x·φ(x)) over n elements, eight at a time; the last
-    /// partial block goes through the same SIMD code, copied in and out.
+    /// y = f(x) (dy nil) or dy·f′(x) over n elements, eight at a time; the last partial block
+    /// goes through the same SIMD code, copied in and out.
     @inline(__always)
     static func apply(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, _ n: Int) {
         let rx = UnsafeRawPointer(x), ro = UnsafeMutableRawPointer(out)
         var i = 0
         while i + 8 <= n {
             let v = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let (cdf, density) = normal(v)
-            var r = v * cdf
-            if let dy { r = UnsafeRawPointer(dy).loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * (cdf + v * density) }
+            let (value, slope) = valueAndSlope(v)
+            var r = value
+            if let dy { r = UnsafeRawPointer(dy).loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * slope }
             ro.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
             i += 8
         }
         guard i < n else { return }
         var v = SIMD8<Float>(), d = SIMD8<Float>()
         for j in 0 ..< n - i { v[j] = x[i + j]; d[j] = dy?[i + j] ?? 0 }
-        let (cdf, density) = normal(v)
-        let r = dy == nil ? v * cdf : d * (cdf + v * density)
+        let (value, slope) = valueAndSlope(v)
+        let r = dy == nil ? value : d * slope
         for j in 0 ..< n - i { out[i + j] = r[j] }
-    }
-
-    /// Φ(x) and φ(x). With z = |x|/√2, erf(z) = 1 − q, q = (a₁t + … + a₅t⁵)·e^(−z²), t = 1/(1 + p·z)
-    /// (A&S 7.1.26); e^(−z²) = e^(−x²/2) is also √(2π)·φ(x). Φ(x) = 1 − q/2 for x ≥ 0, q/2 below.
-    @inline(__always)
-    static func normal(_ x: SIMD8<Float>) -> (cdf: SIMD8<Float>, density: SIMD8<Float>) {
-        let (p, a1, a2, a3, a4, a5): (Float, Float, Float, Float, Float, Float) =
-            (0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-        let negative = x .< 0
-        let z = x.replacing(with: -x, where: negative) * (1 / Float(2).squareRoot())
-        let e = expOfNonPositive(-0.5 * x * x)
-        let t = 1 / (1 + p * z)
-        let q = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5)))) * e
-        let half = 0.5 * q
-        return ((1 - half).replacing(with: half, where: negative), e * (1 / (2 * Float.pi).squareRoot()))
     }
 
     /// e^x for x ≤ 0: x = n·ln 2 + r with |r| ≤ ½ln 2 (ln 2 in two parts, so r is exact), e^r by its
     /// Taylor series to r⁷ (relative error below 1e-8), 2ⁿ written into the exponent bits. x is
-    /// clamped at −87, where e^x ≈ 2⁻¹²⁶ is the smallest normal Float: GELU needs e^x only next to
-    /// terms of order 1, so the clamp changes nothing it returns. n is rounded by adding 1.5·2²³,
+    /// clamped at −87, where e^x ≈ 2⁻¹²⁶ is the smallest normal Float: GELU and SiLU need e^x only
+    /// next to terms of order 1, so the clamp changes nothing they return. n is rounded by adding 1.5·2²³,
     /// which leaves it in the low bits of the sum: the library's SIMD Float-to-Int32 conversion
     /// is a scalar loop that took a fifth of a cifar-fast training step.
     @inline(__always)
@@ -129,6 +117,38 @@ public final class GELU: Layer {
         e = e * r + 1 / 6; e = e * r + 1 / 2; e = e * r + 1; e = e * r + 1
         let bits = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- magicBits &+ 127) &<< 23
         return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+}
+
+/// GELU (Hendrycks and Gimpel), the exact form with erf that PyTorch's `nn.GELU()` and airbench
+/// use, not the tanh approximation: y = x·Φ(x), where Φ(x) = ½(1 + erf(x/√2)) is the standard
+/// normal distribution function; dy/dx = Φ(x) + x·φ(x), φ its density. erf is computed by
+/// Abramowitz and Stegun's 7.1.26 (absolute error below 1.5e-7, about a Float's rounding) in
+/// SIMD, because the library's scalar erf and exp made GELU cost as much as a convolution.
+public final class GELU: SmoothActivation {
+    public var input = Tensor(zeros: [0])
+    public init() {}
+    public var spec: String { "gelu" }
+
+    @inline(__always)
+    public static func valueAndSlope(_ x: SIMD8<Float>) -> (value: SIMD8<Float>, slope: SIMD8<Float>) {
+        let (cdf, density) = normal(x)
+        return (x * cdf, cdf + x * density)
+    }
+
+    /// Φ(x) and φ(x). With z = |x|/√2, erf(z) = 1 − q, q = (a₁t + … + a₅t⁵)·e^(−z²), t = 1/(1 + p·z)
+    /// (A&S 7.1.26); e^(−z²) = e^(−x²/2) is also √(2π)·φ(x). Φ(x) = 1 − q/2 for x ≥ 0, q/2 below.
+    @inline(__always)
+    static func normal(_ x: SIMD8<Float>) -> (cdf: SIMD8<Float>, density: SIMD8<Float>) {
+        let (p, a1, a2, a3, a4, a5): (Float, Float, Float, Float, Float, Float) =
+            (0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+        let negative = x .< 0
+        let z = x.replacing(with: -x, where: negative) * (1 / Float(2).squareRoot())
+        let e = expOfNonPositive(-0.5 * x * x)
+        let t = 1 / (1 + p * z)
+        let q = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5)))) * e
+        let half = 0.5 * q
+        return ((1 - half).replacing(with: half, where: negative), e * (1 / (2 * Float.pi).squareRoot()))
     }
 }
 
