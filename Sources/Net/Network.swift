@@ -38,7 +38,7 @@ public final class Network {
 
     /// The layer types a spec can name, in the grammar's order: adding one is its file and a line here.
     static let layerTypes: [any SpecLayer.Type] = [
-        Conv2D.self, BatchNorm.self, ReLU.self, Sigmoid.self, GELU.self, MaxPool.self, AvgPool.self,
+        Conv2D.self, BatchNorm.self, ReLU.self, Sigmoid.self, GELU.self, SiLU.self, MaxPool.self, AvgPool.self,
         Dropout.self, PatchWhitening.self, Affine.self, Flatten.self,
     ]
 

@@ -63,8 +63,17 @@ final class GradientCheckTests: XCTestCase {
     func testActivations() {
         check("sigmoid", Sigmoid(), input: [3, 11])
         check("gelu", GELU(), input: [3, 11])
+        check("silu, SIMD blocks and a tail", SiLU(), input: [3, 37])
         check("relu", ReLU(), input: [3, 2, 5, 5])
         check("relu, SIMD blocks and a tail", ReLU(), input: [3, 37])
+    }
+
+    func testSiLUIsXTimesTheSigmoidOnBothSidesOfZeroAndInItsTails() {
+        let grid = stride(from: -30.0, through: 30.0, by: 0.37).map { Float($0) }
+        let y = SiLU().forward(Tensor(shape: [1, grid.count], data: grid), training: false)
+        for (x, v) in zip(grid, y.data) {
+            XCTAssertEqual(Double(v), Double(x) / (1 + exp(-Double(x))), accuracy: 1e-6 * max(1, abs(Double(x))), "silu(\(x))")
+        }
     }
 
     func testGELUExactFormOnBothSidesOfZeroAndInItsTails() {
