@@ -15,6 +15,8 @@ public struct ContestRun {
     public var only: Int?
     /// The images to answer (a contest dump or IDX images); nil: the test images.
     public var input: String?
+    /// The images of `input`, read before training (`prepareSubmission`).
+    public var images: ImageSet?
     public var answerPath: String
     public var sidecarPath: String
     /// Test-time augmentation (`testTimeViews`), for the test accuracy and the answers.
@@ -83,6 +85,7 @@ public struct ContestRun {
         let after = ContestPlan.imagesAfter(images: plan.imagesToTrain, rates: rates)
         for (i, k) in toTrain.enumerated() { runs[k].imagesAfter = after[i] }
         for line in plan.describe(rates: rates, total: runs.count) { print(line) }
+        if only == nil { print(answeringPlan()) }
         try stopping("interrupted before the first member started") { try Interrupt.check(epochsDone: 0) }
         for k in toTrain { try trainMember(runs[k], number: k + 1) }
         // From here a stop signal ends the process at once: what is left takes seconds. One that
@@ -136,10 +139,25 @@ public struct ContestRun {
             + commandLine()
     }
 
+    /// What answering will do after training, for the plan: which images, and what the members
+    /// learn from them first.
+    func answeringPlan() -> String {
+        let n = images?.count ?? 10_000  // every test set here has 10,000 images
+        var steps = [String]()
+        if let semi = semiSupervised {
+            let most = Int((Double(n) * semi.fraction).rounded(.up))
+            steps.append("semi-supervised learning, \(semi.rounds == 1 ? "" : "\(semi.rounds) rounds of ")\(semi.epochs) fine-tuning epochs "
+                + "of up to \(2 * most) images for each member")
+        }
+        if adaptBn { steps.append("BN adaptation") }
+        let what = input.map { "the \(n) images of \($0)" } ?? "the \(dataset.name) test images"
+        return "then: answer \(what)" + (steps.isEmpty ? "" : " after " + steps.joined(separator: ", "))
+    }
+
     /// Loads the members, prints each one's and the ensemble's test accuracy, answers `images`
     /// (the test images when nil), with semi-supervised learning and BN adaptation if asked, and
     /// writes the answer file and its sidecar JSON.
-    public func answer(_ images: ImageSet?) throws {
+    public func answer() throws {
         let ensemble = try Ensemble(paths: runs.map(\.out))
         let test = try dataset.load(root: dataRoot, train: false)
         let probs = ensemble.memberProbabilities(test, tta: tta, dataset: dataset)

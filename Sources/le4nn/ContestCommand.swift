@@ -52,6 +52,13 @@ struct ContestCommand: ParsableCommand {
           le4nn contest --data ../shared/data --net digits --members 5
         The contest answer, submissions/final.txt:
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
+
+        New writers: the contest's digits come from hands MNIST never saw. With --input the \
+        members therefore first learn from the images they answer (--semi-supervised: a few \
+        minutes) and adapt their batch-norm statistics to them (--adapt-bn: seconds); both use \
+        the images alone, and --no-semi-supervised, --no-adapt-bn turn them off. Measure on a \
+        stand-in for new writers (`le4nn distort`), answered as --input and scored afterwards \
+        with `le4nn inspect ANSWERS --labels LABELS`.
         Fashion-MNIST, 3 members of 20 epochs with erasing, about 2 hours (95.05 %):
           le4nn contest --data ../shared/data --dataset fashion --members 3 \\
               --epochs 20 --lr 1.0 --tta --name fashion \\
@@ -75,10 +82,10 @@ struct ContestCommand: ParsableCommand {
     @Flag(help: "Quick mode: 2 mnist-small members (unless --net) for 2 epochs (unless --members, --epochs), about a minute.") var quick = false
     @Flag(help: "Test-time augmentation, for the test accuracy and the answers: average each member over the digit and its one-pixel shifts (garments and objects: airbench's six mirrored and moved views, as evaluate --tta).")
     var tta = false
-    @Flag(help: "BN adaptation: before answering, re-estimate each member's batch-norm statistics on the images answered (--input, else the test images), for writers unlike the training set's. Uses the images only; the member files stay as trained.")
-    var adaptBn = false
-    @Flag(help: "Semi-supervised learning on the images answered (--input, else the test images): the ensemble answers them; of the images answered as each class, the most confident (--pseudo-fraction) join the training images with those answers as labels; each member is fine-tuned on the mix (--pseudo-epochs at --pseudo-rate of its rate); the ensemble answers again (--pseudo-rounds times). Uses the images only, never labels; the member files stay as trained. With --adapt-bn, the adaptation follows.")
-    var semiSupervised = false
+    @Flag(inversion: .prefixedNo, help: "BN adaptation: before answering, re-estimate each member's batch-norm statistics on the images answered (--input, else the test images), for writers unlike the training set's. Uses the images only; the member files stay as trained. Default: on with --input, off without.")
+    var adaptBn: Bool?
+    @Flag(inversion: .prefixedNo, help: "Semi-supervised learning on the images answered (--input, else the test images): the ensemble answers them; of the images answered as each class, the most confident (--pseudo-fraction) join the training images with those answers as labels; each member is fine-tuned on the mix (--pseudo-epochs at --pseudo-rate of its rate); the ensemble answers again (--pseudo-rounds times). Uses the images only, never labels; the member files stay as trained. With --adapt-bn, the adaptation follows. Default: on with --input, off without.")
+    var semiSupervised: Bool?
     @Option(parsing: .unconditional, help: "With --semi-supervised: of the images answered as each class, the most confident fraction pseudo-labelled, and at most that fraction of an equal share of the images (default 0.9).")
     var pseudoFraction: Double?
     @Option(parsing: .unconditional, help: "With --semi-supervised: fine-tuning epochs per round, each of every pseudo-labelled image and as many training images (default 2).")
@@ -137,10 +144,11 @@ struct ContestCommand: ParsableCommand {
         if only != nil { folders.kept = true }
         var contest = ContestRun(dataset: dataset, dataRoot: data.root, runs: [], work: work, input: input,
                                  answerPath: "\(submissions)/\(name).txt", sidecarPath: "\(submissions)/\(name).json", policy: policy)
-        (contest.only, contest.tta, contest.adaptBn, contest.semiSupervised) = (only, tta, adaptBn, semi)
+        (contest.only, contest.tta, contest.adaptBn, contest.semiSupervised) = (only, tta, adaptBn ?? (input != nil), semi)
         // A run that trains one member coordinates through that member's lock alone: array tasks
         // run side by side on one --work, and none of them writes the submission.
         var submission = only == nil && !slurm ? try contest.prepareSubmission(folders: folders) : nil
+        contest.images = submission?.images
         defer {
             submission = nil  // the answer file's lock, in --submissions, goes first,
             withExtendedLifetime(folders) {}  // then the empty folders this run made
@@ -160,16 +168,20 @@ struct ContestCommand: ParsableCommand {
         try contest.train()
         folders.kept = true
         if let k = only { print("trained member \(k) of \(count); combine the member files in one --work folder"); return }
-        try contest.answer(submission?.images)
+        try contest.answer()
     }
 
-    /// --semi-supervised with its settings, checked; nil without it, and a setting given without
-    /// it is refused rather than ignored.
+    /// --semi-supervised with its settings, checked; nil when it is off, and then a setting given
+    /// is refused rather than ignored.
     func semiSupervisedSettings() throws -> SemiSupervised? {
         let given = [("--pseudo-fraction", pseudoFraction != nil), ("--pseudo-epochs", pseudoEpochs != nil),
                      ("--pseudo-rounds", pseudoRounds != nil), ("--pseudo-rate", pseudoRate != nil)].filter(\.1).map(\.0)
-        guard semiSupervised else {
-            if let option = given.first { throw ValidationErrorText("\(option) is a setting of --semi-supervised: add --semi-supervised, or drop it") }
+        // On by default for other images than the test set's: they may be other writers'.
+        guard semiSupervised ?? (input != nil) else {
+            if let option = given.first {
+                throw ValidationErrorText("\(option) is a setting of --semi-supervised, which is off"
+                    + (semiSupervised == false ? " (--no-semi-supervised)" : " without --input") + ": add --semi-supervised, or drop it")
+            }
             return nil
         }
         var semi = SemiSupervised()

@@ -220,14 +220,18 @@ final class CommandTests: XCTestCase {
         let first = try cli(args)
         XCTAssertTrue(first.contains("ensemble of 2: MNIST test accuracy"), first)
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 10000)
-        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/t.json"))) as? [String: Any]
+        let sidecar = try sidecarJSON("t")
         XCTAssertEqual((sidecar?["members"] as? [Any])?.count, 2)
+        XCTAssertNil(sidecar?["semi_supervised"] ?? sidecar?["batch_norm_adaptation"], "the test images are the training writers'")
         let again = try cli(args + ["--input", fixturesDir + "/pickle/dump_u1_3x784_p2.pkl"])
         XCTAssertEqual(again.components(separatedBy: "reusing").count - 1, 2, again)
         XCTAssertEqual(try lines(dir + "/subs/t.txt").count, 3, "answers the dump: one line per image")
+        let answered = try sidecarJSON("t")
+        XCTAssertNotNil(answered?["semi_supervised"], "other images: semi-supervised learning by default")
+        XCTAssertNotNil(answered?["batch_norm_adaptation"], "and BN adaptation")
         let withTTA = try cli(args + ["--tta"])
         XCTAssertTrue(withTTA.contains("ensemble of 2: MNIST test accuracy") && withTTA.contains("% with TTA"), withTTA)
-        let ttaSidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/t.json"))) as? [String: Any]
+        let ttaSidecar = try sidecarJSON("t")
         XCTAssertEqual(ttaSidecar?["test_time_augmentation"] as? String, "one-pixel shifts")
 
         // A member with changed bytes is refused by name, neither reused nor trained over.
@@ -241,22 +245,37 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(damaged.contains("reusing") || damaged.contains("] training "), damaged)
     }
 
-    func testContestAdaptBNAnswersFromTheImagesAloneTheSameEachTimeAndRecordsIt() throws {
+    /// The options of a quick contest that answers the three images of a dump fixture, after a
+    /// first run with them (named plain, neither learning from them nor adapting) has trained its members.
+    func quickContestOnThreeImages() throws -> [String] {
         let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
                     "--work", dir + "/work", "--submissions", dir + "/subs", "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl"]
-        try cli(args + ["--name", "plain"])
-        let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/work").filter { $0.hasSuffix(".npz") }.sorted()
-        let before = try members.map { try FileIO.read(dir + "/work/" + $0) }
-        let first = try cli(args + ["--name", "a", "--adapt-bn"]), second = try cli(args + ["--name", "b", "--adapt-bn"])
+        try cli(args + ["--name", "plain", "--no-semi-supervised", "--no-adapt-bn"])
+        return args
+    }
+
+    /// The bytes of the member files in the work folder, by name.
+    func memberFiles() throws -> [[UInt8]] {
+        try FileManager.default.contentsOfDirectory(atPath: dir + "/work").filter { $0.hasSuffix(".npz") }.sorted()
+            .map { try FileIO.read(dir + "/work/" + $0) }
+    }
+
+    /// The sidecar JSON of submission `name`.
+    func sidecarJSON(_ name: String) throws -> [String: Any]? {
+        try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: "\(dir)/subs/\(name).json"))) as? [String: Any]
+    }
+
+    func testContestAdaptBNAnswersFromTheImagesAloneTheSameEachTimeAndRecordsIt() throws {
+        let args = try quickContestOnThreeImages(), before = try memberFiles()
+        let alone = ["--adapt-bn", "--no-semi-supervised"]
+        let first = try cli(args + ["--name", "a"] + alone), second = try cli(args + ["--name", "b"] + alone)
         XCTAssertTrue(first.contains("BN adaptation: each member's batch-norm statistics re-estimated on the 3 images answered"), first)
         XCTAssertEqual(second.components(separatedBy: "reusing").count - 1, 2, second)
         XCTAssertEqual(try lines(dir + "/subs/a.txt"), try lines(dir + "/subs/b.txt"), "same members, same images: same answers")
         XCTAssertEqual(try lines(dir + "/subs/a.txt").count, 3)
-        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/a.json"))) as? [String: Any]
-        XCTAssertEqual(sidecar?["batch_norm_adaptation"] as? String, "statistics re-estimated on the 3 images answered")
-        let plain = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/plain.json"))) as? [String: Any]
-        XCTAssertNil(plain?["batch_norm_adaptation"])
-        XCTAssertEqual(try members.map { try FileIO.read(dir + "/work/" + $0) }, before, "the member files stay as trained")
+        XCTAssertEqual(try sidecarJSON("a")?["batch_norm_adaptation"] as? String, "statistics re-estimated on the 3 images answered")
+        XCTAssertNil(try sidecarJSON("plain")?["batch_norm_adaptation"])
+        XCTAssertEqual(try memberFiles(), before, "the member files stay as trained")
     }
 
     func testTrainWithSAMSaysSoAndRecordsTheRadius() throws {
@@ -268,23 +287,18 @@ final class CommandTests: XCTestCase {
     }
 
     func testContestSemiSupervisedAnswersTheSameEachTimeRecordsItAndKeepsTheMemberFiles() throws {
-        let args = ["contest", "--data", root, "--quick", "--net", "conv8-bn-relu-pool-fc32-relu-fc10", "--train-limit", "1000",
-                    "--work", dir + "/work", "--submissions", dir + "/subs", "--input", fixturesDir + "/pickle/dump_f4_3x1x28x28_p4.pkl"]
-        try cli(args + ["--name", "plain"])
-        let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/work").filter { $0.hasSuffix(".npz") }.sorted()
-        let before = try members.map { try FileIO.read(dir + "/work/" + $0) }
+        let args = try quickContestOnThreeImages(), before = try memberFiles()
         let semi = ["--semi-supervised", "--pseudo-rounds", "2", "--pseudo-epochs", "1"]
         let first = try cli(args + ["--name", "a"] + semi), second = try cli(args + ["--name", "b"] + semi)
         XCTAssertTrue(first.contains("semi-supervised round 2/2: "), first)
         XCTAssertTrue(first.contains("after semi-supervised learning: ensemble of 2: "), first)
         XCTAssertEqual(try lines(dir + "/subs/a.txt"), try lines(dir + "/subs/b.txt"), "same members, same images, same seed: same answers")
-        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/a.json"))) as? [String: Any]
-        let recorded = try XCTUnwrap(sidecar?["semi_supervised"] as? [String: Any], "\(String(describing: sidecar))")
+        let recorded = try XCTUnwrap(try sidecarJSON("a")?["semi_supervised"] as? [String: Any])
         XCTAssertEqual(recorded["rounds"] as? Int, 2)
         XCTAssertEqual((recorded["pseudo_labelled"] as? [Int])?.count, 2, "one count a round")
-        XCTAssertEqual(try members.map { try FileIO.read(dir + "/work/" + $0) }, before, "the member files stay as trained")
-        let stray = try cli(args + ["--name", "c", "--pseudo-rounds", "2"], expect: 1)
-        XCTAssertTrue(stray.contains("--pseudo-rounds is a setting of --semi-supervised"), stray)
+        XCTAssertEqual(try memberFiles(), before, "the member files stay as trained")
+        let stray = try cli(args + ["--name", "c", "--no-semi-supervised", "--pseudo-rounds", "2"], expect: 1)
+        XCTAssertTrue(stray.contains("--pseudo-rounds is a setting of --semi-supervised, which is off (--no-semi-supervised)"), stray)
     }
 
     func testDistortWritesASeededStandInAndInspectScoresAnswersAgainstItsLabels() throws {
@@ -316,7 +330,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(out.contains("member 1: Fashion-MNIST test accuracy") && out.contains("ensemble of 2: Fashion-MNIST test accuracy"), out)
         XCTAssertTrue(out.contains("as a submission for the Fashion-MNIST test images it scores"), out)
         XCTAssertEqual(try lines(dir + "/subs/f.txt").count, 10000)
-        let sidecar = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/subs/f.json"))) as? [String: Any]
+        let sidecar = try sidecarJSON("f")
         XCTAssertNotNil(sidecar?["ensemble_fashion_test_accuracy"], "\(String(describing: sidecar))")
         XCTAssertEqual(sidecar?["test_time_augmentation"] as? String, "mirror and one-pixel moves")
         let member = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/work")
