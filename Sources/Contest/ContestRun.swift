@@ -88,8 +88,10 @@ public struct ContestRun {
         if only == nil { print(answeringPlan()) }
         try stopping("interrupted before the first member started") { try Interrupt.check(epochsDone: 0) }
         for k in toTrain { try trainMember(runs[k], number: k + 1) }
-        // From here a stop signal ends the process at once: what is left takes seconds. One that
-        // came after the last member's last batch is reported now.
+        // From here a stop signal ends the process at once: what is left (answering, with its
+        // fine-tuning in memory) writes nothing before the answer file, which it writes atomically,
+        // and the same command redoes it. One that came after the last member's last batch is
+        // reported now.
         Interrupt.stopCatching()
         try stopping("interrupted after the last member finished") { try Interrupt.check(epochsDone: 0) }
     }
