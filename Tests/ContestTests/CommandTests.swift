@@ -284,6 +284,12 @@ final class CommandTests: XCTestCase {
                             "--validation", "100", "--sam", "0.05", "--out", out])
         XCTAssertTrue(said.contains("SAM ρ 0.05, seed 1"), said)
         XCTAssertEqual(try XCTUnwrap(try TrainRecord.read(out)).settings.sam, 0.05)
+
+        let contest = try cli(["contest", "--data", root, "--quick", "--members", "1", "--net", "conv8-bn-relu-pool-fc32-relu-fc10",
+                               "--train-limit", "300", "--sam", "0.05", "--work", dir + "/work", "--submissions", dir + "/subs", "--name", "s"])
+        XCTAssertTrue(contest.contains(", SAM ρ 0.05 — about "), "the plan names SAM: \(contest)")
+        let member = try XCTUnwrap((try sidecarJSON("s")?["members"] as? [[String: String]])?.first)
+        XCTAssertEqual(member["sam"], "0.05", "the sidecar records the member's SAM radius")
     }
 
     func testContestSemiSupervisedAnswersTheSameEachTimeRecordsItAndKeepsTheMemberFiles() throws {
