@@ -128,7 +128,7 @@ public struct SemiSupervised: Equatable, Sendable {
             }
         }
         if let bad = net.firstNonFiniteArray { throw ValidationErrorText("semi-supervised fine-tuning of \(label) diverged: array '\(bad)'") }
-        progress.finish(String(format: "fine-tuned %d epochs on %d pseudo-labelled and %d training images each, loss %.4f, in %@",
+        progress.finish(String(format: "fine-tuned %d epochs of %d pseudo-labelled and %d training images, loss %.4f, in %@",
                                epochs, pseudo.count, perEpoch - pseudo.count, lossSum / Double(max(1, seen)),
                                duration(Date().timeIntervalSince(start))))
     }
