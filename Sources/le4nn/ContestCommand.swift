@@ -52,6 +52,10 @@ struct ContestCommand: ParsableCommand {
           le4nn contest --data ../shared/data --net digits --members 5
         The contest answer, submissions/final.txt:
           le4nn contest --data ../shared/data --input le4MNIST_X.dump --name final
+        Fashion-MNIST, 3 members of 20 epochs with erasing, about 2 hours (95.05 %):
+          le4nn contest --data ../shared/data --dataset fashion --members 3 \\
+              --epochs 20 --lr 1.0 --tta --name fashion \\
+              --augment crop:pad=2:mode=reflect,flip:mode=alternate,erasing
 
         New writers: the contest's digits come from hands MNIST never saw. With --input the \
         members therefore first learn from the images they answer (--semi-supervised: a few \
@@ -59,10 +63,6 @@ struct ContestCommand: ParsableCommand {
         the images alone, and --no-semi-supervised, --no-adapt-bn turn them off. Measure on a \
         stand-in for new writers (`le4nn distort`), answered as --input and scored afterwards \
         with `le4nn inspect ANSWERS --labels LABELS`.
-        Fashion-MNIST, 3 members of 20 epochs with erasing, about 2 hours (95.05 %):
-          le4nn contest --data ../shared/data --dataset fashion --members 3 \\
-              --epochs 20 --lr 1.0 --tta --name fashion \\
-              --augment crop:pad=2:mode=reflect,flip:mode=alternate,erasing
         """)
 
     @OptionGroup var data: DataFolderOptions
