@@ -144,7 +144,7 @@ public struct ContestRun {
     /// What answering will do after training, for the plan: which images, and what the members
     /// learn from them first.
     func answeringPlan() -> String {
-        let n = images?.count ?? 10_000  // every test set here has 10,000 images
+        let n = images?.count ?? dataset.testImages
         var steps = [String]()
         if let semi = semiSupervised {
             let most = Int((Double(n) * semi.fraction).rounded(.up))

@@ -41,6 +41,8 @@ public enum Dataset: String, CaseIterable, Sendable {
 
     /// Images in the official training split (for estimates made before loading it).
     public var trainingImages: Int { self == .cifar10 ? 50_000 : 60_000 }
+    /// Images in the test split (10,000 for each).
+    public var testImages: Int { 10_000 }
 
     /// The file whose presence identifies a folder holding this dataset.
     var markerFile: String {

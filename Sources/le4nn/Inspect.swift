@@ -105,23 +105,21 @@ struct Inspect: ParsableCommand {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         let lastHasNewline = bytes.last == 0x0A
         if lastHasNewline || bytes.isEmpty { lines.removeLast() }
-        var counts = [Int](repeating: 0, count: 10), bad = [String](), answers = [Int]()
+        var answers = [Int](), bad = [String]()
         for (n, line) in lines.enumerated() {
-            if line.count == 1, let d = line.first, (0x30 ... 0x39).contains(d) {
-                counts[Int(d - 0x30)] += 1
-                answers.append(Int(d - 0x30))
-                continue
-            }
+            if line.count == 1, let d = line.first, (0x30 ... 0x39).contains(d) { answers.append(Int(d - 0x30)); continue }
             let why = line.isEmpty ? "empty"
                 : line.last == 0x0D ? "ends with a carriage return (a Windows line end)"
                 : "\(quote(String(decoding: line, as: UTF8.self), limit: 20)) is not one digit 0–9"
             bad.append("line \(n + 1): \(why)")
         }
-        let digits = lines.count - bad.count
+        let digits = answers.count
         guard digits > 0, digits * 2 >= lines.count else {
             throw DataError(path, lines.isEmpty ? "empty; an answer file has one digit 0–9 a line"
                 : "a text file of \(lines.count) lines, not an answer file (one digit 0–9 a line): \(bad[0])")
         }
+        var counts = [Int](repeating: 0, count: 10)
+        for a in answers { counts[a] += 1 }
         let classes = "\n  classes: " + classHistogram(counts)
         guard bad.isEmpty else {
             let shown = bad.prefix(5).map { "\n  " + $0 }.joined() + (bad.count > 5 ? "\n  … and \(bad.count - 5) more" : "")
