@@ -22,6 +22,10 @@ public final class Conv2D: Layer {
     private var input = Tensor(zeros: [0])  // x, kept for the weight gradient (Winograd and direct paths)
     private var partialW = [Float]() // [threads, K, C·R·R]: per-thread dW, summed in a fixed order
     private var inputShape = [Int]()
+    /// The Winograd filters of inference, kept while W is unchanged (Param.version): inference
+    /// goes in slices of 100 images, and transforming them again for each slice took 3 % of a
+    /// cifar-fast bench.
+    private var inferenceFilters: (version: Int, tile: Int, u: [Float])?
 
     public init(inChannels: Int, filters: Int, size: Int, stride: Int, pad: Int,
                 initializer: Initializer, rng: inout SeededRNG, dirac: Bool = false, bias: Bool = true) {
@@ -69,12 +73,9 @@ public final class Conv2D: Layer {
     /// at most 4 channels (a first layer).
     public var usesDirect: Bool { size == 3 && stride == 1 && pad == 1 && inChannels <= DirectConv3x3.maxChannels }
 
-    /// The Winograd tiles for an input of `height`×`width`: F(4×4, 3×3) where whole 4×4 tiles cover
-    /// the image, else F(2×2, 3×3). (Measured on a Zen 4 EPYC, CPU time per training image: F(4×4)
-    /// 12 % faster on cifar-small's 32, 16 and 8-pixel maps; on mnist-small's 14×14 maps, which
-    /// F(4×4) pads to 16×16, 5 % slower.)
+    /// The Winograd tiles for an input of `height`×`width`: `Winograd.tile(height:width:)`.
     func winograd(height: Int, width: Int) -> Winograd {
-        Winograd(tile: winogradTile ?? Winograd.requestedTile ?? (height % 4 == 0 && width % 4 == 0 ? 4 : 2))
+        Winograd(tile: winogradTile ?? Winograd.requestedTile ?? Winograd.tile(height: height, width: width))
     }
     /// Forces one tile size (tests, measurements); nil chooses by image size.
     var winogradTile: Int? = nil
@@ -119,7 +120,7 @@ public final class Conv2D: Layer {
                 }
             }
             let engine = winograd(height: H, width: Wd)
-            let u = engine.filters(W.value, outC: K, inC: C, flip: false)
+            let u = winogradFilters(engine, training: training)
             return Tensor(uninitialized: [B, K, OH, OW]) { y in
                 engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, filters: u,
                                 scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
@@ -167,6 +168,14 @@ public final class Conv2D: Layer {
                 }
             }
         }
+    }
+
+    /// The transformed filters of the forward pass: at inference, kept for the next call.
+    private func winogradFilters(_ engine: Winograd, training: Bool) -> [Float] {
+        if !training, let kept = inferenceFilters, kept.version == W.version, kept.tile == engine.tile { return kept.u }
+        let u = engine.filters(W.value, outC: filters, inC: inChannels, flip: false)
+        inferenceFilters = training ? nil : (W.version, engine.tile, u)
+        return u
     }
 
     // dy: [B, K, OH, OW] → dx: [B, C, H, W];  dW = Σ_b dy_b·col_bᵀ, dcol_b = Wᵀ·dy_b, db = Σ dy

@@ -55,11 +55,11 @@ public enum EnvironmentSettings {
         return (asked, nil)
     }
 
-    /// The Winograd tile `LE4NN_WINOGRAD` asks for (2 or 4), nil when unset.
+    /// The Winograd tile `LE4NN_WINOGRAD` asks for (2, 3 or 4), nil when unset.
     static func winogradTile(_ env: Lookup) throws -> Int? {
         guard let text = env("LE4NN_WINOGRAD") else { return nil }
-        guard let m = Int(text), m == 2 || m == 4 else {
-            throw NetError("LE4NN_WINOGRAD=\(quote(text)) is not a Winograd tile: give 2 or 4, or unset it to choose by layer")
+        guard let m = Int(text), (2 ... 4).contains(m) else {
+            throw NetError("LE4NN_WINOGRAD=\(quote(text)) is not a Winograd tile: give 2, 3 or 4, or unset it to choose by layer")
         }
         return m
     }

@@ -3,8 +3,10 @@ public final class Param {
     /// Name inside the model file, e.g. `3.conv.W`.
     public var name: String
     public var shape: [Int]
-    public var value: [Float]
+    public var value: [Float] { didSet { version &+= 1 } }
     public var grad: [Float]
+    /// Counts the changes of `value`, so that what is derived from it can be kept until it changes.
+    public private(set) var version = 0
     /// Whether weight decay applies (weights yes; biases and BN γ, β no).
     public let decays: Bool
     /// Whether this is a batch normalization's β, which an optimizer may give its own learning

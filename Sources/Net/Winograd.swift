@@ -3,18 +3,29 @@ import Kernels
 import Glibc
 #endif
 
-/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2 or 4
+/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2, 3 or 4
 /// (Kernels/winograd.c): α² GEMMs (α = m + 2) of transformed input tiles and transformed filters
-/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2) or 4× (m = 4) fewer multiplications;
+/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3) or 4× (m = 4) fewer multiplications;
 /// likewise the filter gradient, as the exact gradient of that computation (it is linear in the
 /// transformed filters). Images are taken in groups whose transformed tiles (α²·T·(C + K)
 /// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs.
 struct Winograd {
     static let groupBytes = 1 << 21
-    /// A tile size asked for by `LE4NN_WINOGRAD` (2 or 4), to compare them on one machine.
+    /// A tile size asked for by `LE4NN_WINOGRAD` (2, 3 or 4), to compare them on one machine.
     static let requestedTile: Int? = (try? EnvironmentSettings.winogradTile(EnvironmentSettings.process)) ?? nil
     /// The output tile size m.
     let tile: Int
+
+    /// The tile size for `height`×`width` maps: the fewest multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²,
+    /// unless a smaller tile comes within 10 % of them (its transforms are cheaper, and its edge
+    /// tiles waste less). So F(4×4) on 32, 28, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel
+    /// ones: on 6×6 maps F(3×3) needs 100 products per channel pair where F(2×2) and F(4×4) need 144.
+    static func tile(height: Int, width: Int) -> Int {
+        func products(_ m: Int) -> Int { ((height + m - 1) / m) * ((width + m - 1) / m) * (m + 2) * (m + 2) }
+        var best = 2
+        for m in 3 ... 4 where products(m) * 10 < products(best) * 9 { best = m }
+        return best
+    }
     /// α², the number of GEMMs.
     var points: Int { le4_winograd_points(tile) }
 

@@ -28,6 +28,7 @@ final class EnvironmentTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("give one of portable, avx2, avx512"), "\($0)")
         }
         XCTAssertEqual(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "4"])), 4)
-        XCTAssertThrowsError(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "3"])))
+        XCTAssertEqual(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "3"])), 3)
+        XCTAssertThrowsError(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "5"])))
     }
 }

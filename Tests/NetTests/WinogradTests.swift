@@ -2,8 +2,9 @@ import XCTest
 import LE4Data
 @testable import Net
 
-/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against direct convolution computed in Double, for every
-/// instruction set. F(4×4) multiplies by larger constants (up to 8 and 1/24) and loses more precision.
+/// Winograd F(2×2, 3×3), F(3×3, 3×3) and F(4×4, 3×3) against direct convolution computed in Double,
+/// for every instruction set. F(3×3) and F(4×4) multiply by larger constants (up to 4 and 1/6; 8 and
+/// 1/24) and lose more precision.
 final class WinogradTests: XCTestCase {
     /// Worst |winograd − direct| relative to the largest |direct|, over every supported ISA.
     func worstError(_ winograd: Winograd, batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
@@ -35,7 +36,7 @@ final class WinogradTests: XCTestCase {
     func tolerance(_ winograd: Winograd) -> Double { winograd.tile == 2 ? 1e-5 : 1e-4 }
 
     func testForwardAndInputGradientMatchDirectConvolution() {
-        for tile in [2, 4] {
+        for tile in [2, 3, 4] {
             var worst = 0.0
             // Odd and even sizes, smaller than a tile, and not a whole number of tiles.
             for (h, wd) in [(4, 4), (7, 5), (8, 8), (3, 133), (2, 3)] {
@@ -55,7 +56,7 @@ final class WinogradTests: XCTestCase {
         let want = referenceConvolution3x3(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
         let scale: [Float] = [2, -1, 0.5], shift: [Float] = [0.25, 0, -1]
         var y = [Float](repeating: 0, count: outC * h * wd)
-        for tile in [2, 4] {
+        for tile in [2, 3, 4] {
             let winograd = Winograd(tile: tile)
             winograd.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
                               filters: winograd.filters(w, outC: outC, inC: inC, flip: false),
@@ -68,7 +69,7 @@ final class WinogradTests: XCTestCase {
     }
 
     func testFilterGradientMatchesDirectCorrelation() {
-        for tile in [2, 4] { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
+        for tile in [2, 3, 4] { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
     }
 
     func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
@@ -113,5 +114,22 @@ final class WinogradTests: XCTestCase {
         let y = conv.forward(Tensor(shape: [2, 5, h, wd], data: x), training: false)
         let want = referenceConvolution3x3(x, conv.W.value, batch: 2, inC: 5, outC: 4, h: h, wd: wd)
         for (got, w) in zip(y.data, want) { XCTAssertEqual(Double(got), w, accuracy: 1e-5) }
+    }
+}
+
+final class WinogradFilterCacheTests: XCTestCase {
+    /// Inference keeps the transformed filters between calls; a change of the weights, even one
+    /// made through a pointer, must reach the next call.
+    func testInferenceUsesChangedWeights() {
+        var rng = SeededRNG(seed: 7)
+        let conv = Conv2D(inChannels: 16, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+        XCTAssertTrue(conv.usesWinograd)
+        let x = Tensor(shape: [2, 16, 6, 6], data: (0 ..< 2 * 16 * 36).map { _ in Float(rng.normal()) })
+        let before = conv.forward(x, training: false).data
+        XCTAssertEqual(conv.forward(x, training: false).data, before)
+        conv.W.value.withUnsafeMutableBufferPointer { w in w[0] += 1 }
+        let after = conv.forward(x, training: false).data
+        XCTAssertNotEqual(after, before)
+        XCTAssertEqual(after, conv.forward(x, training: true).data)
     }
 }
