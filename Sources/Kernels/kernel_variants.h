@@ -11,7 +11,7 @@
     X(sgemm, set) X(sgemm_packed_b_size, set) X(sgemm_pack_b, set) X(sgemm_prepacked, set)                   \
     X(winograd_input, set) X(winograd_output, set) X(winograd_output_grad, set)                              \
     X(conv3x3_forward, set) X(conv3x3_filter_grad, set) X(maxpool2x2, set)                                   \
-    X(bn_sums, set) X(bn_normalize, set) X(bn_gradient_sums, set) X(bn_input_grad, set)
+    X(bn_sums, set) X(bn_normalize, set) X(bn_gradient_sums, set) X(bn_input_grad, set) X(gelu, set)
 
 #define LE4_DECLARE_VARIANT(op, set) __typeof__(*((le4_kernels *)0)->op) le4_##op##_##set;
 

@@ -100,7 +100,7 @@ extension SmoothActivation {
 
     /// e^x for x ≤ 0: x = n·ln 2 + r with |r| ≤ ½ln 2 (ln 2 in two parts, so r is exact), e^r by its
     /// Taylor series to r⁷ (relative error below 1e-8), 2ⁿ written into the exponent bits. x is
-    /// clamped at −87, where e^x ≈ 2⁻¹²⁶ is the smallest normal Float: GELU and SiLU need e^x only
+    /// clamped at −87, where e^x ≈ 2⁻¹²⁶ is the smallest normal Float: SiLU needs e^x only
     /// next to terms of order 1, so the clamp changes nothing they return. n is rounded by adding 1.5·2²³,
     /// which leaves it in the low bits of the sum: the library's SIMD Float-to-Int32 conversion
     /// is a scalar loop that took a fifth of a cifar-fast training step.
@@ -121,34 +121,36 @@ extension SmoothActivation {
 }
 
 /// GELU (Hendrycks and Gimpel), the exact form with erf that PyTorch's `nn.GELU()` and airbench
-/// use, not the tanh approximation: y = x·Φ(x), where Φ(x) = ½(1 + erf(x/√2)) is the standard
-/// normal distribution function; dy/dx = Φ(x) + x·φ(x), φ its density. erf is computed by
-/// Abramowitz and Stegun's 7.1.26 (absolute error below 1.5e-7, about a Float's rounding) in
-/// SIMD, because the library's scalar erf and exp made GELU cost as much as a convolution.
-public final class GELU: SmoothActivation {
-    public var input = Tensor(zeros: [0])
+/// use, not the tanh approximation: y = x·Φ(x), Φ the standard normal distribution function;
+/// dy/dx = Φ(x) + x·φ(x), φ its density. Computed by the kernel `gelu` (Kernels/gelu.c).
+public final class GELU: Layer {
+    private var input = Tensor(zeros: [0])
     public init() {}
     public var spec: String { "gelu" }
+    public func outputShape(_ input: [Int]) -> [Int] { input }
 
-    @inline(__always)
-    public static func valueAndSlope(_ x: SIMD8<Float>) -> (value: SIMD8<Float>, slope: SIMD8<Float>) {
-        let (cdf, density) = normal(x)
-        return (x * cdf, cdf + x * density)
+    // x: any shape → y: same. Training keeps x: the slope is taken at x in backward.
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        if training { input = x }
+        return Self.apply(x, dy: nil)
     }
 
-    /// Φ(x) and φ(x). With z = |x|/√2, erf(z) = 1 − q, q = (a₁t + … + a₅t⁵)·e^(−z²), t = 1/(1 + p·z)
-    /// (A&S 7.1.26); e^(−z²) = e^(−x²/2) is also √(2π)·φ(x). Φ(x) = 1 − q/2 for x ≥ 0, q/2 below.
-    @inline(__always)
-    static func normal(_ x: SIMD8<Float>) -> (cdf: SIMD8<Float>, density: SIMD8<Float>) {
-        let (p, a1, a2, a3, a4, a5): (Float, Float, Float, Float, Float, Float) =
-            (0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-        let negative = x .< 0
-        let z = x.replacing(with: -x, where: negative) * (1 / Float(2).squareRoot())
-        let e = expOfNonPositive(-0.5 * x * x)
-        let t = 1 / (1 + p * z)
-        let q = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5)))) * e
-        let half = 0.5 * q
-        return ((1 - half).replacing(with: half, where: negative), e * (1 / (2 * Float.pi).squareRoot()))
+    // dy: same shape as x → dx = dy·(Φ(x) + x·φ(x))
+    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { Self.apply(input, dy: dy) }
+
+    /// x·Φ(x), or with dy, dy·(Φ(x) + x·φ(x)), split across threads.
+    private static func apply(_ x: Tensor, dy: Tensor?) -> Tensor {
+        let gelu = ISA.active.kernels.gelu
+        return Tensor(uninitialized: x.shape) { y in
+            x.data.withUnsafeBufferPointer { xp in
+                (dy?.data ?? []).withUnsafeBufferPointer { dp in
+                    Threads.parallelFor(xp.count, minChunk: 1 << 14) { r in
+                        gelu(xp.baseAddress! + r.lowerBound, dy == nil ? nil : dp.baseAddress! + r.lowerBound,
+                             r.count, y.baseAddress! + r.lowerBound)
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -133,6 +133,9 @@ typedef struct le4_kernels {
                                    const float *gamma, const float *beta, int relu,
                                    const float *a, const float *b, const float *c,
                                    float *dx);
+
+    /// GELU over n floats (gelu.c): y = x·Φ(x), or with dy, the input gradient y = dy·(Φ(x) + x·φ(x)).
+    void (*gelu)(const float *x, const float *_Nullable dy, size_t n, float *y);
 } le4_kernels;
 
 /// The table of `isa`, which must be supported (see le4_best_isa).
