@@ -2,8 +2,7 @@
 /// kernel that reads and writes memory once instead of two or three times. Planned once, when
 /// the network is built, from the layer sequence; `Network.pass` and `backward` only follow it.
 struct FusionPlan {
-    /// One step of a pass. `first` is the index of the step's first layer: the first layer's
-    /// input gradient is never needed.
+    /// One step of a pass. `first` is the index of the step's first layer.
     enum Step {
         /// A layer alone.
         case layer(Layer, first: Int)
@@ -14,14 +13,27 @@ struct FusionPlan {
         /// conv-bn, or conv-bn-relu (inference): the BN and ReLU in the GEMM's epilogue,
         /// `Conv2D.forward(_:then:relu:)`.
         case convBN(Conv2D, BatchNorm, relu: Bool)
+
+        /// The index of the step's first layer (0 for convBN, which only inference runs).
+        var first: Int {
+            switch self {
+            case let .layer(_, first), let .bnReLU(_, first), let .bnReLUPool(_, _, first): first
+            case .convBN: 0
+            }
+        }
     }
 
     /// The steps of a training pass (forward in order, backward in reverse) and of inference.
     let training: [Step], inference: [Step]
+    /// The index of the first layer with trained parameters (the layer count if none has any).
+    /// Backward stops there: nothing before it has a gradient to take (a frozen whitening, the
+    /// GELU after it), and the gradient of its input is never used.
+    let firstTrained: Int
 
     init(_ layers: [Layer]) {
         training = FusionPlan.steps(layers, training: true)
         inference = FusionPlan.steps(layers, training: false)
+        firstTrained = layers.firstIndex { !$0.params.isEmpty } ?? layers.count
         // A convolution before a BN need not sum its bias gradient: the BN cancels any bias.
         for (conv, next) in zip(layers, layers.dropFirst()) { (conv as? Conv2D)?.feedsBatchNorm = next is BatchNorm }
     }

@@ -28,7 +28,8 @@ public protocol Layer: AnyObject {
     /// Output shape (without the batch dimension) for an input shape (without the batch dimension).
     func outputShape(_ input: [Int]) -> [Int]
     func forward(_ x: Tensor, training: Bool) -> Tensor
-    /// `needInputGrad` is false for the first layer, whose input gradient nobody uses.
+    /// `needInputGrad` is false for the first trained layer, whose input gradient nobody uses (and
+    /// `Network.backward` does not call the layers before it).
     func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor
     /// Trainable parameters (empty for most layers).
     var params: [Param] { get }

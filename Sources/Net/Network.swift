@@ -221,11 +221,12 @@ public final class Network {
     /// plan's steps in reverse, fused as the forward pass ran them.
     public func backward(_ dLogits: Tensor) {
         var g = dLogits
-        for step in plan.training.reversed() {
+        for step in plan.training.reversed() where step.first >= plan.firstTrained {
+            let needInputGrad = step.first > plan.firstTrained
             switch step {
-            case let .layer(layer, first): g = layer.backward(g, needInputGrad: first > 0)
-            case let .bnReLU(bn, first): g = bn.backward(g, needInputGrad: first > 0, relu: true)
-            case let .bnReLUPool(bn, pool, first): g = bn.backward(g, needInputGrad: first > 0, reluThenPool: pool)
+            case let .layer(layer, _): g = layer.backward(g, needInputGrad: needInputGrad)
+            case let .bnReLU(bn, _): g = bn.backward(g, needInputGrad: needInputGrad, relu: true)
+            case let .bnReLUPool(bn, pool, _): g = bn.backward(g, needInputGrad: needInputGrad, reluThenPool: pool)
             case .convBN: preconditionFailure("conv-bn fuses at inference only")
             }
         }
