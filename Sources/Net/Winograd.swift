@@ -8,9 +8,13 @@ import Glibc
 /// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3) or 4× (m = 4) fewer multiplications;
 /// likewise the filter gradient, as the exact gradient of that computation (it is linear in the
 /// transformed filters). Images are taken in groups whose transformed tiles (α²·T·(C + K)
-/// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs.
+/// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs;
+/// the filter gradient's groups hold at least `gradientTiles` tiles.
 struct Winograd {
     static let groupBytes = 1 << 21
+    /// The filter gradient's GEMMs are T deep, and each adds to all of du[ξ] (K×C): at 256×256,
+    /// T = 40 (a 2 MiB group of 6×6 maps) ran at 32 GFLOP/s, T = 256 at 58 (AMD EPYC Zen 3, AVX2).
+    static let gradientTiles = 256
     /// A tile size asked for by `LE4NN_WINOGRAD` (2, 3 or 4), to compare them on one machine.
     static let requestedTile: Int? = (try? EnvironmentSettings.winogradTile(EnvironmentSettings.process)) ?? nil
     /// The output tile size m.
@@ -42,9 +46,11 @@ struct Winograd {
     }
 
     /// How a batch of H×W images is cut: tiles per image, images per group, scratch floats.
-    func plan(batch: Int, inC: Int, outC: Int, height: Int, width: Int) -> (tiles: Int, group: Int, scratch: Int) {
+    /// With `minTiles`, groups hold at least that many tiles, whatever their size.
+    func plan(batch: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
         let tiles = ((height + tile - 1) / tile) * ((width + tile - 1) / tile)
-        let group = max(1, min(batch, Winograd.groupBytes / (4 * points * (inC + outC) * tiles)))
+        let fits = Winograd.groupBytes / (4 * points * (inC + outC) * tiles)
+        let group = max(1, min(batch, max(fits, (minTiles + tiles - 1) / tiles)))
         let scratch = max(le4_winograd_scratch(tile, inC, height, width), le4_winograd_scratch(tile, outC, height, width))
         return (tiles, group, scratch)
     }
@@ -60,9 +66,10 @@ struct Winograd {
     /// Runs `body` for each group of images, the batch split across threads. Each thread owns three
     /// buffers for the whole call: `v` [α², T, inC] for transformed input tiles, `o` [α², T, outC]
     /// for tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
-    func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int,
+    func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1,
                       _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
-        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width)
+        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width,
+                                                       minTiles: minTiles)
         let points = points
         Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { chunk, images in
             var v = uninitializedFloats(points * group * tilesPerImage * inC)
@@ -111,7 +118,8 @@ struct Winograd {
         let chunks = Threads.chunks(batch), uSize = points * outC * inC
         var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
-            forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, w, scratch in
+            forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
+                         minTiles: Winograd.gradientTiles) { g, v, w, scratch in
                 let (first, n, tiles) = (g.first, g.count, g.tiles)
                 isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
                 isa.kernels.winograd_output_grad(tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
