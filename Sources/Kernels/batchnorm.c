@@ -92,7 +92,7 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
 }
 
 // Each kernel runs over the channels of one image, channel c at x + c·s (see kernels.h).
-#define LE4_BN_VARIANT(name, target)                                                                           \
+#define LE4_BN_VARIANT(name, ENUM, detect, target, helpers)                                                    \
     target void le4_bn_sums_##name(const float *x, size_t channels, size_t s, const float *shift, double *sum, \
                                    double *squares) {                                                          \
         for (size_t c = 0; c < channels; c++) sums_run(x + c * s, s, shift[c], sum + c, squares + c);          \
@@ -120,6 +120,4 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
                            c[k], dx + k * s);                                                                  \
     }
 
-LE4_BN_VARIANT(portable, )
-LE4_BN_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-LE4_BN_VARIANT(avx512, __attribute__((target("avx512f"))))
+LE4_ISA_LIST(LE4_BN_VARIANT)

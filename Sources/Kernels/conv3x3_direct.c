@@ -127,7 +127,7 @@ static inline __attribute__((always_inline)) void filter_grad_body(const float *
         }
 }
 
-#define LE4_CONV3X3_VARIANT(name, target)                                                                 \
+#define LE4_CONV3X3_VARIANT(name, ENUM, detect, target, helpers)                                                                 \
     target void le4_conv3x3_forward_##name(const float *x, size_t c, size_t h, size_t w, const float *g,       \
                                       size_t k, const float *scale, const float *shift, int relu,         \
                                       float *scratch, float *y) {                                         \
@@ -138,6 +138,4 @@ static inline __attribute__((always_inline)) void filter_grad_body(const float *
         filter_grad_body(x, c, h, w, dy, k, scratch, dg);                                                 \
     }
 
-LE4_CONV3X3_VARIANT(portable, )
-LE4_CONV3X3_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-LE4_CONV3X3_VARIANT(avx512, __attribute__((target("avx512f"))))
+LE4_ISA_LIST(LE4_CONV3X3_VARIANT)

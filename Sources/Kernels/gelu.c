@@ -58,11 +58,9 @@ static inline __attribute__((always_inline)) void gelu_body(const float *x, cons
     }
 }
 
-#define LE4_GELU_VARIANT(name, target)                                                             \
+#define LE4_GELU_VARIANT(name, ENUM, detect, target, helpers)                                                             \
     target void le4_gelu_##name(const float *x, const float *dy, size_t n, float *y) {             \
         gelu_body(x, dy, n, y);                                                                    \
     }
 
-LE4_GELU_VARIANT(portable, )
-LE4_GELU_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-LE4_GELU_VARIANT(avx512, __attribute__((target("avx512f"))))
+LE4_ISA_LIST(LE4_GELU_VARIANT)

@@ -17,19 +17,15 @@ typedef void (*panel_transpose_fn)(const float *src, size_t ld, size_t lines, si
 static void panel_transpose_portable(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst);
 static void panel_transpose_avx2(const float *src, size_t ld, size_t lines, size_t width, size_t kc, float *dst);
 
+// One instruction set's micro-kernels and blocking (its sgemm_*.c file), and its packing transpose.
 typedef struct {
-    size_t mr, nr, kc, mc, nc;
-    le4_sgemm_ukernel kernel;
-    le4_sgemm_rows_ukernel kernel_rows;
+    const le4_sgemm_tile *t;
     panel_transpose_fn transpose;
 } gemm_config;
 
 // Indexed by le4_isa. MC and NC are multiples of MR and NR.
-static const gemm_config configs[] = {
-    [LE4_ISA_PORTABLE] = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable, le4_sgemm_4x16_portable_rows, panel_transpose_portable},
-    [LE4_ISA_AVX2] = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows, panel_transpose_avx2},
-    [LE4_ISA_AVX512] = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows, panel_transpose_avx2},
-};
+#define LE4_GEMM_CONFIG(name, ENUM, detect, target, helpers) [ENUM] = {&le4_sgemm_tile_##name, panel_transpose_##helpers},
+static const gemm_config configs[] = {LE4_ISA_LIST(LE4_GEMM_CONFIG)};
 
 // An operand whose lines (rows of a row-major A or B, columns of a transposed A) are at most this
 // many floats apart is read in place by the kernels: an MR-row panel of A then spans at most
@@ -48,7 +44,7 @@ static float *packing_buffer(void) {
     if (!buf) {
         size_t most = 0;
         for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-            size_t n = configs[i].mc * configs[i].kc + configs[i].kc * configs[i].nc;
+            size_t n = configs[i].t->mc * configs[i].t->kc + configs[i].t->kc * configs[i].t->nc;
             if (n > most) most = n;
         }
         buf = aligned_alloc(64, most * sizeof(float));
@@ -117,7 +113,7 @@ __attribute__((target("avx2"))) static void panel_transpose_avx2(const float *sr
 
 // Rows i < mc of A(i, k) = a[i·lda + k] (a[k·lda + i] when trans) into MR-row panels.
 static void pack_a(const gemm_config *cf, size_t mc, size_t kc, const float *a, size_t lda, int trans, float *pa) {
-    const size_t mr = cf->mr;
+    const size_t mr = cf->t->mr;
     for (size_t p = 0; p < mc; p += mr, pa += mr * kc) {
         const size_t rows = mc - p < mr ? mc - p : mr;
         if (trans) panel_copy(a + p, lda, rows, mr, kc, pa);
@@ -127,7 +123,7 @@ static void pack_a(const gemm_config *cf, size_t mc, size_t kc, const float *a, 
 
 // Columns j < nc of B(k, j) = b[k·ldb + j] (b[j·ldb + k] when trans) into NR-column panels.
 static void pack_b(const gemm_config *cf, size_t nc, size_t kc, const float *b, size_t ldb, int trans, float *pb) {
-    const size_t nr = cf->nr;
+    const size_t nr = cf->t->nr;
     for (size_t p = 0; p < nc; p += nr, pb += nr * kc) {
         const size_t cols = nc - p < nr ? nc - p : nr;
         if (trans) cf->transpose(b + p * ldb, ldb, cols, nr, kc, pb);
@@ -138,17 +134,17 @@ static void pack_b(const gemm_config *cf, size_t nc, size_t kc, const float *b, 
 // Where block (jc, pc) of B starts in a prepacked B of depth k: blocks of NC columns follow each
 // other, each holding its KC-deep blocks in turn, every one NR-column panels of its depth.
 static size_t packed_block(const gemm_config *cf, size_t n, size_t k, size_t jc, size_t pc) {
-    const size_t nc = n - jc < cf->nc ? n - jc : cf->nc;
-    return jc * k + pc * ((nc + cf->nr - 1) / cf->nr * cf->nr);
+    const size_t nc = n - jc < cf->t->nc ? n - jc : cf->t->nc;
+    return jc * k + pc * ((nc + cf->t->nr - 1) / cf->t->nr * cf->t->nr);
 }
 
 // B(k, j), from the matrix or from its packed form.
 static float b_at(const gemm_config *cf, const float *b, size_t ldb, int trans_b, const float *packed,
                   size_t n, size_t k, size_t p, size_t j) {
     if (!packed) return trans_b ? b[j * ldb + p] : b[p * ldb + j];
-    const size_t jc = j / cf->nc * cf->nc, pc = p / cf->kc * cf->kc, kc = k - pc < cf->kc ? k - pc : cf->kc;
-    const size_t jr = (j - jc) / cf->nr * cf->nr;
-    return packed[packed_block(cf, n, k, jc, pc) + jr * kc + (p - pc) * cf->nr + (j - jc - jr)];
+    const size_t jc = j / cf->t->nc * cf->t->nc, pc = p / cf->t->kc * cf->t->kc, kc = k - pc < cf->t->kc ? k - pc : cf->t->kc;
+    const size_t jr = (j - jc) / cf->t->nr * cf->t->nr;
+    return packed[packed_block(cf, n, k, jc, pc) + jr * kc + (p - pc) * cf->t->nr + (j - jc - jr)];
 }
 
 // Without packing buffers (allocation failed): correct, slow.
@@ -164,12 +160,12 @@ static void sgemm_unpacked(const gemm_config *cf, int trans_a, int trans_b, size
         }
 }
 
-static size_t packed_b_size(const gemm_config *cf, size_t n, size_t k) { return (n + cf->nr - 1) / cf->nr * cf->nr * k; }
+static size_t packed_b_size(const gemm_config *cf, size_t n, size_t k) { return (n + cf->t->nr - 1) / cf->t->nr * cf->t->nr * k; }
 
 static void pack_b_blocks(const gemm_config *cf, int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {
-    for (size_t jc = 0; jc < n; jc += cf->nc)
-        for (size_t pc = 0; pc < k; pc += cf->kc) {
-            const size_t nc = n - jc < cf->nc ? n - jc : cf->nc, kc = k - pc < cf->kc ? k - pc : cf->kc;
+    for (size_t jc = 0; jc < n; jc += cf->t->nc)
+        for (size_t pc = 0; pc < k; pc += cf->t->kc) {
+            const size_t nc = n - jc < cf->t->nc ? n - jc : cf->t->nc, kc = k - pc < cf->t->kc ? k - pc : cf->t->kc;
             pack_b(cf, nc, kc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, trans_b,
                    packed + packed_block(cf, n, k, jc, pc));
         }
@@ -189,14 +185,14 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
     }
     float *buf = packing_buffer();
     if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
-    const size_t mr = cf->mr, nr = cf->nr;
+    const size_t mr = cf->t->mr, nr = cf->t->nr;
     const int a_in_place = lda <= in_place_max_ld, b_in_place = !packed_b && !trans_b && ldb <= in_place_max_ld;
-    float *pa = buf, *pb_buf = buf + cf->mc * cf->kc;
+    float *pa = buf, *pb_buf = buf + cf->t->mc * cf->t->kc;
 
-    for (size_t jc = 0; jc < n; jc += cf->nc) {
-        size_t nc = n - jc < cf->nc ? n - jc : cf->nc;
-        for (size_t pc = 0; pc < k; pc += cf->kc) {
-            size_t kc = k - pc < cf->kc ? k - pc : cf->kc;
+    for (size_t jc = 0; jc < n; jc += cf->t->nc) {
+        size_t nc = n - jc < cf->t->nc ? n - jc : cf->t->nc;
+        for (size_t pc = 0; pc < k; pc += cf->t->kc) {
+            size_t kc = k - pc < cf->t->kc ? k - pc : cf->t->kc;
             int accumulate = pc > 0 || beta != 0;
             // Columns of B below `b_packed_from` are read in place, the rest packed (or prepacked).
             const size_t b_packed_from = b_in_place ? nc / nr * nr : 0;
@@ -204,8 +200,8 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
             if (!packed_b && b_packed_from < nc)
                 pack_b(cf, nc - b_packed_from, kc,
                        trans_b ? b + (jc + b_packed_from) * ldb + pc : b + pc * ldb + jc + b_packed_from, ldb, trans_b, pb_buf);
-            for (size_t ic = 0; ic < m; ic += cf->mc) {
-                size_t mc = m - ic < cf->mc ? m - ic : cf->mc;
+            for (size_t ic = 0; ic < m; ic += cf->t->mc) {
+                size_t mc = m - ic < cf->t->mc ? m - ic : cf->t->mc;
                 // Rows below `a_packed_from` are read in place, the rest packed into pa.
                 const size_t a_packed_from = a_in_place ? mc / mr * mr : 0;
                 if (a_packed_from < mc)
@@ -220,11 +216,11 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
                         size_t rows = mc - ir < mr ? mc - ir : mr;
                         float *cij = c + (ic + ir) * ldc + jc + jr;
                         if (ir >= a_packed_from)
-                            cf->kernel(kc, pa + (ir - a_packed_from) * kc, mr, bj, b_step, cij, ldc, rows, cols, accumulate);
+                            cf->t->kernel(kc, pa + (ir - a_packed_from) * kc, mr, bj, b_step, cij, ldc, rows, cols, accumulate);
                         else if (trans_a)
-                            cf->kernel(kc, a + pc * lda + ic + ir, lda, bj, b_step, cij, ldc, rows, cols, accumulate);
+                            cf->t->kernel(kc, a + pc * lda + ic + ir, lda, bj, b_step, cij, ldc, rows, cols, accumulate);
                         else
-                            cf->kernel_rows(kc, a + (ic + ir) * lda + pc, lda, bj, b_step, cij, ldc, cols, accumulate);
+                            cf->t->kernel_rows(kc, a + (ic + ir) * lda + pc, lda, bj, b_step, cij, ldc, cols, accumulate);
                     }
                 }
             }
@@ -233,7 +229,7 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
 }
 
 // Each instruction set's entries: the driver above with its configuration.
-#define LE4_GEMM_ENTRIES(ISA, isa)                                                                           \
+#define LE4_GEMM_ENTRIES(isa, ISA, detect, target, helpers)                                                  \
     void le4_sgemm_##isa(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda, \
                          const float *b, size_t ldb, float beta, float *c, size_t ldc) {                     \
         sgemm(&configs[ISA], trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);                 \
@@ -247,6 +243,4 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
         sgemm(&configs[ISA], trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);                  \
     }
 
-LE4_GEMM_ENTRIES(LE4_ISA_PORTABLE, portable)
-LE4_GEMM_ENTRIES(LE4_ISA_AVX2, avx2)
-LE4_GEMM_ENTRIES(LE4_ISA_AVX512, avx512)
+LE4_ISA_LIST(LE4_GEMM_ENTRIES)

@@ -1,7 +1,8 @@
 // The per-instruction-set variants of the ops in le4_kernels (internal to the Kernels target):
-// le4_<op>_<isa>. LE4_KERNEL_OPS lists the ops once; from it come the variants' declarations,
-// each with its table field's own type (a variant whose signature drifts from the table does not
-// compile), and dispatch.c's table rows.
+// le4_<op>_<isa>. LE4_KERNEL_OPS lists the ops once; from it and LE4_ISA_LIST come the variants'
+// declarations, each with its table field's own type (a variant whose signature drifts from the
+// table does not compile), and dispatch.c's table rows. An op's file defines its variants with
+// LE4_ISA_LIST(ITS_VARIANT), ITS_VARIANT(name, ENUM, detect, target, helpers) one set's.
 #ifndef LE4NN_KERNEL_VARIANTS_H
 #define LE4NN_KERNEL_VARIANTS_H
 
@@ -14,9 +15,8 @@
     X(bn_sums, set) X(bn_normalize, set) X(bn_gradient_sums, set) X(bn_input_grad, set) X(gelu, set)
 
 #define LE4_DECLARE_VARIANT(op, set) __typeof__(*((le4_kernels *)0)->op) le4_##op##_##set;
+#define LE4_DECLARE_VARIANTS(name, ENUM, detect, target, helpers) LE4_KERNEL_OPS(LE4_DECLARE_VARIANT, name)
 
-LE4_KERNEL_OPS(LE4_DECLARE_VARIANT, portable)
-LE4_KERNEL_OPS(LE4_DECLARE_VARIANT, avx2)
-LE4_KERNEL_OPS(LE4_DECLARE_VARIANT, avx512)
+LE4_ISA_LIST(LE4_DECLARE_VARIANTS)
 
 #endif

@@ -36,13 +36,15 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_12x32(
 }
 
 __attribute__((target("avx512f")))
-void le4_sgemm_12x32_avx512(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
+static void le4_sgemm_12x32_avx512(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
                             size_t ldc, size_t rows, size_t cols, int accumulate) {
     tile_12x32(kc, a, 1, a_step, b, b_step, c, ldc, rows, cols, accumulate);
 }
 
 __attribute__((target("avx512f")))
-void le4_sgemm_12x32_avx512_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
+static void le4_sgemm_12x32_avx512_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
                                  size_t ldc, size_t cols, int accumulate) {
     tile_12x32(kc, a, lda, 1, b, b_step, c, ldc, 12, cols, accumulate);
 }
+
+const le4_sgemm_tile le4_sgemm_tile_avx512 = {12, 32, 256, 144, 4096, le4_sgemm_12x32_avx512, le4_sgemm_12x32_avx512_rows};

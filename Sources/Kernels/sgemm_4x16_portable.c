@@ -13,12 +13,14 @@ static inline void tile_4x16(size_t kc, const float *a, size_t rs, size_t cs, co
         for (size_t j = 0; j < cols; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-void le4_sgemm_4x16_portable(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
+static void le4_sgemm_4x16_portable(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
                              size_t ldc, size_t rows, size_t cols, int accumulate) {
     tile_4x16(kc, a, 1, a_step, b, b_step, c, ldc, rows, cols, accumulate);
 }
 
-void le4_sgemm_4x16_portable_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
+static void le4_sgemm_4x16_portable_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
                                   size_t ldc, size_t cols, int accumulate) {
     tile_4x16(kc, a, lda, 1, b, b_step, c, ldc, 4, cols, accumulate);
 }
+
+const le4_sgemm_tile le4_sgemm_tile_portable = {4, 16, 256, 128, 2048, le4_sgemm_4x16_portable, le4_sgemm_4x16_portable_rows};

@@ -43,13 +43,15 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile_6x16(
 }
 
 __attribute__((target("avx2,fma")))
-void le4_sgemm_6x16_avx2(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
+static void le4_sgemm_6x16_avx2(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
                          size_t ldc, size_t rows, size_t cols, int accumulate) {
     tile_6x16(kc, a, 1, a_step, b, b_step, c, ldc, rows, cols, accumulate);
 }
 
 __attribute__((target("avx2,fma")))
-void le4_sgemm_6x16_avx2_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
+static void le4_sgemm_6x16_avx2_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
                               size_t ldc, size_t cols, int accumulate) {
     tile_6x16(kc, a, lda, 1, b, b_step, c, ldc, 6, cols, accumulate);
 }
+
+const le4_sgemm_tile le4_sgemm_tile_avx2 = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows};

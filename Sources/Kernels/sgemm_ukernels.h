@@ -17,17 +17,23 @@
 #define LE4NN_SGEMM_UKERNELS_H
 
 #include <stddef.h>
+#include "kernels.h"
 
 typedef void (*le4_sgemm_ukernel)(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step,
                                   float *c, size_t ldc, size_t rows, size_t cols, int accumulate);
 typedef void (*le4_sgemm_rows_ukernel)(size_t kc, const float *a, size_t lda, const float *b, size_t b_step,
                                        float *c, size_t ldc, size_t cols, int accumulate);
 
-void le4_sgemm_4x16_portable(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c, size_t ldc, size_t rows, size_t cols, int accumulate);
-void le4_sgemm_6x16_avx2(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c, size_t ldc, size_t rows, size_t cols, int accumulate);
-void le4_sgemm_12x32_avx512(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c, size_t ldc, size_t rows, size_t cols, int accumulate);
-void le4_sgemm_4x16_portable_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c, size_t ldc, size_t cols, int accumulate);
-void le4_sgemm_6x16_avx2_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c, size_t ldc, size_t cols, int accumulate);
-void le4_sgemm_12x32_avx512_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c, size_t ldc, size_t cols, int accumulate);
+/// One instruction set's micro-kernels and the blocking gemm.c drives them with: MR×NR tiles of C,
+/// and blocks of KC (depth), MC (rows of A) and NC (columns of B) sized for its caches.
+typedef struct {
+    size_t mr, nr, kc, mc, nc;
+    le4_sgemm_ukernel kernel;
+    le4_sgemm_rows_ukernel kernel_rows;
+} le4_sgemm_tile;
+
+// Each set's micro-kernel file (sgemm_<MR>x<NR>_<name>.c) defines its le4_sgemm_tile_<name>.
+#define LE4_DECLARE_SGEMM_TILE(name, ENUM, detect, target, helpers) extern const le4_sgemm_tile le4_sgemm_tile_##name;
+LE4_ISA_LIST(LE4_DECLARE_SGEMM_TILE)
 
 #endif

@@ -346,16 +346,6 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
         gather_tiles(&F, 1, dy, n, k, h, w, scratch, out, transpose_##transpose);                        \
     }
 
-LE4_WINOGRAD_VARIANT(f2_portable, F2, , portable)
-LE4_WINOGRAD_VARIANT(f2_avx2, F2, __attribute__((target("avx2,fma"))), avx2)
-LE4_WINOGRAD_VARIANT(f2_avx512, F2, __attribute__((target("avx512f"))), avx2)
-LE4_WINOGRAD_VARIANT(f3_portable, F3, , portable)
-LE4_WINOGRAD_VARIANT(f3_avx2, F3, __attribute__((target("avx2,fma"))), avx2)
-LE4_WINOGRAD_VARIANT(f3_avx512, F3, __attribute__((target("avx512f"))), avx2)
-LE4_WINOGRAD_VARIANT(f4_portable, F4, , portable)
-LE4_WINOGRAD_VARIANT(f4_avx2, F4, __attribute__((target("avx2,fma"))), avx2)
-LE4_WINOGRAD_VARIANT(f4_avx512, F4, __attribute__((target("avx512f"))), avx2)
-
 // Each instruction set's entries pick the variant of tile size m.
 #define LE4_WINOGRAD_PICK(op, isa, m) ((m) == 4 ? op##_f4_##isa : (m) == 3 ? op##_f3_##isa : op##_f2_##isa)
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
@@ -373,6 +363,10 @@ LE4_WINOGRAD_VARIANT(f4_avx512, F4, __attribute__((target("avx512f"))), avx2)
         LE4_WINOGRAD_PICK(output_grad, isa, m)(dy, n, k, h, w, scratch, out);            \
     }
 
-LE4_WINOGRAD_ENTRIES(portable)
-LE4_WINOGRAD_ENTRIES(avx2)
-LE4_WINOGRAD_ENTRIES(avx512)
+#define LE4_WINOGRAD_SET(name, ENUM, detect, target, helpers)                                            \
+    LE4_WINOGRAD_VARIANT(f2_##name, F2, target, helpers)                                                  \
+    LE4_WINOGRAD_VARIANT(f3_##name, F3, target, helpers)                                                  \
+    LE4_WINOGRAD_VARIANT(f4_##name, F4, target, helpers)                                                  \
+    LE4_WINOGRAD_ENTRIES(name)
+
+LE4_ISA_LIST(LE4_WINOGRAD_SET)

@@ -47,7 +47,7 @@ public enum EnvironmentSettings {
     /// CPU has; else the best.
     static func isa(_ env: Lookup, best: ISA) throws -> (isa: ISA, note: String?) {
         guard let text = env("LE4NN_ISA") else { return (best, nil) }
-        guard let asked = ISA.allCases.first(where: { $0.name == text }) else {
+        guard let asked = ISA.named(text) else {
             throw NetError("LE4NN_ISA=\(quote(text)) is not an instruction set: give one of "
                 + ISA.allCases.map(\.name).joined(separator: ", ") + " (this CPU runs up to \(best.name)), or unset it")
         }

@@ -5,7 +5,9 @@
 //
 // The ops that have variants per instruction set are reached through one table per set,
 // le4_kernels_for(isa): a struct of function pointers (XNNPACK's scheme), so that callers choose
-// the set once and adding one is one set of variants plus one table row (dispatch.c).
+// the set once. Every op's variants, the tables and the run-time choice come from one list of
+// the sets, LE4_ISA_LIST: adding a set is its row there and its SGEMM micro-kernel file
+// (sgemm_ukernels.h).
 #ifndef LE4NN_KERNELS_H
 #define LE4NN_KERNELS_H
 
@@ -14,17 +16,28 @@
 
 #pragma clang assume_nonnull begin
 
-/// Instruction sets a kernel can be compiled for, in increasing order.
-typedef enum {
-    LE4_ISA_PORTABLE = 0, ///< plain C, correct on any CPU
-    LE4_ISA_AVX2 = 1,     ///< AVX2 with FMA (Haswell, Zen and later)
-    LE4_ISA_AVX512 = 2,   ///< AVX-512 F (Skylake-X, Zen 4 and later)
-} le4_isa;
+// The instruction sets kernels are compiled for, lowest first, one row each:
+//   X(name, ENUM, detect, target, helpers)
+// name: the variants' suffix (le4_<op>_<name>) and the name LE4NN_ISA takes; detect: whether this
+// CPU and its operating system run the set (__builtin_cpu_supports also checks XGETBV); target:
+// the attribute every variant of the set is compiled with; helpers: the set whose 8-float
+// transposes (transpose8x8.h) it uses, avx2 or portable.
+//   portable: plain C, correct on any x86-64; avx2: AVX2 with FMA (Haswell, Zen and later);
+//   avx512: AVX-512 F (Skylake-X, Zen 4 and later).
+#define LE4_ISA_LIST(X)                                                                                 \
+    X(portable, LE4_ISA_PORTABLE, 1, , portable)                                                      \
+    X(avx2, LE4_ISA_AVX2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),            \
+      __attribute__((target("avx2,fma"))), avx2)                                                       \
+    X(avx512, LE4_ISA_AVX512, __builtin_cpu_supports("avx512f"), __attribute__((target("avx512f"))), avx2)
+
+#define LE4_ISA_ENUMERATOR(name, ENUM, detect, target, helpers) ENUM,
+/// Instruction sets a kernel can be compiled for, in increasing order (LE4_ISA_LIST), and their count.
+typedef enum { LE4_ISA_LIST(LE4_ISA_ENUMERATOR) LE4_ISA_COUNT } le4_isa;
 
 /// The best instruction set this CPU and operating system support.
 le4_isa le4_best_isa(void);
 
-/// A short name of an instruction set: "portable", "avx2" or "avx512".
+/// A short name of an instruction set, its `name` in LE4_ISA_LIST: "portable", "avx2", ….
 const char *le4_isa_name(le4_isa isa);
 
 // Winograd convolution F(m×m, 3×3), m = 2, 3 or 4 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
