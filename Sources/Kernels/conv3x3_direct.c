@@ -127,15 +127,15 @@ static inline __attribute__((always_inline)) void filter_grad_body(const float *
         }
 }
 
-#define LE4_CONV3X3_VARIANT(name, ENUM, detect, target, helpers)                                                                 \
+#define LE4_CONV3X3_VARIANT(name, ENUM, detect, target, helpers)                                               \
     target void le4_conv3x3_forward_##name(const float *x, size_t c, size_t h, size_t w, const float *g,       \
-                                      size_t k, const float *scale, const float *shift, int relu,         \
-                                      float *scratch, float *y) {                                         \
-        forward_body(x, c, h, w, g, k, scale, shift, relu, scratch, y);                                   \
-    }                                                                                                     \
+                                      size_t k, const float *scale, const float *shift, int relu,              \
+                                      float *scratch, float *y) {                                              \
+        forward_body(x, c, h, w, g, k, scale, shift, relu, scratch, y);                                        \
+    }                                                                                                          \
     target void le4_conv3x3_filter_grad_##name(const float *x, size_t c, size_t h, size_t w, const float *dy,  \
-                                          size_t k, float *scratch, float *dg) {                          \
-        filter_grad_body(x, c, h, w, dy, k, scratch, dg);                                                 \
+                                          size_t k, float *scratch, float *dg) {                               \
+        filter_grad_body(x, c, h, w, dy, k, scratch, dg);                                                      \
     }
 
 LE4_ISA_LIST(LE4_CONV3X3_VARIANT)

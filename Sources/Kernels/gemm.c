@@ -23,7 +23,7 @@ typedef struct {
     panel_transpose_fn transpose;
 } gemm_config;
 
-// Indexed by le4_isa. MC and NC are multiples of MR and NR.
+// Indexed by le4_isa.
 #define LE4_GEMM_CONFIG(name, ENUM, detect, target, helpers) [ENUM] = {&le4_sgemm_tile_##name, panel_transpose_##helpers},
 static const gemm_config configs[] = {LE4_ISA_LIST(LE4_GEMM_CONFIG)};
 
@@ -229,18 +229,18 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
 }
 
 // Each instruction set's entries: the driver above with its configuration.
-#define LE4_GEMM_ENTRIES(isa, ISA, detect, target, helpers)                                                  \
-    void le4_sgemm_##isa(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda, \
-                         const float *b, size_t ldb, float beta, float *c, size_t ldc) {                     \
-        sgemm(&configs[ISA], trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);                 \
-    }                                                                                                        \
-    size_t le4_sgemm_packed_b_size_##isa(size_t n, size_t k) { return packed_b_size(&configs[ISA], n, k); }  \
+#define LE4_GEMM_ENTRIES(isa, ISA, detect, target, helpers)                                                    \
+    void le4_sgemm_##isa(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,   \
+                         const float *b, size_t ldb, float beta, float *c, size_t ldc) {                       \
+        sgemm(&configs[ISA], trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, beta, c, ldc);                   \
+    }                                                                                                          \
+    size_t le4_sgemm_packed_b_size_##isa(size_t n, size_t k) { return packed_b_size(&configs[ISA], n, k); }    \
     void le4_sgemm_pack_b_##isa(int trans_b, size_t n, size_t k, const float *b, size_t ldb, float *packed) {  \
-        pack_b_blocks(&configs[ISA], trans_b, n, k, b, ldb, packed);                                         \
-    }                                                                                                        \
-    void le4_sgemm_prepacked_##isa(int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,    \
-                                   const float *packed_b, float beta, float *c, size_t ldc) {                \
-        sgemm(&configs[ISA], trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);                  \
+        pack_b_blocks(&configs[ISA], trans_b, n, k, b, ldb, packed);                                           \
+    }                                                                                                          \
+    void le4_sgemm_prepacked_##isa(int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,      \
+                                   const float *packed_b, float beta, float *c, size_t ldc) {                  \
+        sgemm(&configs[ISA], trans_a, 0, m, n, k, a, lda, NULL, 0, packed_b, beta, c, ldc);                    \
     }
 
 LE4_ISA_LIST(LE4_GEMM_ENTRIES)

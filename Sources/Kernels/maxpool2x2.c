@@ -82,10 +82,10 @@ INLINE void forward_body(const float *x, size_t planes, size_t h, size_t w, int3
     }
 }
 
-#define LE4_POOL_VARIANT(name, ENUM, detect, target, helpers)                                                                     \
+#define LE4_POOL_VARIANT(name, ENUM, detect, target, helpers)                                                \
     target void le4_maxpool2x2_##name(const float *x, size_t planes, size_t h, size_t w, int32_t index_base, \
-                                      float *y, int32_t *argmax) {                                          \
-        forward_body(x, planes, h, w, index_base, y, argmax);                                               \
+                                      float *y, int32_t *argmax) {                                           \
+        forward_body(x, planes, h, w, index_base, y, argmax);                                                \
     }
 
 LE4_ISA_LIST(LE4_POOL_VARIANT)

@@ -25,7 +25,8 @@ typedef void (*le4_sgemm_rows_ukernel)(size_t kc, const float *a, size_t lda, co
                                        float *c, size_t ldc, size_t cols, int accumulate);
 
 /// One instruction set's micro-kernels and the blocking gemm.c drives them with: MR×NR tiles of C,
-/// and blocks of KC (depth), MC (rows of A) and NC (columns of B) sized for its caches.
+/// and blocks of KC (depth), MC (rows of A) and NC (columns of B) sized for its caches; MC and NC
+/// must be multiples of MR and NR.
 typedef struct {
     size_t mr, nr, kc, mc, nc;
     le4_sgemm_ukernel kernel;

@@ -351,19 +351,19 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
     void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
                                   float *scratch, float *v) {                                            \
-        LE4_WINOGRAD_PICK(input, isa, m)(x, n, c, h, w, scratch, v);                           \
+        LE4_WINOGRAD_PICK(input, isa, m)(x, n, c, h, w, scratch, v);                                     \
     }                                                                                                    \
     void le4_winograd_output_##isa(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,    \
                                    const float *scale, const float *shift, int relu, float *scratch,     \
                                    float *y) {                                                           \
-        LE4_WINOGRAD_PICK(output, isa, m)(mm, n, k, h, w, scale, shift, relu, scratch, y);    \
+        LE4_WINOGRAD_PICK(output, isa, m)(mm, n, k, h, w, scale, shift, relu, scratch, y);               \
     }                                                                                                    \
     void le4_winograd_output_grad_##isa(size_t m, const float *dy, size_t n, size_t k, size_t h,         \
                                         size_t w, float *scratch, float *out) {                          \
-        LE4_WINOGRAD_PICK(output_grad, isa, m)(dy, n, k, h, w, scratch, out);            \
+        LE4_WINOGRAD_PICK(output_grad, isa, m)(dy, n, k, h, w, scratch, out);                            \
     }
 
-#define LE4_WINOGRAD_SET(name, ENUM, detect, target, helpers)                                            \
+#define LE4_WINOGRAD_SET(name, ENUM, detect, target, helpers)                                             \
     LE4_WINOGRAD_VARIANT(f2_##name, F2, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f3_##name, F3, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f4_##name, F4, target, helpers)                                                  \

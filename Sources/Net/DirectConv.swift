@@ -46,7 +46,7 @@ enum DirectConv3x3 {
 
     // dy: [B, outC, H, W], w: [outC, inC, 3, 3] → dx: [B, inC, H, W]
     /// The input gradient: the convolution of dy with the filters rotated by 180°, in and out swapped.
-    /// (Only a first layer's input gradient is never needed; this serves a few-channel layer deeper in.)
+    /// (Only the first trained layer's input gradient is never needed; this serves a few-channel layer deeper in.)
     static func inputGradient(_ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                               filters w: [Float], into dx: UnsafeMutablePointer<Float>, isa: ISA = .active) {
         let rotated = (0 ..< inC * outC * 9).map { i in  // [inC, outC, 3, 3]

@@ -34,6 +34,9 @@ struct FusionPlan {
         training = FusionPlan.steps(layers, training: true)
         inference = FusionPlan.steps(layers, training: false)
         firstTrained = layers.firstIndex { !$0.params.isEmpty } ?? layers.count
+        // Backward relies on it: a step that began before the first trained layer would be skipped whole.
+        precondition(firstTrained == layers.count || training.contains { $0.first == firstTrained },
+                     "the first trained layer must begin a step")
         // A convolution before a BN need not sum its bias gradient: the BN cancels any bias.
         for (conv, next) in zip(layers, layers.dropFirst()) { (conv as? Conv2D)?.feedsBatchNorm = next is BatchNorm }
     }

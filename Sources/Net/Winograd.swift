@@ -20,9 +20,14 @@ struct Winograd {
     /// The output tile size m.
     let tile: Int
 
-    /// The tile size for `height`×`width` maps: the fewest multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²,
-    /// unless a smaller tile comes within 10 % of them (its transforms are cheaper, and its edge
-    /// tiles waste less). So F(4×4) on 32, 28, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel
+    init(tile: Int) {
+        precondition((2 ... 4).contains(tile), "Winograd tiles are 2, 3 or 4")
+        self.tile = tile
+    }
+
+    /// The tile size for `height`×`width` maps, by multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²: from
+    /// m = 2 up, a larger tile is taken only if it needs more than 10 % fewer than the best so far
+    /// (a smaller tile's transforms are cheaper, and its edge tiles waste less). So F(4×4) on 32, 28, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel
     /// ones: on 6×6 maps F(3×3) needs 100 products per channel pair where F(2×2) and F(4×4) need 144.
     static func tile(height: Int, width: Int) -> Int {
         func products(_ m: Int) -> Int { ((height + m - 1) / m) * ((width + m - 1) / m) * (m + 2) * (m + 2) }
@@ -45,12 +50,12 @@ struct Winograd {
         }
     }
 
-    /// How a batch of H×W images is cut: tiles per image, images per group, scratch floats.
-    /// With `minTiles`, groups hold at least that many tiles, whatever their size.
-    func plan(batch: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
-        let tiles = ((height + tile - 1) / tile) * ((width + tile - 1) / tile)
-        let fits = Winograd.groupBytes / (4 * points * (inC + outC) * tiles)
-        let group = max(1, min(batch, max(fits, (minTiles + tiles - 1) / tiles)))
+    /// How one thread's `images` of H×W are cut: tiles per image, images per group, scratch floats.
+    /// With `minTiles`, groups hold at least that many tiles, up to 8 × `groupBytes`.
+    func plan(images: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
+        let tiles = ((height + tile - 1) / tile) * ((width + tile - 1) / tile), bytes = 4 * points * (inC + outC) * tiles
+        let deep = min((minTiles + tiles - 1) / tiles, 8 * Winograd.groupBytes / bytes)
+        let group = max(1, min(images, max(Winograd.groupBytes / bytes, deep)))
         let scratch = max(le4_winograd_scratch(tile, inC, height, width), le4_winograd_scratch(tile, outC, height, width))
         return (tiles, group, scratch)
     }
@@ -68,10 +73,11 @@ struct Winograd {
     /// for tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
     func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1,
                       _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
-        let (tilesPerImage, group, scratchSize) = plan(batch: batch, inC: inC, outC: outC, height: height, width: width,
-                                                       minTiles: minTiles)
+        let chunks = Threads.chunks(batch)
+        let (tilesPerImage, group, scratchSize) = plan(images: (batch + chunks - 1) / chunks, inC: inC, outC: outC,
+                                                       height: height, width: width, minTiles: minTiles)
         let points = points
-        Threads.parallelFor(batch, chunks: Threads.chunks(batch)) { chunk, images in
+        Threads.parallelFor(batch, chunks: chunks) { chunk, images in
             var v = uninitializedFloats(points * group * tilesPerImage * inC)
             var o = uninitializedFloats(points * group * tilesPerImage * outC)
             var scratch = uninitializedFloats(scratchSize)

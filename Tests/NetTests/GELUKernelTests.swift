@@ -7,7 +7,7 @@ import Foundation
 /// instruction set: whole vectors and a tail, across the bend and far into both tails.
 final class GELUKernelTests: XCTestCase {
     func testValueAndInputGradientMatchErfInDoubleOnEveryISA() {
-        // 16 × 20 + 3 points: the last 3 go through the tail copy.
+        // 16 × 20 + 6 points: the last 6 (far out in both tails among them) go through the tail copy.
         let x = (0 ..< 323).map { Float($0 - 161) / 16 } + [-90, -40, 40]
         let dy = x.indices.map { Float($0 % 7) - 3 }
         for isa in ISA.supported {

@@ -83,8 +83,8 @@ final class NetworkTests: XCTestCase {
     }
 
     func testSameSeedTrainsBitIdenticalModelsThroughWinogradAndIm2col() throws {
-        // conv16 on 1 channel runs by im2col; conv16 on 16 channels by Winograd (F(4×4) at 12×12,
-        // F(2×2) at 6×6 after pooling).
+        // conv16 on 1 channel runs directly; conv16 on 16 channels by Winograd (F(4×4) at 12×12,
+        // F(3×3) at 6×6 after pooling).
         let spec = "conv16-bn-relu-conv16-bn-relu-pool-conv16-relu-fc10"
         func trained(seed: UInt64) throws -> [[Float]] {
             let net = try Network(spec: spec, inputShape: [1, 12, 12], classes: 10, seed: seed)

@@ -44,6 +44,11 @@ final class WinogradTests: XCTestCase {
                     worst = max(worst, worstError(Winograd(tile: tile), batch: 3, inC: 16, outC: 12, h: h, wd: wd, flip: flip))
                 }
             }
+            // Channel counts that are not multiples of 16: the filter transform's runs of 16 and a
+            // short one, split across threads.
+            for flip in [false, true] {
+                worst = max(worst, worstError(Winograd(tile: tile), batch: 2, inC: 40, outC: 21, h: 6, wd: 7, flip: flip))
+            }
             print("Winograd F(\(tile)×\(tile), 3×3) against direct convolution: worst error \(String(format: "%.1e", worst)) of the largest output")
         }
     }

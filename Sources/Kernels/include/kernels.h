@@ -18,6 +18,7 @@
 
 // The instruction sets kernels are compiled for, lowest first, one row each:
 //   X(name, ENUM, detect, target, helpers)
+// The kernels are x86-64 only (intrinsics, target attributes, __builtin_cpu_supports).
 // name: the variants' suffix (le4_<op>_<name>) and the name LE4NN_ISA takes; detect: whether this
 // CPU and its operating system run the set (__builtin_cpu_supports also checks XGETBV); target:
 // the attribute every variant of the set is compiled with; helpers: the set whose 8-float
@@ -95,7 +96,7 @@ typedef struct le4_kernels {
                                      const float *packed_b, float beta, float *c, size_t ldc);
 
     /// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW
-    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 or 4.
+    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2, 3 or 4.
     void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
                                     float *scratch, float *v);
     /// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
