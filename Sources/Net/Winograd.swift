@@ -5,8 +5,8 @@ import Glibc
 
 /// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2, 3 or 4
 /// (Kernels/winograd.c): α² GEMMs (α = m + 2) of transformed input tiles and transformed filters
-/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3) or 4× (m = 4) fewer multiplications;
-/// likewise the filter gradient, as the exact gradient of that computation (it is linear in the
+/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3) or 4× (m = 4) fewer
+/// multiplications; likewise the filter gradient, as the exact gradient of that computation (it is linear in the
 /// transformed filters). Images are taken in groups whose transformed tiles (α²·T·(C + K)
 /// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs;
 /// the filter gradient's groups hold at least `gradientTiles` tiles.
@@ -27,8 +27,9 @@ struct Winograd {
 
     /// The tile size for `height`×`width` maps, by multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²: from
     /// m = 2 up, a larger tile is taken only if it needs more than 10 % fewer than the best so far
-    /// (a smaller tile's transforms are cheaper, and its edge tiles waste less). So F(4×4) on 32, 28, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel
-    /// ones: on 6×6 maps F(3×3) needs 100 products per channel pair where F(2×2) and F(4×4) need 144.
+    /// (a smaller tile's transforms are cheaper, and its edge tiles waste less). So F(4×4) on 32, 28,
+    /// 27, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel ones: on 6×6 maps F(3×3) needs 100
+    /// products per channel pair where F(2×2) and F(4×4) need 144.
     static func tile(height: Int, width: Int) -> Int {
         func products(_ m: Int) -> Int { ((height + m - 1) / m) * ((width + m - 1) / m) * (m + 2) * (m + 2) }
         var best = 2
