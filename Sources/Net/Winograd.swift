@@ -25,13 +25,16 @@ struct Winograd {
         self.tile = tile
     }
 
+    /// The m×m tiles that cover a `height`×`width` map, ⌈H/m⌉·⌈W/m⌉ (edge tiles reach past it).
+    static func tiles(_ m: Int, height: Int, width: Int) -> Int { ((height + m - 1) / m) * ((width + m - 1) / m) }
+
     /// The tile size for `height`×`width` maps, by multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²: from
     /// m = 2 up, a larger tile is taken only if it needs more than 10 % fewer than the best so far
     /// (a smaller tile's transforms are cheaper, and its edge tiles waste less). So F(4×4) on 32, 28,
     /// 27, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel ones: on 6×6 maps F(3×3) needs 100
     /// products per channel pair where F(2×2) and F(4×4) need 144.
     static func tile(height: Int, width: Int) -> Int {
-        func products(_ m: Int) -> Int { ((height + m - 1) / m) * ((width + m - 1) / m) * (m + 2) * (m + 2) }
+        func products(_ m: Int) -> Int { tiles(m, height: height, width: width) * (m + 2) * (m + 2) }
         var best = 2
         for m in 3 ... 4 where products(m) * 10 < products(best) * 9 { best = m }
         return best
@@ -54,7 +57,7 @@ struct Winograd {
     /// How one thread's `images` of H×W are cut: tiles per image, images per group, scratch floats.
     /// With `minTiles`, groups hold at least that many tiles, up to 8 × `groupBytes`.
     func plan(images: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
-        let tiles = ((height + tile - 1) / tile) * ((width + tile - 1) / tile), bytes = 4 * points * (inC + outC) * tiles
+        let tiles = Winograd.tiles(tile, height: height, width: width), bytes = 4 * points * (inC + outC) * tiles
         let deep = min((minTiles + tiles - 1) / tiles, 8 * Winograd.groupBytes / bytes)
         let group = max(1, min(images, max(Winograd.groupBytes / bytes, deep)))
         let scratch = max(le4_winograd_scratch(tile, inC, height, width), le4_winograd_scratch(tile, outC, height, width))
