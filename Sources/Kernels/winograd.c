@@ -1,4 +1,4 @@
-// Winograd convolution transforms, F(2×2, 3×3), F(3×3, 3×3) and F(4×4, 3×3) (see kernels.h). The GEMMs
+// Winograd convolution transforms, F(m×m, 3×3) for m = 2, 3, 4 and 6 (see kernels.h). The GEMMs
 // between them are gemm.c's.
 //
 // Each image is first turned channels-last (pixel by pixel, channels contiguous), so that a tile's
@@ -16,7 +16,7 @@
 // F(m×m, 3×3): input tile α = m + 2, output tile m, and G (α×3), the filter transform.
 typedef struct {
     int m, a;
-    float g[6][3];
+    float g[8][3];
 } transforms;
 
 static const transforms F2 = {2, 4, {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}}};
@@ -35,6 +35,14 @@ static const transforms F4 = {
      {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}},
 };
 
+// Interpolation points 0, ±1, ±2, ±1/2 and ∞ (NNPACK's and ncnn's F(6×6) for float); the rows of
+// ±1/2 are scaled by 1/32 here and their columns of Aᵀ by 32, so that Aᵀ is integer.
+static const transforms F6 = {
+    6, 8,
+    {{1, 0, 0}, {-2.f / 9, -2.f / 9, -2.f / 9}, {-2.f / 9, 2.f / 9, -2.f / 9}, {1.f / 90, 1.f / 45, 2.f / 45},
+     {1.f / 90, -1.f / 45, 2.f / 45}, {1.f / 45, 1.f / 90, 1.f / 180}, {1.f / 45, -1.f / 90, 1.f / 180}, {0, 0, 1}},
+};
+
 // The tile transforms work on 16 channels at a time as one vfloat, and on the last c mod 16
 // channels one by one: each transform is written once as a macro over the element type. (Written
 // as plain loops over channels, the 36-point transforms of F(4×4) were left scalar by the
@@ -47,6 +55,11 @@ static const transforms F4 = {
 //           Aᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 1]
 //   F(4×4): Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0;
 //                 0 4 0 −5 0 1],  Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+//   F(6×6): Bᵀ = [1 0 −21/4 0 21/4 0 −1 0; 0 1 1 −17/4 −17/4 1 1 0; 0 −1 1 17/4 −17/4 −1 1 0;
+//                 0 1/2 1/4 −5/2 −5/4 2 1 0; 0 −1/2 1/4 5/2 −5/4 −2 1 0; 0 2 4 −5/2 −5 1/2 1 0;
+//                 0 −2 4 5/2 −5 −1/2 1 0; 0 −1 0 21/4 0 −21/4 0 1],
+//           Aᵀ = [1 1 1 1 1 32 32 0; 0 1 −1 2 −2 16 −16 0; 0 1 1 4 4 8 8 0; 0 1 −1 8 −8 4 −4 0;
+//                 0 1 1 16 16 2 2 0; 0 1 −1 32 −32 1 −1 1]
 #define TRANSFORMS_1D(type, sfx)                                                                   \
     static inline __attribute__((always_inline)) void bt_##sfx(int m, const type *d, type *t) {   \
         if (m == 2) {                                                                              \
@@ -57,6 +70,15 @@ static const transforms F4 = {
             const type d31 = d[3] - d[1], d12 = d[1] - d[2];                                       \
             t[0] = 2 * (d[0] - d[2]) + d31; t[1] = d31 - (d[1] + d[2]); t[2] = d31 + 3 * d12;       \
             t[3] = d31; t[4] = (d[4] - d[2]) - 2 * d31;                                            \
+            return;                                                                                \
+        }                                                                                          \
+        if (m == 6) { /* rows 1 and 2, 3 and 4, 5 and 6 share their even and odd halves */         \
+            const type e1 = d[2] + d[6] - 4.25f * d[4], o1 = d[1] + d[5] - 4.25f * d[3];           \
+            const type e3 = d[6] + 0.25f * d[2] - 1.25f * d[4], o3 = 0.5f * d[1] - 2.5f * d[3] + 2 * d[5]; \
+            const type e5 = d[6] + 4 * (d[2] - 1.25f * d[4]), o5 = 2 * d[1] - 2.5f * d[3] + 0.5f * d[5]; \
+            t[0] = (d[0] - d[6]) + 5.25f * (d[4] - d[2]);                                          \
+            t[1] = e1 + o1; t[2] = e1 - o1; t[3] = e3 + o3; t[4] = e3 - o3; t[5] = e5 + o5; t[6] = e5 - o5; \
+            t[7] = (d[7] - d[1]) + 5.25f * (d[3] - d[5]);                                          \
             return;                                                                                \
         }                                                                                          \
         const type s12 = d[1] + d[2], d12 = d[1] - d[2], d42 = d[4] - d[2], d13 = d[1] - d[3];    \
@@ -77,6 +99,13 @@ static const transforms F4 = {
             r[0] = v[0] + s12 + v[3]; r[1] = (v[1] - v[2]) + 2 * v[3]; r[2] = s12 + 4 * v[3] + v[4]; \
             return;                                                                                \
         }                                                                                          \
+        if (m == 6) {                                                                              \
+            const type s1 = v[1] + v[2], d1 = v[1] - v[2], s3 = v[3] + v[4], d3 = v[3] - v[4];     \
+            const type s5 = v[5] + v[6], d5 = v[5] - v[6];                                         \
+            r[0] = v[0] + s1 + s3 + 32 * s5; r[1] = d1 + 2 * d3 + 16 * d5; r[2] = s1 + 4 * s3 + 8 * s5; \
+            r[3] = d1 + 8 * d3 + 4 * d5; r[4] = s1 + 16 * s3 + 2 * s5; r[5] = d1 + 32 * d3 + d5 + v[7]; \
+            return;                                                                                \
+        }                                                                                          \
         const type s12 = v[1] + v[2], d12 = v[1] - v[2], s34 = v[3] + v[4], d34 = v[3] - v[4];    \
         r[0] = v[0] + s12 + s34;                                                                   \
         r[1] = d12 + 2 * d34;                                                                      \
@@ -94,23 +123,31 @@ static const transforms F4 = {
             w[4] = e[2];                                                                           \
             return;                                                                                \
         }                                                                                          \
+        if (m == 6) {                                                                              \
+            const type se = e[0] + e[2] + e[4], so = e[1] + e[3] + e[5];                           \
+            const type ce = e[0] + 4 * e[2] + 16 * e[4], co = 2 * e[1] + 8 * e[3] + 32 * e[5];    \
+            const type he = 32 * e[0] + 8 * e[2] + 2 * e[4], ho = 16 * e[1] + 4 * e[3] + e[5];    \
+            w[0] = e[0]; w[1] = se + so; w[2] = se - so; w[3] = ce + co; w[4] = ce - co;           \
+            w[5] = he + ho; w[6] = he - ho; w[7] = e[5];                                           \
+            return;                                                                                \
+        }                                                                                          \
         const type s02 = e[0] + e[2], s13 = e[1] + e[3], c = e[0] + 4 * e[2], d = 2 * e[1] + 8 * e[3]; \
         w[0] = e[0]; w[1] = s02 + s13; w[2] = s02 - s13; w[3] = c + d; w[4] = c - d; w[5] = e[3]; \
     }
 TRANSFORMS_1D(vfloat, v)
 TRANSFORMS_1D(float, s)
 
-static const transforms *of_tile(size_t m) { return m == 4 ? &F4 : m == 3 ? &F3 : &F2; }
+static const transforms *of_tile(size_t m) { return m == 6 ? &F6 : m == 4 ? &F4 : m == 3 ? &F3 : &F2; }
 
 size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
 
 // One filter transform in two small products (G·r, then ·Gᵀ), 9α + 3α² multiply-adds instead of
 // 9α²: v[ξ] = (G·r·Gᵀ)[ξ], r the filter f, or f rotated by 180° for the input gradient.
-static void filter_tile(const transforms *T, const float *f, int flip, float v[36]) {
+static void filter_tile(const transforms *T, const float *f, int flip, float v[64]) {
     const int a = T->a;
     float r[9];
     for (int i = 0; i < 9; i++) r[i] = flip ? f[8 - i] : f[i];
-    float t[6][3];  // G·r
+    float t[8][3];  // G·r
     for (int i = 0; i < a; i++)
         for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q];
     for (int i = 0; i < a; i++)
@@ -126,7 +163,7 @@ void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, con
     // Rows of u (filters, or flipped, channels), and the run of each row this thread fills.
     const size_t rows0 = flip ? 0 : k0, rows1 = flip ? c : k1, run0 = flip ? k0 : 0, run1 = flip ? k1 : c;
     const size_t rowLength = flip ? k : c;
-    float v[16][36];
+    float v[16][64];
     for (size_t row = rows0; row < rows1; row++)
         for (size_t j0 = run0; j0 < run1; j0 += 16) {
             const size_t n = run1 - j0 < 16 ? run1 - j0 : 16;
@@ -148,7 +185,7 @@ void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, flo
     for (size_t kk = 0; kk < k; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *in = du + kk * c + cc;
-            float t[6][3];  // du·G
+            float t[8][3];  // du·G
             for (int i = 0; i < a; i++)
                 for (int q = 0; q < 3; q++) {
                     float s = 0;
@@ -196,7 +233,7 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
 // p[i][j] = the channel vector of pixel (y0 + i, x0 + j) of a channels-last image, or `zeros`
 // outside it, for i, j < span.
 static inline __attribute__((always_inline)) void patch(const float *hwc, const float *zeros, size_t h, size_t w,
-                                                        size_t c, long y0, long x0, int span, const float *p[6][6]) {
+                                                        size_t c, long y0, long x0, int span, const float *p[8][8]) {
     for (int i = 0; i < span; i++)
         for (int j = 0; j < span; j++) {
             const long y = y0 + i, x = x0 + j;
@@ -207,17 +244,17 @@ static inline __attribute__((always_inline)) void patch(const float *hwc, const 
 // v = Bᵀ·d·B for one tile at channel ch (d: α×α pointers to channel vectors); each of the α²
 // outputs is stored once.
 #define INPUT_TILE(type, sfx)                                                                                    \
-    static inline __attribute__((always_inline)) void input_tile_##sfx(const transforms *T, const float *d[6][6], \
+    static inline __attribute__((always_inline)) void input_tile_##sfx(const transforms *T, const float *d[8][8], \
                                                                        size_t ch, size_t plane, float *out) {    \
         const int a = T->a;                                                                                      \
-        type t[6][6]; /* t[s] = Bᵀ·(column s of d) */                                                            \
+        type t[8][8]; /* t[s] = Bᵀ·(column s of d) */                                                            \
         for (int s = 0; s < a; s++) {                                                                            \
-            type col[6];                                                                                         \
+            type col[8];                                                                                         \
             for (int r = 0; r < a; r++) col[r] = LOAD(type, d[r][s] + ch);                                       \
             bt_##sfx(T->m, col, t[s]);                                                                           \
         }                                                                                                        \
         for (int i = 0; i < a; i++) { /* row i of (Bᵀ·d)·B = Bᵀ·(row i of Bᵀ·d) */                               \
-            type row[6], v[6];                                                                                   \
+            type row[8], v[8];                                                                                   \
             for (int s = 0; s < a; s++) row[s] = t[s][i];                                                        \
             bt_##sfx(T->m, row, v);                                                                              \
             for (int j = 0; j < a; j++) STORE(type, out + (size_t)(i * a + j) * plane + ch, v[j]);               \
@@ -230,18 +267,18 @@ INPUT_TILE(float, s)
 #define OUTPUT_TILE(type, sfx)                                                                                   \
     static inline __attribute__((always_inline)) void output_tile_##sfx(                                         \
         const transforms *T, const float *in, size_t plane, size_t ch, const float *scale, const float *shift,   \
-        int relu, float *o[4][4]) {                                                                              \
+        int relu, float *o[6][6]) {                                                                              \
         const int a = T->a, m = T->m;                                                                            \
-        type t[6][4]; /* t[j] = Aᵀ·(column j of M) */                                                            \
+        type t[8][6]; /* t[j] = Aᵀ·(column j of M) */                                                            \
         for (int j = 0; j < a; j++) {                                                                            \
-            type col[6];                                                                                         \
+            type col[8];                                                                                         \
             for (int r = 0; r < a; r++) col[r] = LOAD(type, in + (size_t)(r * a + j) * plane + ch);             \
             at_##sfx(m, col, t[j]);                                                                              \
         }                                                                                                        \
         const type zero = {0};                                                                                   \
         const type sc = scale ? LOAD(type, scale + ch) : zero + 1, sh = shift ? LOAD(type, shift + ch) : zero;  \
         for (int i = 0; i < m; i++) { /* row i of (Aᵀ·M)·A = Aᵀ·(row i of Aᵀ·M) */                               \
-            type row[6], y[4];                                                                                   \
+            type row[8], y[6];                                                                                   \
             for (int j = 0; j < a; j++) row[j] = t[j][i];                                                        \
             at_##sfx(m, row, y);                                                                                 \
             for (int j = 0; j < m; j++) {                                                                        \
@@ -263,7 +300,7 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
     for (size_t b = 0; b < n; b++) {
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                float *o[4][4];
+                float *o[6][6];
                 for (size_t i = 0; i < m; i++)
                     for (size_t j = 0; j < m; j++) {
                         const size_t oy = m * ty + i, ox = m * tx + j;
@@ -281,16 +318,16 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
 // w = A·e·Aᵀ for the m×m gradient block e of one tile (pointers to channel vectors) at channel ch.
 #define OUTPUT_GRAD_TILE(type, sfx)                                                                              \
     static inline __attribute__((always_inline)) void output_grad_tile_##sfx(                                    \
-        const transforms *T, const float *e[6][6], size_t ch, size_t plane, float *out) {                       \
+        const transforms *T, const float *e[8][8], size_t ch, size_t plane, float *out) {                       \
         const int a = T->a, m = T->m;                                                                            \
-        type t[4][6]; /* t[i] = A·(row i of e): row i of e·Aᵀ */                                                 \
+        type t[6][8]; /* t[i] = A·(row i of e): row i of e·Aᵀ */                                                 \
         for (int i = 0; i < m; i++) {                                                                            \
-            type row[4];                                                                                         \
+            type row[6];                                                                                         \
             for (int s = 0; s < m; s++) row[s] = LOAD(type, e[i][s] + ch);                                      \
             a_##sfx(m, row, t[i]);                                                                               \
         }                                                                                                        \
         for (int j = 0; j < a; j++) { /* column j of A·(e·Aᵀ) */                                                 \
-            type col[4], w[6];                                                                                   \
+            type col[6], w[8];                                                                                   \
             for (int r = 0; r < m; r++) col[r] = t[r][j];                                                        \
             a_##sfx(m, col, w);                                                                                  \
             for (int i = 0; i < a; i++) STORE(type, out + (size_t)(i * a + j) * plane + ch, w[i]);               \
@@ -313,7 +350,7 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
         transpose(src + b * c * h * w, c, h * w, hwc);
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
-                const float *p[6][6];
+                const float *p[8][8];
                 patch(hwc, zeros, h, w, c, (long)(m * ty) - before, (long)(m * tx) - before, grad ? T->m : T->a, p);
                 float *o = out + ((b * th + ty) * tw + tx) * c;
                 size_t ch = 0;
@@ -347,7 +384,8 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
     }
 
 // Each instruction set's entries pick the variant of tile size m.
-#define LE4_WINOGRAD_PICK(op, isa, m) ((m) == 4 ? op##_f4_##isa : (m) == 3 ? op##_f3_##isa : op##_f2_##isa)
+#define LE4_WINOGRAD_PICK(op, isa, m) \
+    ((m) == 6 ? op##_f6_##isa : (m) == 4 ? op##_f4_##isa : (m) == 3 ? op##_f3_##isa : op##_f2_##isa)
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
     void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
                                   float *scratch, float *v) {                                            \
@@ -367,6 +405,7 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
     LE4_WINOGRAD_VARIANT(f2_##name, F2, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f3_##name, F3, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f4_##name, F4, target, helpers)                                                  \
+    LE4_WINOGRAD_VARIANT(f6_##name, F6, target, helpers)                                                  \
     LE4_WINOGRAD_ENTRIES(name)
 
 LE4_ISA_LIST(LE4_WINOGRAD_SET)

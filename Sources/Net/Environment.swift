@@ -55,11 +55,12 @@ public enum EnvironmentSettings {
         return (asked, nil)
     }
 
-    /// The Winograd tile `LE4NN_WINOGRAD` asks for (2, 3 or 4), nil when unset.
+    /// The Winograd tile `LE4NN_WINOGRAD` asks for (one of `Winograd.tileSizes`), nil when unset.
     static func winogradTile(_ env: Lookup) throws -> Int? {
         guard let text = env("LE4NN_WINOGRAD") else { return nil }
-        guard let m = Int(text), (2 ... 4).contains(m) else {
-            throw NetError("LE4NN_WINOGRAD=\(quote(text)) is not a Winograd tile: give 2, 3 or 4, or unset it to choose by layer")
+        guard let m = Int(text), Winograd.tileSizes.contains(m) else {
+            let sizes = Winograd.tileSizes.map(String.init).joined(separator: ", ")
+            throw NetError("LE4NN_WINOGRAD=\(quote(text)) is not a Winograd tile: give one of \(sizes), or unset it to choose by layer")
         }
         return m
     }

@@ -3,25 +3,33 @@ import Kernels
 import Glibc
 #endif
 
-/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2, 3 or 4
+/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2, 3, 4 or 6
 /// (Kernels/winograd.c): α² GEMMs (α = m + 2) of transformed input tiles and transformed filters
-/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3) or 4× (m = 4) fewer
-/// multiplications; likewise the filter gradient, as the exact gradient of that computation (it is linear in the
-/// transformed filters). Images are taken in groups whose transformed tiles (α²·T·(C + K)
-/// floats) fit in about `groupBytes`, so they stay in cache between the transforms and the GEMMs;
-/// the filter gradient's groups hold at least `gradientTiles` tiles.
+/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3), 4× (m = 4) or 5.06×
+/// (m = 6) fewer multiplications; likewise the filter gradient, as the exact gradient of that
+/// computation (it is linear in the transformed filters). Images are taken in groups whose
+/// transformed tiles (α²·T·(C + K) floats) fit in about `groupBytes`, so they stay in cache between
+/// the transforms and the GEMMs, but hold at least `forwardTiles` tiles (`gradientTiles` for the
+/// filter gradient), so that the GEMMs are not too thin.
 struct Winograd {
     static let groupBytes = 1 << 21
     /// The filter gradient's GEMMs are T deep, and each adds to all of du[ξ] (K×C): at 256×256,
     /// T = 40 (a 2 MiB group of 6×6 maps) ran at 32 GFLOP/s, T = 256 at 58 (AMD EPYC Zen 3, AVX2).
     static let gradientTiles = 256
-    /// A tile size asked for by `LE4NN_WINOGRAD` (2, 3 or 4), to compare them on one machine.
+    /// The forward GEMMs are T rows tall, and every row block of the micro-kernel reads all of u[ξ]
+    /// (outC×inC): F(6×6) on 6×6 maps fit only 16 tiles (16 images) in `groupBytes`, 2⅔ row blocks
+    /// of 6 per 256 KB of filters. At least 128 tiles took cifar-fast's training from 447 to 487 img/s
+    /// (medians of five runs, AMD EPYC Zen 3, AVX2).
+    static let forwardTiles = 128
+    /// The output tile sizes m the kernels have.
+    static let tileSizes = [2, 3, 4, 6]
+    /// A tile size asked for by `LE4NN_WINOGRAD` (one of `tileSizes`), to compare them on one machine.
     static let requestedTile: Int? = (try? EnvironmentSettings.winogradTile(EnvironmentSettings.process)) ?? nil
     /// The output tile size m.
     let tile: Int
 
     init(tile: Int) {
-        precondition((2 ... 4).contains(tile), "Winograd tiles are 2, 3 or 4")
+        precondition(Winograd.tileSizes.contains(tile), "Winograd tiles are \(Winograd.tileSizes)")
         self.tile = tile
     }
 
@@ -30,13 +38,14 @@ struct Winograd {
 
     /// The tile size for `height`×`width` maps, by multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²: from
     /// m = 2 up, a larger tile is taken only if it needs more than 10 % fewer than the best so far
-    /// (a smaller tile's transforms are cheaper, and its edge tiles waste less). So F(4×4) on 32, 28,
-    /// 27, 16 and 8-pixel maps, F(3×3) on 14, 13, 6 and 3-pixel ones: on 6×6 maps F(3×3) needs 100
-    /// products per channel pair where F(2×2) and F(4×4) need 144.
+    /// (a smaller tile's transforms are cheaper, its edge tiles waste less, and its constants lose
+    /// less precision). So F(4×4) on 32, 28, 27, 16 and 8-pixel maps, F(3×3) on 14, 13 and 3-pixel
+    /// ones, F(6×6) on 12 and 6-pixel ones: on 6×6 maps F(6×6) needs 64 products per channel pair,
+    /// F(3×3) 100, F(2×2) and F(4×4) 144.
     static func tile(height: Int, width: Int) -> Int {
         func products(_ m: Int) -> Int { tiles(m, height: height, width: width) * (m + 2) * (m + 2) }
-        var best = 2
-        for m in 3 ... 4 where products(m) * 10 < products(best) * 9 { best = m }
+        var best = tileSizes[0]
+        for m in tileSizes.dropFirst() where products(m) * 10 < products(best) * 9 { best = m }
         return best
     }
     /// α², the number of GEMMs.
@@ -102,7 +111,8 @@ struct Winograd {
         let imageSize = height * width, points = points, tile = tile
         // The filters of each point, packed once for the GEMMs of every group: op(B) = u[ξ]ᵀ.
         let packed = (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
-        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width) { g, v, m, scratch in
+        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
+                     minTiles: Winograd.forwardTiles) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
             isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
             v.withUnsafeBufferPointer { vp in

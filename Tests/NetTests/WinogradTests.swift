@@ -2,9 +2,9 @@ import XCTest
 import LE4Data
 @testable import Net
 
-/// Winograd F(2×2, 3×3), F(3×3, 3×3) and F(4×4, 3×3) against direct convolution computed in Double,
-/// for every instruction set. F(3×3) and F(4×4) multiply by larger constants (up to 4 and 1/6; 8 and
-/// 1/24) and lose more precision.
+/// Winograd F(m×m, 3×3) for every tile size against direct convolution computed in Double, for every
+/// instruction set. The larger tiles multiply by larger constants (F(4×4) up to 8 and 1/24, F(6×6)
+/// up to 32 and 1/180) and lose more precision.
 final class WinogradTests: XCTestCase {
     /// Worst |winograd − direct| relative to the largest |direct|, over every supported ISA.
     func worstError(_ winograd: Winograd, batch: Int, inC: Int, outC: Int, h: Int, wd: Int, flip: Bool) -> Double {
@@ -36,7 +36,7 @@ final class WinogradTests: XCTestCase {
     func tolerance(_ winograd: Winograd) -> Double { winograd.tile == 2 ? 1e-5 : 1e-4 }
 
     func testForwardAndInputGradientMatchDirectConvolution() {
-        for tile in [2, 3, 4] {
+        for tile in Winograd.tileSizes {
             var worst = 0.0
             // Odd and even sizes, smaller than a tile, and not a whole number of tiles.
             for (h, wd) in [(4, 4), (7, 5), (8, 8), (3, 133), (2, 3)] {
@@ -53,6 +53,14 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    func testTileRuleTakesFewestProductsOnTheMemberNetsMaps() {
+        // cifar-fast on 28×28 digits convolves 27, 13, 6 and 3-pixel maps; CIFAR's are 32, 16, 8 and 4.
+        let picked = [27, 13, 6, 3, 32, 16, 8, 4, 12].map { Winograd.tile(height: $0, width: $0) }
+        XCTAssertEqual(picked, [4, 3, 6, 3, 4, 4, 4, 4, 6])
+        // 10 % fewer products are needed to move up: F(6×6) on 28×28 (1,600 against F(4×4)'s 1,764) is not taken.
+        XCTAssertEqual(Winograd.tile(height: 28, width: 28), 4)
+    }
+
     func testFusedScaleShiftAndReLU() {
         var rng = SeededRNG(seed: 5)
         let (inC, outC, h, wd) = (16, 3, 5, 6)
@@ -61,7 +69,7 @@ final class WinogradTests: XCTestCase {
         let want = referenceConvolution3x3(x, w, batch: 1, inC: inC, outC: outC, h: h, wd: wd)
         let scale: [Float] = [2, -1, 0.5], shift: [Float] = [0.25, 0, -1]
         var y = [Float](repeating: 0, count: outC * h * wd)
-        for tile in [2, 3, 4] {
+        for tile in Winograd.tileSizes {
             let winograd = Winograd(tile: tile)
             winograd.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
                               filters: winograd.filters(w, outC: outC, inC: inC, flip: false),
@@ -74,7 +82,7 @@ final class WinogradTests: XCTestCase {
     }
 
     func testFilterGradientMatchesDirectCorrelation() {
-        for tile in [2, 3, 4] { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
+        for tile in Winograd.tileSizes { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
     }
 
     func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
