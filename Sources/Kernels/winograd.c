@@ -1,4 +1,4 @@
-// Winograd convolution transforms, F(m×m, 3×3) for m = 2, 3, 4 and 6 (see kernels.h). The GEMMs
+// Winograd convolution transforms, F(m×m, 3×3) for m = 2 to 6 (see kernels.h). The GEMMs
 // between them are gemm.c's.
 //
 // Each image is first turned channels-last (pixel by pixel, channels contiguous), so that a tile's
@@ -35,6 +35,14 @@ static const transforms F4 = {
      {1.f / 24, 1.f / 12, 1.f / 6}, {1.f / 24, -1.f / 12, 1.f / 6}, {0, 0, 1}},
 };
 
+// Interpolation points 0, ±1, ±2, 1/2 and ∞; the row of 1/2 is scaled by 1/16 here and its column
+// of Aᵀ by 16, so that Aᵀ is integer.
+static const transforms F5 = {
+    5, 7,
+    {{-1.f / 2, 0, 0}, {-1.f / 3, -1.f / 3, -1.f / 3}, {1.f / 9, -1.f / 9, 1.f / 9}, {1.f / 36, 1.f / 18, 1.f / 9},
+     {-1.f / 60, 1.f / 30, -1.f / 15}, {2.f / 45, 1.f / 45, 1.f / 90}, {0, 0, 1}},
+};
+
 // Interpolation points 0, ±1, ±2, ±1/2 and ∞ (NNPACK's and ncnn's F(6×6) for float); the rows of
 // ±1/2 are scaled by 1/32 here and their columns of Aᵀ by 32, so that Aᵀ is integer.
 static const transforms F6 = {
@@ -55,6 +63,9 @@ static const transforms F6 = {
 //           Aᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 1]
 //   F(4×4): Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0;
 //                 0 4 0 −5 0 1],  Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+//   F(5×5): Bᵀ = [−2 4 5/2 −5 −1/2 1 0; 0 2 −2 −9/2 1/2 1 0; 0 −2 6 −7/2 −3/2 1 0; 0 1 −3/2 −2 3/2 1 0;
+//                 0 −1 5/2 0 −5/2 1 0; 0 4 0 −5 0 1 0; 0 −2 4 5/2 −5 −1/2 1],
+//           Aᵀ = [1 1 1 1 1 16 0; 0 1 −1 2 −2 8 0; 0 1 1 4 4 4 0; 0 1 −1 8 −8 2 0; 0 1 1 16 16 1 1]
 //   F(6×6): Bᵀ = [1 0 −21/4 0 21/4 0 −1 0; 0 1 1 −17/4 −17/4 1 1 0; 0 −1 1 17/4 −17/4 −1 1 0;
 //                 0 1/2 1/4 −5/2 −5/4 2 1 0; 0 −1/2 1/4 5/2 −5/4 −2 1 0; 0 2 4 −5/2 −5 1/2 1 0;
 //                 0 −2 4 5/2 −5 −1/2 1 0; 0 −1 0 21/4 0 −21/4 0 1],
@@ -70,6 +81,16 @@ static const transforms F6 = {
             const type d31 = d[3] - d[1], d12 = d[1] - d[2];                                       \
             t[0] = 2 * (d[0] - d[2]) + d31; t[1] = d31 - (d[1] + d[2]); t[2] = d31 + 3 * d12;       \
             t[3] = d31; t[4] = (d[4] - d[2]) - 2 * d31;                                            \
+            return;                                                                                \
+        }                                                                                          \
+        if (m == 5) { /* the points are not symmetric (1/2 without −1/2): Bᵀ row by row */         \
+            t[5] = 4 * d[1] - 5 * d[3] + d[5];                                                     \
+            t[0] = t[5] - 2 * d[0] + 2.5f * d[2] - 0.5f * d[4];                                    \
+            t[1] = 2 * d[1] - 2 * d[2] - 4.5f * d[3] + 0.5f * d[4] + d[5];                         \
+            t[2] = 6 * d[2] - 2 * d[1] - 3.5f * d[3] - 1.5f * d[4] + d[5];                         \
+            t[3] = d[1] - 1.5f * d[2] - 2 * d[3] + 1.5f * d[4] + d[5];                             \
+            t[4] = 2.5f * (d[2] - d[4]) - d[1] + d[5];                                             \
+            t[6] = 4 * d[2] - 2 * d[1] + 2.5f * d[3] - 5 * d[4] - 0.5f * d[5] + d[6];              \
             return;                                                                                \
         }                                                                                          \
         if (m == 6) { /* rows 1 and 2, 3 and 4, 5 and 6 share their even and odd halves */         \
@@ -99,6 +120,12 @@ static const transforms F6 = {
             r[0] = v[0] + s12 + v[3]; r[1] = (v[1] - v[2]) + 2 * v[3]; r[2] = s12 + 4 * v[3] + v[4]; \
             return;                                                                                \
         }                                                                                          \
+        if (m == 5) {                                                                              \
+            const type s1 = v[1] + v[2], d1 = v[1] - v[2], s3 = v[3] + v[4], d3 = v[3] - v[4];     \
+            r[0] = v[0] + s1 + s3 + 16 * v[5]; r[1] = d1 + 2 * d3 + 8 * v[5]; r[2] = s1 + 4 * s3 + 4 * v[5]; \
+            r[3] = d1 + 8 * d3 + 2 * v[5]; r[4] = s1 + 16 * s3 + v[5] + v[6];                     \
+            return;                                                                                \
+        }                                                                                          \
         if (m == 6) {                                                                              \
             const type s1 = v[1] + v[2], d1 = v[1] - v[2], s3 = v[3] + v[4], d3 = v[3] - v[4];     \
             const type s5 = v[5] + v[6], d5 = v[5] - v[6];                                         \
@@ -123,6 +150,13 @@ static const transforms F6 = {
             w[4] = e[2];                                                                           \
             return;                                                                                \
         }                                                                                          \
+        if (m == 5) {                                                                              \
+            const type se = e[0] + e[2] + e[4], so = e[1] + e[3];                                  \
+            const type ce = e[0] + 4 * e[2] + 16 * e[4], co = 2 * e[1] + 8 * e[3];                 \
+            w[0] = e[0]; w[1] = se + so; w[2] = se - so; w[3] = ce + co; w[4] = ce - co;           \
+            w[5] = 16 * e[0] + 8 * e[1] + 4 * e[2] + 2 * e[3] + e[4]; w[6] = e[4];                 \
+            return;                                                                                \
+        }                                                                                          \
         if (m == 6) {                                                                              \
             const type se = e[0] + e[2] + e[4], so = e[1] + e[3] + e[5];                           \
             const type ce = e[0] + 4 * e[2] + 16 * e[4], co = 2 * e[1] + 8 * e[3] + 32 * e[5];    \
@@ -137,7 +171,7 @@ static const transforms F6 = {
 TRANSFORMS_1D(vfloat, v)
 TRANSFORMS_1D(float, s)
 
-static const transforms *of_tile(size_t m) { return m == 6 ? &F6 : m == 4 ? &F4 : m == 3 ? &F3 : &F2; }
+static const transforms *of_tile(size_t m) { return m == 6 ? &F6 : m == 5 ? &F5 : m == 4 ? &F4 : m == 3 ? &F3 : &F2; }
 
 size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
 
@@ -385,7 +419,11 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
 
 // Each instruction set's entries pick the variant of tile size m.
 #define LE4_WINOGRAD_PICK(op, isa, m) \
-    ((m) == 6 ? op##_f6_##isa : (m) == 4 ? op##_f4_##isa : (m) == 3 ? op##_f3_##isa : op##_f2_##isa)
+    ((m) == 6   ? op##_f6_##isa                                                                        \
+     : (m) == 5 ? op##_f5_##isa                                                                        \
+     : (m) == 4 ? op##_f4_##isa                                                                        \
+     : (m) == 3 ? op##_f3_##isa                                                                        \
+                : op##_f2_##isa)
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
     void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
                                   float *scratch, float *v) {                                            \
@@ -405,6 +443,7 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
     LE4_WINOGRAD_VARIANT(f2_##name, F2, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f3_##name, F3, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f4_##name, F4, target, helpers)                                                  \
+    LE4_WINOGRAD_VARIANT(f5_##name, F5, target, helpers)                                                  \
     LE4_WINOGRAD_VARIANT(f6_##name, F6, target, helpers)                                                  \
     LE4_WINOGRAD_ENTRIES(name)
 

@@ -3,10 +3,10 @@ import Kernels
 import Glibc
 #endif
 
-/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2, 3, 4 or 6
+/// Convolution with 3×3 filters, stride 1, padding 1, by Winograd F(m×m, 3×3), m = 2 to 6
 /// (Kernels/winograd.c): α² GEMMs (α = m + 2) of transformed input tiles and transformed filters
-/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3), 4× (m = 4) or 5.06×
-/// (m = 6) fewer multiplications; likewise the filter gradient, as the exact gradient of that
+/// replace the 9·C-deep im2col GEMM, with 2.25× (m = 2), 3.24× (m = 3), 4× (m = 4), 4.59× (m = 5)
+/// or 5.06× (m = 6) fewer multiplications; likewise the filter gradient, as the exact gradient of that
 /// computation (it is linear in the transformed filters). Images are taken in groups whose
 /// transformed tiles (α²·T·(C + K) floats) fit in about `groupBytes`, so they stay in cache between
 /// the transforms and the GEMMs, but hold at least `forwardTiles` tiles (`gradientTiles` for the
@@ -22,7 +22,7 @@ struct Winograd {
     /// (medians of five runs, AMD EPYC Zen 3, AVX2).
     static let forwardTiles = 128
     /// The output tile sizes m the kernels have.
-    static let tileSizes = [2, 3, 4, 6]
+    static let tileSizes = [2, 3, 4, 5, 6]
     /// A tile size asked for by `LE4NN_WINOGRAD` (one of `tileSizes`), to compare them on one machine.
     static let requestedTile: Int? = (try? EnvironmentSettings.winogradTile(EnvironmentSettings.process)) ?? nil
     /// The output tile size m.
@@ -39,9 +39,9 @@ struct Winograd {
     /// The tile size for `height`×`width` maps, by multiplications, ⌈H/m⌉·⌈W/m⌉·(m + 2)²: from
     /// m = 2 up, a larger tile is taken only if it needs more than 10 % fewer than the best so far
     /// (a smaller tile's transforms are cheaper, its edge tiles waste less, and its constants lose
-    /// less precision). So F(4×4) on 32, 28, 27, 16 and 8-pixel maps, F(3×3) on 14, 13 and 3-pixel
-    /// ones, F(6×6) on 12 and 6-pixel ones: on 6×6 maps F(6×6) needs 64 products per channel pair,
-    /// F(3×3) 100, F(2×2) and F(4×4) 144.
+    /// less precision). So F(4×4) on 32, 28, 27, 16 and 8-pixel maps, F(5×5) on 14, 13 and 10,
+    /// F(6×6) on 12 and 6, F(3×3) on 3. On 13×13 maps F(5×5) needs 441 products per channel pair,
+    /// F(3×3) 625, F(4×4) and F(6×6) 576; on 6×6 maps F(6×6) 64, F(3×3) 100.
     static func tile(height: Int, width: Int) -> Int {
         func products(_ m: Int) -> Int { tiles(m, height: height, width: width) * (m + 2) * (m + 2) }
         var best = tileSizes[0]

@@ -171,7 +171,7 @@ extension CommandTests {
                                        ("LE4NN_THREADS", "-1", "is not a thread count"), ("LE4NN_THREADS", "2.5", "is not a thread count"),
                                        ("LE4NN_THREADS", "10000", "from 1 to 1024"), ("SLURM_CPUS_PER_TASK", "x", "is not a thread count"),
                                        ("LE4NN_ISA", "bogus", "give one of " + ISA.allCases.map(\.name).joined(separator: ", ")),
-                                       ("LE4NN_WINOGRAD", "5", "give one of 2, 3, 4, 6")] {
+                                       ("LE4NN_WINOGRAD", "7", "give one of 2, 3, 4, 5, 6")] {
             let (status, log) = try runProcess(le4nn, bench, environment: [name: value])
             XCTAssertEqual(status, 1, log)
             XCTAssertTrue(log.contains("\(name)='\(value)'") && log.contains(message), log)

@@ -33,6 +33,6 @@ final class EnvironmentTests: XCTestCase {
         }
         XCTAssertEqual(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "4"])), 4)
         XCTAssertEqual(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "3"])), 3)
-        XCTAssertThrowsError(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "5"])))
+        XCTAssertThrowsError(try EnvironmentSettings.winogradTile(env(["LE4NN_WINOGRAD": "7"])))
     }
 }

@@ -41,17 +41,17 @@ le4_isa le4_best_isa(void);
 /// A short name of an instruction set, its `name` in LE4_ISA_LIST: "portable", "avx2", ….
 const char *le4_isa_name(le4_isa isa);
 
-// Winograd convolution F(m×m, 3×3), m = 2, 3, 4 or 6 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
+// Winograd convolution F(m×m, 3×3), m = 2 to 6 (Lavin and Gray, 2016), of 3×3 filters, stride 1,
 // padding 1: each m×m block ("tile") of the output comes from an α×α patch of the input
 // (α = m + 2) through α² element-wise products instead of 9m² multiplications (2.25× fewer for
-// m = 2, 3.24× for m = 3, 4× for m = 4, 5.06× for m = 6), so the convolution becomes α² GEMMs
+// m = 2, 3.24× for m = 3, 4× for m = 4, 4.59× for m = 5, 5.06× for m = 6), so the convolution becomes α² GEMMs
 //   M[ξ] (T×K) = V[ξ] (T×C) · U[ξ]ᵀ,   U[ξ]: K×C,   ξ < α²,  T = tiles of a group of images
 // between a filter transform U = G·g·Gᵀ, an input transform V = Bᵀ·d·B and an output transform
 // y = Aᵀ·M·A. Tile t of image b at tile row ty, column tx is t = (b·TH + ty)·TW + tx, with
 // TH = ⌈H/m⌉, TW = ⌈W/m⌉. Transformed tiles keep their channels contiguous (V[ξ][t][c]), so the
 // transforms are vector operations across channels.
 
-/// α², the number of GEMMs (16, 25, 36 or 64 for m = 2, 3, 4 or 6).
+/// α², the number of GEMMs (16, 25, 36, 49 or 64 for m = 2, 3, 4, 5 or 6).
 size_t le4_winograd_points(size_t m);
 
 /// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for the filters k0 ≤ k < k1 of g [K][C][3][3]; with `flip`, the
@@ -96,7 +96,7 @@ typedef struct le4_kernels {
                                      const float *packed_b, float beta, float *c, size_t ldc);
 
     /// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW
-    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2, 3 or 4.
+    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 to 6.
     void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
                                     float *scratch, float *v);
     /// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
