@@ -3,15 +3,15 @@
 #include <immintrin.h>
 #include "sgemm_ukernels.h"
 
-// The tile with A(i, k) = a[i·rs + k·cs] and B(k, j) = b[k·bs + j]; inlined into each entry point,
-// so that the row stride rs is a constant.
+// The tile with A(i, k) = a[i·rs + k·cs] and B(k, j) = b[k·16 + j] (a packed panel); inlined into
+// each entry point, so that the row stride rs is a constant.
 __attribute__((target("avx2,fma"), always_inline)) static inline void tile_6x16(
-    size_t kc, const float *a, size_t rs, size_t cs, const float *b, size_t bs, float *c, size_t ldc, size_t rows,
+    size_t kc, const float *a, size_t rs, size_t cs, const float *b, float *c, size_t ldc, size_t rows,
     size_t cols, int accumulate) {
     // Every loop over i is unrolled in full so that acc lives in registers.
     __m256 acc[6][2];
     _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-    for (size_t k = 0; k < kc; k++, a += cs, b += bs) {
+    for (size_t k = 0; k < kc; k++, a += cs, b += 16) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
             __m256 ai = _mm256_broadcast_ss(a + i * rs);
@@ -43,15 +43,15 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile_6x16(
 }
 
 __attribute__((target("avx2,fma")))
-static void le4_sgemm_6x16_avx2(size_t kc, const float *a, size_t a_step, const float *b, size_t b_step, float *c,
+static void le4_sgemm_6x16_avx2(size_t kc, const float *a, size_t a_step, const float *b, float *c,
                          size_t ldc, size_t rows, size_t cols, int accumulate) {
-    tile_6x16(kc, a, 1, a_step, b, b_step, c, ldc, rows, cols, accumulate);
+    tile_6x16(kc, a, 1, a_step, b, c, ldc, rows, cols, accumulate);
 }
 
 __attribute__((target("avx2,fma")))
-static void le4_sgemm_6x16_avx2_rows(size_t kc, const float *a, size_t lda, const float *b, size_t b_step, float *c,
+static void le4_sgemm_6x16_avx2_rows(size_t kc, const float *a, size_t lda, const float *b, float *c,
                               size_t ldc, size_t cols, int accumulate) {
-    tile_6x16(kc, a, lda, 1, b, b_step, c, ldc, 6, cols, accumulate);
+    tile_6x16(kc, a, lda, 1, b, c, ldc, 6, cols, accumulate);
 }
 
 const le4_sgemm_tile le4_sgemm_tile_avx2 = {6, 16, 256, 144, 4096, le4_sgemm_6x16_avx2, le4_sgemm_6x16_avx2_rows};

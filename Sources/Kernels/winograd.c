@@ -102,6 +102,7 @@ static const transforms F6 = {
             t[7] = (d[7] - d[1]) + 5.25f * (d[3] - d[5]);                                          \
             return;                                                                                \
         }                                                                                          \
+        /* F(4×4) */                                                                               \
         const type s12 = d[1] + d[2], d12 = d[1] - d[2], d42 = d[4] - d[2], d13 = d[1] - d[3];    \
         t[0] = 4 * d[0] - 5 * d[2] + d[4];                                                         \
         t[1] = (d[3] + d[4]) - 4 * s12;                                                            \
@@ -133,6 +134,7 @@ static const transforms F6 = {
             r[3] = d1 + 8 * d3 + 4 * d5; r[4] = s1 + 16 * s3 + 2 * s5; r[5] = d1 + 32 * d3 + d5 + v[7]; \
             return;                                                                                \
         }                                                                                          \
+        /* F(4×4) */                                                                               \
         const type s12 = v[1] + v[2], d12 = v[1] - v[2], s34 = v[3] + v[4], d34 = v[3] - v[4];    \
         r[0] = v[0] + s12 + s34;                                                                   \
         r[1] = d12 + 2 * d34;                                                                      \
@@ -165,6 +167,7 @@ static const transforms F6 = {
             w[5] = he + ho; w[6] = he - ho; w[7] = e[5];                                           \
             return;                                                                                \
         }                                                                                          \
+        /* F(4×4) */                                                                               \
         const type s02 = e[0] + e[2], s13 = e[1] + e[3], c = e[0] + 4 * e[2], d = 2 * e[1] + 8 * e[3]; \
         w[0] = e[0]; w[1] = s02 + s13; w[2] = s02 - s13; w[3] = c + d; w[4] = c - d; w[5] = e[3]; \
     }

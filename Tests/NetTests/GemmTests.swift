@@ -69,9 +69,10 @@ final class GemmTests: XCTestCase {
     }
 
     func testDepthAndWidthSpanningSeveralCacheBlocks() {
-        // k beyond KC (256) and n beyond NC (4096): the packed blocks are stitched correctly.
+        // k beyond KC (256), in blocks of 200, and n beyond NC (4096): the packed blocks are
+        // stitched correctly.
         check(m: 14, n: 20, k: 600, transA: false, transB: true, beta: 0)
-        check(m: 30, n: 40, k: 600, transA: true, transB: false, beta: 0)  // A and B read in place
+        check(m: 30, n: 40, k: 600, transA: true, transB: false, beta: 0)  // A read in place
         check(m: 3, n: 4200, k: 5, transA: true, transB: false, beta: 1)
     }
 
@@ -91,8 +92,8 @@ final class GemmTests: XCTestCase {
     }
 
     func testOperandsReadInPlaceEqualPackedOperandsBitForBit() {
-        // The same A and B stored with lines 80 floats apart (read in place) and 300 apart (packed):
-        // every combination gives the same bits.
+        // The same A and B stored with lines 80 floats apart (A read in place) and 300 apart (A
+        // packed; B is always packed): every combination gives the same bits.
         var rng = SeededRNG(seed: 11)
         let (m, n, k) = (41, 70, 37)
         let aValues = (0 ..< m * k).map { _ in Float(rng.uniform(-1, 1)) }, bValues = (0 ..< k * n).map { _ in Float(rng.uniform(-1, 1)) }
