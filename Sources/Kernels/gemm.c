@@ -135,7 +135,8 @@ static void pack_b(const gemm_config *cf, size_t nc, size_t kc, const float *b, 
 }
 
 // The depth of the KC blocks for a product k deep: k split evenly into as few blocks of at most KC
-// as will do, so that no block is only a few steps deep (261 = 256 + 5 had cost 10 % more).
+// as will do, so that no block is only a few steps deep (the filter gradient's 261-deep products
+// had run as 256 + 5: a whole pass over C, and packing, for 5 steps).
 static size_t depth_block(const gemm_config *cf, size_t k) {
     const size_t blocks = (k + cf->t->kc - 1) / cf->t->kc;
     return (k + blocks - 1) / blocks;

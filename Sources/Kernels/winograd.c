@@ -215,11 +215,11 @@ void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, con
         }
 }
 
-void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, float *dg) {
+void le4_winograd_filter_grad(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *du, float *dg) {
     const transforms *T = of_tile(m);
     const int a = T->a;
     const size_t plane = k * c;
-    for (size_t kk = 0; kk < k; kk++)
+    for (size_t kk = k0; kk < k1; kk++)
         for (size_t cc = 0; cc < c; cc++) {
             const float *in = du + kk * c + cc;
             float t[8][3];  // du·G

@@ -58,9 +58,10 @@ size_t le4_winograd_points(size_t m);
 /// 180°-rotated filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
 void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u);
 
-/// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G,
-/// du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in U = G·g·Gᵀ.)
-void le4_winograd_filter_grad(size_t m, size_t k, size_t c, const float *du, float *dg);
+/// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G
+/// for the filters k0 ≤ k < k1, du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in
+/// U = G·g·Gᵀ.)
+void le4_winograd_filter_grad(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *du, float *dg);
 
 /// Floats of scratch the transforms need for images of c channels, h×w.
 size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w);
