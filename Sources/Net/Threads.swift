@@ -31,10 +31,13 @@ public enum Threads {
 
     /// Adds the threads' partial sums, `chunks` consecutive arrays of `size` floats, into the
     /// first one, chunk by chunk in order: the same additions in every run with this thread count.
-    /// With `elements`, only those elements of each array (the rest left as they are).
-    static func sumChunks(_ partial: UnsafeMutableBufferPointer<Float>, chunks: Int, size: Int,
-                          elements: Range<Int>? = nil) {
-        for c in 1 ..< max(1, chunks) { for i in elements ?? 0 ..< size { partial[i] += partial[c * size + i] } }
+    /// The elements are split across threads: done on one, the Winograd filter gradient's sums
+    /// left the second core idle.
+    static func sumChunks(_ partial: UnsafeMutableBufferPointer<Float>, chunks: Int, size: Int) {
+        guard chunks > 1 else { return }
+        parallelFor(size, minChunk: 4096) { elements in
+            for c in 1 ..< chunks { for i in elements { partial[i] += partial[c * size + i] } }
+        }
     }
 
     /// Makes malloc serve large buffers from the heap and keep them when freed, so each minibatch

@@ -154,13 +154,10 @@ struct Winograd {
                     }
                 }
             }
-            // The threads' sums added and transformed back, split by filters: done serially, this
-            // left the second core idle for 2 % of a cifar-fast training step.
+            Threads.sumChunks(dup, chunks: chunks, size: uSize)
+            // Split by filters: done serially, with the sums, this left the second core idle for 2 %
+            // of a cifar-fast training step.
             Threads.parallelFor(outC, minChunk: 4) { ks in
-                for xi in 0 ..< points {
-                    let plane = xi * outC * inC
-                    Threads.sumChunks(dup, chunks: chunks, size: uSize, elements: plane + ks.lowerBound * inC ..< plane + ks.upperBound * inC)
-                }
                 le4_winograd_filter_grad(tile, ks.lowerBound, ks.upperBound, outC, inC, dup.baseAddress!, dW)
             }
         }
