@@ -1,10 +1,16 @@
 // Batch normalization (course formulas 28–38), one image's channels at a time: the loops of
-// Net/BatchNorm.swift (see kernels.h for the layout). Each channel's run of s floats is read in
-// vectors of 16 with a scalar tail. Forward and backward split the runs alike and compute γ·x̂ + β
-// by the same functions, so the mask of a fused ReLU recomputed in backward is forward's, bit for bit.
+// Net/BatchNorm.swift (see kernels.h for the layout), with the activation after the BN fused in.
+// Each channel's run of s floats is read in vectors of 16 with a scalar tail. Forward and backward
+// split the runs alike and compute γ·x̂ + β by the same functions, so the mask of a fused ReLU and
+// the slope of a fused GELU recomputed in backward are forward's, bit for bit.
+//
+// ReLU is applied run by run. GELU, whose Φ costs about as much as a pass over memory, runs over
+// the image's whole block of channels at once (gelu.h), so that short runs (3×3 maps: 9 floats) do
+// not pad each channel to a vector, and once per pass: forward on the image's block of y while it
+// is in cache, backward once, into dz, which the input gradient reads instead of dy.
 #include "kernels.h"
 #include "kernel_variants.h"
-#include "vfloat.h"
+#include "gelu.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -18,7 +24,8 @@ INLINE float lane_sum(const vfloat *v) {
 
 // x̂ = (x − mean)·inv_std of the 16 floats at p; the output before the ReLU, γ·x̂ + β, of a vector
 // or a float; and dz, which is dy where the fused ReLU passed its input (γ·x̂ + β > 0) and 0
-// elsewhere, or dy itself without one. They use mean, inv_std, gamma, beta and relu in scope.
+// elsewhere, or dy itself without one. They use mean, inv_std, gamma, beta and relu in scope
+// (relu: act is LE4_ACTIVATION_RELU).
 #define XHAT(p) ((LOAD(vfloat, p) - mean) * inv_std)
 #define OUT(h) (gamma * (h) + beta)
 #define DZ(dy, h) (relu ? (vfloat)((vmask)LOAD(vfloat, dy) & (OUT(h) > 0)) : LOAD(vfloat, dy))
@@ -91,33 +98,50 @@ INLINE void input_grad_run(const float *d, const float *p, size_t s, float mean,
     }
 }
 
-// Each kernel runs over the channels of one image, channel c at x + c·s (see kernels.h).
-#define LE4_BN_VARIANT(name, ENUM, detect, target, helpers)                                                    \
-    target void le4_bn_sums_##name(const float *x, size_t channels, size_t s, const float *shift, double *sum, \
-                                   double *squares) {                                                          \
-        for (size_t c = 0; c < channels; c++) sums_run(x + c * s, s, shift[c], sum + c, squares + c);          \
-    }                                                                                                          \
-    target void le4_bn_normalize_##name(const float *x, size_t channels, size_t s, const float *mean,          \
-                                        const float *inv_std, const float *gamma, const float *beta, int relu, \
-                                        float *y) {                                                            \
-        for (size_t c = 0; c < channels; c++)                                                                  \
-            normalize_run(x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu, y + c * s);              \
-    }                                                                                                          \
-    target void le4_bn_gradient_sums_##name(const float *dy, const float *x, size_t channels, size_t s,        \
-                                            const float *mean, const float *inv_std, const float *gamma,       \
-                                            const float *beta, int relu, double *sum_dz,                       \
-                                            double *sum_dz_xhat) {                                             \
-        for (size_t c = 0; c < channels; c++)                                                                  \
-            gradient_sums_run(dy + c * s, x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu,          \
-                              sum_dz + c, sum_dz_xhat + c);                                                    \
-    }                                                                                                          \
-    target void le4_bn_input_grad_##name(const float *dy, const float *x, size_t channels, size_t s,           \
-                                         const float *mean, const float *inv_std, const float *gamma,          \
-                                         const float *beta, int relu, const float *a, const float *b,          \
-                                         const float *c, float *dx) {                                          \
-        for (size_t k = 0; k < channels; k++)                                                                  \
-            input_grad_run(dy + k * s, x + k * s, s, mean[k], inv_std[k], gamma[k], beta[k], relu, a[k], b[k], \
-                           c[k], dx + k * s);                                                                  \
+// Before the GELU: o = γ·x̂ + β of one image's channels into o.
+INLINE void bn_output(const float *x, size_t channels, size_t s, const float *mean, const float *inv_std,
+                      const float *gamma, const float *beta, float *o) {
+    for (size_t c = 0; c < channels; c++) normalize_run(x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], 0, o + c * s);
+}
+
+// Each kernel runs over the channels of one image, channel c at x + c·s (see kernels.h). With GELU,
+// the gradient sums first write dz = dy·GELU′(γ·x̂ + β) into scratch and sum it as without an
+// activation; the input gradient then reads that dz (kernels.h).
+#define LE4_BN_VARIANT(name, ENUM, detect, target, helpers)                                                        \
+    target void le4_bn_sums_##name(const float *x, size_t channels, size_t s, const float *shift, double *sum,     \
+                                   double *squares) {                                                              \
+        for (size_t c = 0; c < channels; c++) sums_run(x + c * s, s, shift[c], sum + c, squares + c);              \
+    }                                                                                                              \
+    target void le4_bn_normalize_##name(const float *x, size_t channels, size_t s, const float *mean,              \
+                                        const float *inv_std, const float *gamma, const float *beta, int act,      \
+                                        float *y) {                                                                \
+        const int relu = act == LE4_ACTIVATION_RELU;                                                               \
+        for (size_t c = 0; c < channels; c++)                                                                      \
+            normalize_run(x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu, y + c * s);                  \
+        if (act == LE4_ACTIVATION_GELU) gelu_body(y, 0, channels * s, y);                                          \
+    }                                                                                                              \
+    target void le4_bn_gradient_sums_##name(const float *dy, const float *x, size_t channels, size_t s,            \
+                                            const float *mean, const float *inv_std, const float *gamma,           \
+                                            const float *beta, int act, float *scratch, double *sum_dz,            \
+                                            double *sum_dz_xhat) {                                                 \
+        if (act == LE4_ACTIVATION_GELU) {                                                                          \
+            bn_output(x, channels, s, mean, inv_std, gamma, beta, scratch);                                        \
+            gelu_body(scratch, dy, channels * s, scratch);                                                         \
+            dy = scratch;                                                                                          \
+        }                                                                                                          \
+        const int relu = act == LE4_ACTIVATION_RELU;                                                               \
+        for (size_t c = 0; c < channels; c++)                                                                      \
+            gradient_sums_run(dy + c * s, x + c * s, s, mean[c], inv_std[c], gamma[c], beta[c], relu,             \
+                              sum_dz + c, sum_dz_xhat + c);                                                        \
+    }                                                                                                              \
+    target void le4_bn_input_grad_##name(const float *dy, const float *x, size_t channels, size_t s,               \
+                                         const float *mean, const float *inv_std, const float *gamma,              \
+                                         const float *beta, int act, const float *a, const float *b,               \
+                                         const float *c, float *dx) {                                              \
+        const int relu = act == LE4_ACTIVATION_RELU;                                                               \
+        for (size_t k = 0; k < channels; k++)                                                                      \
+            input_grad_run(dy + k * s, x + k * s, s, mean[k], inv_std[k], gamma[k], beta[k], relu, a[k], b[k],     \
+                           c[k], dx + k * s);                                                                      \
     }
 
 LE4_ISA_LIST(LE4_BN_VARIANT)

@@ -57,22 +57,36 @@ public final class BatchNorm: Layer {
         return (scale, (0 ..< channels).map { beta.value[$0] - scale[$0] * runningMean.value[$0] })
     }
 
-    // x: [B, C, S] with S = H·W (1 after an affine layer) → y: same shape
-    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, relu: false) }
+    /// An activation that runs in BN's own passes over the batch (`Network` fuses bn-relu and
+    /// bn-gelu): applied to γ·x̂ + β as it is written, and in backward its slope (ReLU's mask,
+    /// GELU's Φ + x·φ) recomputed from x̂, so it costs neither a pass of its own nor memory for
+    /// its input. (Measured on a Zen 4 EPYC: BN and ReLU as separate layers took a quarter of a
+    /// training step of mnist-small, all of it memory traffic.)
+    public enum Activation {
+        case identity, relu, gelu
+        /// The kernels' `act` (kernels.h's le4_activation).
+        var code: Int32 {
+            switch self {
+            case .identity: Int32(LE4_ACTIVATION_IDENTITY.rawValue)
+            case .relu: Int32(LE4_ACTIVATION_RELU.rawValue)
+            case .gelu: Int32(LE4_ACTIVATION_GELU.rawValue)
+            }
+        }
+    }
 
-    /// BN followed by a ReLU in the same passes over the batch (`Network` fuses bn-relu): the
-    /// ReLU's mask, γ·x̂ + β > 0, is recomputed from x̂ in `backward`, so it costs neither a pass
-    /// of its own nor memory. (Measured on a Zen 4 EPYC: BN and ReLU as separate layers took a
-    /// quarter of a training step of mnist-small, all of it memory traffic.)
-    public func forward(_ x: Tensor, training: Bool, relu: Bool) -> Tensor {
+    // x: [B, C, S] with S = H·W (1 after an affine layer) → y: same shape
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, then: .identity) }
+
+    /// BN followed by `activation` in the same passes over the batch.
+    public func forward(_ x: Tensor, training: Bool, then activation: Activation) -> Tensor {
         let C = channels, S = x.itemSize / C
         precondition(x.itemSize == C * S, "bn expects \(C) channels")
         guard training else {
             let (scale, shift) = inferenceScaleShift
             return normalize(x, mean: [Float](repeating: 0, count: C), invStd: scale, gamma: [Float](repeating: 1, count: C),
-                             beta: shift, relu: relu)
+                             beta: shift, activation: activation)
         }
-        return trainingForward(x, relu: relu, pool: nil)
+        return trainingForward(x, activation: activation, pool: nil)
     }
 
     /// BN, its ReLU and the 2×2 max pooling after them as one training step (`Network` fuses
@@ -81,17 +95,18 @@ public final class BatchNorm: Layer {
     /// pool's outputs and maxima are those of the three layers run one after the other, bit for bit.
     // x: [B, C, H, W] → y: [B, C, H/2, W/2]
     public func forward(_ x: Tensor, reluThenPool pool: MaxPool) -> Tensor {
-        trainingForward(x, relu: true, pool: pool)
+        trainingForward(x, activation: .relu, pool: pool)
     }
 
-    /// y = γ·(x − mean)·invStd + β per channel, then the ReLU if `relu`; image by image.
-    private func normalize(_ x: Tensor, mean: [Float], invStd: [Float], gamma: [Float], beta: [Float], relu: Bool) -> Tensor {
+    /// y = γ·(x − mean)·invStd + β per channel, then `activation`; image by image.
+    private func normalize(_ x: Tensor, mean: [Float], invStd: [Float], gamma: [Float], beta: [Float],
+                           activation: Activation) -> Tensor {
         let C = channels, S = x.itemSize / C
         return Tensor(uninitialized: x.shape) { y in
             x.data.withUnsafeBufferPointer { xp in
                 Threads.parallelFor(x.batch) { images in
                     for n in images {
-                        ISA.active.kernels.bn_normalize(xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, relu ? 1 : 0,
+                        ISA.active.kernels.bn_normalize(xp.baseAddress! + n * C * S, C, S, mean, invStd, gamma, beta, activation.code,
                                                         y.baseAddress! + n * C * S)
                     }
                 }
@@ -141,7 +156,7 @@ public final class BatchNorm: Layer {
         return (mean, variance)
     }
 
-    private func trainingForward(_ x: Tensor, relu: Bool, pool: MaxPool?) -> Tensor {
+    private func trainingForward(_ x: Tensor, activation: Activation, pool: MaxPool?) -> Tensor {
         let B = x.batch, C = channels, S = x.itemSize / C
         input = x
         let batchVar: [Float]
@@ -152,7 +167,7 @@ public final class BatchNorm: Layer {
             runningMean.value[c] += momentum * (batchMean[c] - runningMean.value[c])
             runningVar.value[c] += momentum * (batchVar[c] * unbias - runningVar.value[c])
         }
-        guard let pool else { return normalize(x, mean: batchMean, invStd: invStd, gamma: gamma.value, beta: beta.value, relu: relu) }
+        guard let pool else { return normalize(x, mean: batchMean, invStd: invStd, gamma: gamma.value, beta: beta.value, activation: activation) }
         let (H, W) = (x.shape[2], x.shape[3]), OS = (H / 2) * (W / 2)
         // The kernels' per-channel arguments, C of each: mean, 1/σ, γ, β.
         let args = batchMean + invStd + gamma.value + beta.value
@@ -169,7 +184,7 @@ public final class BatchNorm: Layer {
                             for n in images {
                                 for c in 0 ..< C {
                                     let (p, a) = (n * C + c, ap.baseAddress! + c)
-                                    kernels.bn_normalize(xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, 1, plane)
+                                    kernels.bn_normalize(xp.baseAddress! + p * S, 1, S, a, a + C, a + 2 * C, a + 3 * C, Activation.relu.code, plane)
                                     kernels.maxpool2x2(plane, 1, H, W, Int32(truncatingIfNeeded: p * S),
                                                        y.baseAddress! + p * OS, argmax.baseAddress! + p * OS)
                                 }
@@ -181,11 +196,11 @@ public final class BatchNorm: Layer {
         }
     }
 
-    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { backward(dy, needInputGrad: needInputGrad, relu: false) }
+    public func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { backward(dy, needInputGrad: needInputGrad, then: .identity) }
 
-    /// The backward pass of `forward(_:training:relu:)` with the same `relu`.
-    public func backward(_ dy: Tensor, needInputGrad: Bool, relu: Bool) -> Tensor {
-        trainingBackward(dy, needInputGrad: needInputGrad, relu: relu, pool: nil)
+    /// The backward pass of `forward(_:training:then:)` with the same `activation`.
+    public func backward(_ dy: Tensor, needInputGrad: Bool, then activation: Activation) -> Tensor {
+        trainingBackward(dy, needInputGrad: needInputGrad, activation: activation, pool: nil)
     }
 
     /// The backward pass of `forward(_:reluThenPool:)`. The pool's gradient, dy at each window's
@@ -193,62 +208,75 @@ public final class BatchNorm: Layer {
     /// stays in cache, for the sums and again for dx, instead of into a full-size tensor.
     // dy: [B, C, H/2, W/2] → dx: [B, C, H, W]
     public func backward(_ dy: Tensor, needInputGrad: Bool, reluThenPool pool: MaxPool) -> Tensor {
-        trainingBackward(dy, needInputGrad: needInputGrad, relu: true, pool: pool)
+        trainingBackward(dy, needInputGrad: needInputGrad, activation: .relu, pool: pool)
     }
 
-    // Formulas 32–37 folded: dx = γ·invstd/m · (m·dz − Σdz − x̂·Σ(dz·x̂)), where dz = dy, or with
-    // the fused ReLU dz = dy where γ·x̂ + β > 0 and 0 elsewhere.
-    private func trainingBackward(_ dy: Tensor, needInputGrad: Bool, relu: Bool, pool: MaxPool?) -> Tensor {
+    // Formulas 32–37 folded: dx = γ·invstd/m · (m·dz − Σdz − x̂·Σ(dz·x̂)), where dz is the gradient
+    // before the activation: dy·act′(γ·x̂ + β). ReLU's mask is recomputed in both passes; GELU's
+    // slope, which costs as much as a pass over memory, once: the sums pass writes dz where dx
+    // will go, and the second pass turns it into dx in place.
+    private func trainingBackward(_ dy: Tensor, needInputGrad: Bool, activation: Activation, pool: MaxPool?) -> Tensor {
         let B = input.batch, C = channels, S = input.itemSize / C, OS = dy.itemSize / C
-        let (kernels, r) = (ISA.active.kernels, relu ? Int32(1) : 0)
+        let (kernels, r) = (ISA.active.kernels, activation.code)
+        let keepsDz = activation == .gelu
         // The kernels' per-channel arguments, C of each: mean, 1/σ, γ, β, and dx = a·dz + b·x̂ + e's a, b, e.
         var args = batchMean + invStd + gamma.value + beta.value + [Float](repeating: 0, count: 3 * C)
+        var dx = needInputGrad ? uninitializedFloats(input.data.count) : []
         let argmax = pool?.argmax ?? []
-        return args.withUnsafeMutableBufferPointer { ap in
+        args.withUnsafeMutableBufferPointer { ap in
             dy.data.withUnsafeBufferPointer { dp in
                 input.data.withUnsafeBufferPointer { xp in
                     argmax.withUnsafeBufferPointer { am in
-                        let (k, d, x) = (ap.baseAddress!, dp.baseAddress!, xp.baseAddress!)
-                        // Image n's dz before the ReLU's mask, as `body(c, channels, dz)` for the
-                        // channels from c on: all of dy's image at once, or after a pool each channel's
-                        // gradient scattered into `plane`.
-                        func channels(of n: Int, _ plane: UnsafeMutablePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
-                            guard pool != nil else { body(0, C, d + n * C * S); return }
-                            for c in 0 ..< C {
-                                let p = n * C + c, first = Int32(truncatingIfNeeded: p * S)
-                                plane.initialize(repeating: 0, count: S)
-                                for j in p * OS ..< (p + 1) * OS { plane[Int(am[j] - first)] = d[j] }
-                                body(c, 1, plane)
-                            }
-                        }
-                        let planeSize = pool == nil ? 0 : S
-                        let (sumDz, sumDzXhat) = batchSums(B) { images, sdz, sdzx in
-                            let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
-                            defer { plane.deallocate() }
-                            for n in images {
-                                channels(of: n, plane) { c, count, dz in
-                                    let a = k + c
-                                    kernels.bn_gradient_sums(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
-                                                             sdz + c, sdzx + c)
+                        dx.withUnsafeMutableBufferPointer { dxp in
+                            let (k, d, x) = (ap.baseAddress!, dp.baseAddress!, xp.baseAddress!)
+                            // Image n's gradient after the activation, as `body(c, channels, dz)` for the
+                            // channels from c on: all of dy's image at once, or after a pool each channel's
+                            // gradient scattered into `plane`.
+                            func channels(of n: Int, _ plane: UnsafeMutablePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+                                guard pool != nil else { body(0, C, d + n * C * S); return }
+                                for c in 0 ..< C {
+                                    let p = n * C + c, first = Int32(truncatingIfNeeded: p * S)
+                                    plane.initialize(repeating: 0, count: S)
+                                    for j in p * OS ..< (p + 1) * OS { plane[Int(am[j] - first)] = d[j] }
+                                    body(c, 1, plane)
                                 }
                             }
-                        }
-                        let m = Float(B * S)
-                        for c in 0 ..< C {
-                            (beta.grad[c], gamma.grad[c]) = (Float(sumDz[c]), Float(sumDzXhat[c]))
-                            let f = k[2 * C + c] * k[C + c] / m
-                            (k[4 * C + c], k[5 * C + c], k[6 * C + c]) = (f * m, -f * gamma.grad[c], -f * beta.grad[c])
-                        }
-                        guard needInputGrad else { return Tensor(zeros: [0]) }
-                        return Tensor(uninitialized: input.shape) { dx in
+                            // Each thread's buffers: a pool's scattered gradient; GELU's dz when there is no dx to keep it.
+                            let planeSize = pool == nil ? 0 : S, scratchSize = keepsDz && !needInputGrad ? C * S : 0
+                            let (sumDz, sumDzXhat) = batchSums(B) { images, sdz, sdzx in
+                                let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
+                                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
+                                defer { plane.deallocate(); scratch.deallocate() }
+                                for n in images {
+                                    channels(of: n, plane) { c, count, dz in
+                                        let a = k + c, keep = needInputGrad ? dxp.baseAddress! + n * C * S : scratch
+                                        kernels.bn_gradient_sums(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
+                                                                 keepsDz ? keep : nil, sdz + c, sdzx + c)
+                                    }
+                                }
+                            }
+                            let m = Float(B * S)
+                            for c in 0 ..< C {
+                                (beta.grad[c], gamma.grad[c]) = (Float(sumDz[c]), Float(sumDzXhat[c]))
+                                let f = k[2 * C + c] * k[C + c] / m
+                                (k[4 * C + c], k[5 * C + c], k[6 * C + c]) = (f * m, -f * gamma.grad[c], -f * beta.grad[c])
+                            }
+                            guard needInputGrad else { return }
+                            let identity = Activation.identity.code
                             Threads.parallelFor(B) { images in
                                 let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
                                 defer { plane.deallocate() }
                                 for n in images {
+                                    let image = dxp.baseAddress! + n * C * S
+                                    guard !keepsDz else {
+                                        kernels.bn_input_grad(image, x + n * C * S, C, S, k, k + C, k + 2 * C, k + 3 * C, identity,
+                                                              k + 4 * C, k + 5 * C, k + 6 * C, image)
+                                        continue
+                                    }
                                     channels(of: n, plane) { c, count, dz in
                                         let a = k + c
                                         kernels.bn_input_grad(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
-                                                              a + 4 * C, a + 5 * C, a + 6 * C, dx.baseAddress! + (n * C + c) * S)
+                                                              a + 4 * C, a + 5 * C, a + 6 * C, image + c * S)
                                     }
                                 }
                             }
@@ -257,6 +285,7 @@ public final class BatchNorm: Layer {
                 }
             }
         }
+        return needInputGrad ? Tensor(shape: input.shape, data: dx) : Tensor(zeros: [0])
     }
 }
 

@@ -143,7 +143,7 @@ public final class Conv2D: Layer {
         // the bias joined to the shift.
         let normalization = epilogue.map { e in
             (mean: [Float](repeating: 0, count: K), scale: e.scale, gamma: [Float](repeating: 1, count: K),
-             shift: (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] }, relu: Int32(e.relu ? 1 : 0))
+             shift: (0 ..< K).map { e.scale[$0] * b.value[$0] + e.shift[$0] }, act: (e.relu ? BatchNorm.Activation.relu : .identity).code)
         }
         return Tensor(uninitialized: [B, K, OH, OW]) { y in
             x.data.withUnsafeBufferPointer { xp in
@@ -161,7 +161,7 @@ public final class Conv2D: Layer {
                                     }
                                     // y = scale·(W·col + bias) + shift, then max(y, 0)
                                     gemm(m: K, n: P, k: CRR, a: wp.baseAddress!, lda: CRR, b: cb, ldb: P, c: yb, ldc: P)
-                                    ISA.active.kernels.bn_normalize(yb, K, P, e.mean, e.scale, e.gamma, e.shift, e.relu, yb)
+                                    ISA.active.kernels.bn_normalize(yb, K, P, e.mean, e.scale, e.gamma, e.shift, e.act, yb)
                                 }
                             }
                         }

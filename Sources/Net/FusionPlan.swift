@@ -6,8 +6,8 @@ struct FusionPlan {
     enum Step {
         /// A layer alone.
         case layer(Layer, first: Int)
-        /// bn-relu (training and inference): `BatchNorm.forward(_:training:relu:)`.
-        case bnReLU(BatchNorm, first: Int)
+        /// bn-relu or bn-gelu (training and inference): `BatchNorm.forward(_:training:then:)`.
+        case bnActivation(BatchNorm, BatchNorm.Activation, first: Int)
         /// bn-relu-pool with a 2×2 pool (training): `BatchNorm.forward(_:reluThenPool:)`.
         case bnReLUPool(BatchNorm, MaxPool, first: Int)
         /// conv-bn, or conv-bn-relu (inference): the BN and ReLU in the GEMM's epilogue,
@@ -17,7 +17,7 @@ struct FusionPlan {
         /// The index of the step's first layer (0 for convBN, which only inference runs).
         var first: Int {
             switch self {
-            case let .layer(_, first), let .bnReLU(_, first), let .bnReLUPool(_, _, first): first
+            case let .layer(_, first), let .bnActivation(_, _, first), let .bnReLUPool(_, _, first): first
             case .convBN: 0
             }
         }
@@ -46,16 +46,17 @@ struct FusionPlan {
         var steps = [Step](), i = 0
         func at(_ k: Int) -> Layer? { k < layers.count ? layers[k] : nil }
         while i < layers.count {
-            let bnReLU = at(i) is BatchNorm && at(i + 1) is ReLU
+            // The activation after a BN, if it is one the BN kernels fuse.
+            let activation: BatchNorm.Activation? = at(i + 1) is ReLU ? .relu : at(i + 1) is GELU ? .gelu : nil
             if !training, let conv = at(i) as? Conv2D, let bn = at(i + 1) as? BatchNorm {
                 let relu = at(i + 2) is ReLU
                 steps.append(.convBN(conv, bn, relu: relu))
                 i += relu ? 3 : 2
-            } else if training, bnReLU, let bn = at(i) as? BatchNorm, let pool = at(i + 2) as? MaxPool, pool.size == 2 {
+            } else if training, activation == .relu, let bn = at(i) as? BatchNorm, let pool = at(i + 2) as? MaxPool, pool.size == 2 {
                 steps.append(.bnReLUPool(bn, pool, first: i))
                 i += 3
-            } else if bnReLU, let bn = at(i) as? BatchNorm {
-                steps.append(.bnReLU(bn, first: i))
+            } else if let bn = at(i) as? BatchNorm, let activation {
+                steps.append(.bnActivation(bn, activation, first: i))
                 i += 2
             } else {
                 steps.append(.layer(layers[i], first: i))

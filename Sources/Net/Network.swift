@@ -209,7 +209,7 @@ public final class Network {
         for step in training ? plan.training : plan.inference {
             switch step {
             case let .layer(layer, _): x = layer.forward(x, training: training)
-            case let .bnReLU(bn, _): x = bn.forward(x, training: training, relu: true)
+            case let .bnActivation(bn, activation, _): x = bn.forward(x, training: training, then: activation)
             case let .bnReLUPool(bn, pool, _): x = bn.forward(x, reluThenPool: pool)
             case let .convBN(conv, bn, relu): x = conv.forward(x, then: bn, relu: relu)
             }
@@ -225,7 +225,7 @@ public final class Network {
             let needInputGrad = step.first > plan.firstTrained
             switch step {
             case let .layer(layer, _): g = layer.backward(g, needInputGrad: needInputGrad)
-            case let .bnReLU(bn, _): g = bn.backward(g, needInputGrad: needInputGrad, relu: true)
+            case let .bnActivation(bn, activation, _): g = bn.backward(g, needInputGrad: needInputGrad, then: activation)
             case let .bnReLUPool(bn, pool, _): g = bn.backward(g, needInputGrad: needInputGrad, reluThenPool: pool)
             case .convBN: preconditionFailure("conv-bn fuses at inference only")
             }

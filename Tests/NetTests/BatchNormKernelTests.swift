@@ -4,9 +4,13 @@ import LE4Data
 @testable import Net
 
 /// The batch-norm kernels (Kernels/batchnorm.c) against plain formulas in Double, for every
-/// instruction set, image by image as `BatchNorm` calls them, on runs shorter than, equal to and
-/// across the 16-float vectors, with different arguments for every channel.
+/// instruction set and fused activation, image by image as `BatchNorm` calls them, on runs shorter
+/// than, equal to and across the 16-float vectors, with different arguments for every channel.
 final class BatchNormKernelTests: XCTestCase {
+    /// The standard normal distribution function and its density, GELU's parts.
+    static func Phi(_ v: Double) -> Double { 0.5 * (1 + erf(v / 2.squareRoot())) }
+    static func phi(_ v: Double) -> Double { exp(-v * v / 2) / (2 * Double.pi).squareRoot() }
+
     let shapes = [(3, 2, 5), (2, 3, 16), (4, 2, 37), (5, 3, 1)]  // (B, C, S)
 
     func testSumsNormalizeAndGradientsMatchTheFormulas() {
@@ -23,20 +27,27 @@ final class BatchNormKernelTests: XCTestCase {
             let f = { (v: [Double]) in v.map(Float.init) }
             let shift = (0 ..< C).map { x[$0 * S] }
             for isa in ISA.supported {
-                for relu in [false, true] {
-                    let tag = "\(isa.name) B\(B) C\(C) S\(S) relu \(relu)"
-                    let r: Int32 = relu ? 1 : 0
+                for activation in [BatchNorm.Activation.identity, .relu, .gelu] {
+                    let tag = "\(isa.name) B\(B) C\(C) S\(S) \(activation)"
+                    let r = activation.code
                     var (sum, squares) = ([Double](repeating: 0, count: C), [Double](repeating: 0, count: C))
                     var (sumDz, sumDzXhat) = (sum, sum)
-                    var y = [Float](repeating: .nan, count: x.count), dx = y
+                    var y = [Float](repeating: .nan, count: x.count), dx = y, dz = y
                     for n in 0 ..< B {
                         let o = n * C * S
                         isa.kernels.bn_sums(Array(x[o...]), C, S, shift, &sum, &squares)
                         isa.kernels.bn_normalize(Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r, &y[o])
                         isa.kernels.bn_gradient_sums(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
-                                                     &sumDz, &sumDzXhat)
-                        isa.kernels.bn_input_grad(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
-                                                  f(a), f(b), f(cc), &dx[o])
+                                                     &dz[o], &sumDz, &sumDzXhat)
+                        // After a GELU, the input gradient reads the dz the sums wrote, in place.
+                        if activation == .gelu {
+                            dx.replaceSubrange(o ..< o + C * S, with: dz[o ..< o + C * S])
+                            isa.kernels.bn_input_grad(Array(dx[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta),
+                                                      BatchNorm.Activation.identity.code, f(a), f(b), f(cc), &dx[o])
+                        } else {
+                            isa.kernels.bn_input_grad(Array(dy[o...]), Array(x[o...]), C, S, f(mean), f(inv), f(g), f(beta), r,
+                                                      f(a), f(b), f(cc), &dx[o])
+                        }
                     }
                     for c in 0 ..< C {
                         let d = idx[c].map { Double(x[$0]) - Double(shift[c]) }
@@ -44,11 +55,17 @@ final class BatchNormKernelTests: XCTestCase {
                         XCTAssertEqual(squares[c], d.reduce(0) { $0 + $1 * $1 }, accuracy: 1e-4, tag)
                         let xhat = idx[c].map { (Double(x[$0]) - mean[c]) * inv[c] }
                         let out = xhat.map { g[c] * $0 + beta[c] }
-                        let dz = idx[c].enumerated().map { k, i in relu && !(out[k] > 0) ? 0 : Double(dy[i]) }
+                        let act: (Double) -> Double, slope: (Double) -> Double
+                        switch activation {
+                        case .identity: (act, slope) = ({ $0 }, { _ in 1 })
+                        case .relu: (act, slope) = ({ max(0, $0) }, { $0 > 0 ? 1 : 0 })
+                        case .gelu: (act, slope) = ({ $0 * Self.Phi($0) }, { Self.Phi($0) + $0 * Self.phi($0) })
+                        }
+                        let dz = idx[c].enumerated().map { k, i in Double(dy[i]) * slope(out[k]) }
                         XCTAssertEqual(sumDz[c], dz.reduce(0, +), accuracy: 1e-4, tag)
                         XCTAssertEqual(sumDzXhat[c], zip(dz, xhat).reduce(0) { $0 + $1.0 * $1.1 }, accuracy: 1e-4, tag)
                         for (k, i) in idx[c].enumerated() {
-                            XCTAssertEqual(Double(y[i]), relu ? max(0, out[k]) : out[k], accuracy: 1e-5, tag)
+                            XCTAssertEqual(Double(y[i]), act(out[k]), accuracy: 1e-5, tag)
                             XCTAssertEqual(Double(dx[i]), a[c] * dz[k] + b[c] * xhat[k] + cc[c], accuracy: 1e-5, tag)
                         }
                     }

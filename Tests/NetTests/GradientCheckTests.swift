@@ -139,36 +139,54 @@ final class GradientCheckTests: XCTestCase {
         check("bn channels", BatchNorm(channels: 3), input: [4, 3, 5, 3])
     }
 
-    /// BN with its ReLU fused, as `Network` runs bn-relu; 11 values per channel take the SIMD
-    /// blocks and the scalar tail.
-    final class BNReLU: Layer {
-        let bn: BatchNorm
-        init(bn: BatchNorm) { self.bn = bn }
-        var spec: String { "bn-relu" }
+    /// BN with its activation fused, as `Network` runs bn-relu and bn-gelu; 11 values per
+    /// channel take the SIMD blocks and the scalar tail.
+    final class BNActivation: Layer {
+        let bn: BatchNorm, activation: BatchNorm.Activation
+        init(bn: BatchNorm, _ activation: BatchNorm.Activation) { (self.bn, self.activation) = (bn, activation) }
+        var spec: String { "bn-\(activation)" }
         var params: [Param] { bn.params }
         func outputShape(_ input: [Int]) -> [Int] { input }
-        func forward(_ x: Tensor, training: Bool) -> Tensor { bn.forward(x, training: training, relu: true) }
-        func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { bn.backward(dy, needInputGrad: needInputGrad, relu: true) }
+        func forward(_ x: Tensor, training: Bool) -> Tensor { bn.forward(x, training: training, then: activation) }
+        func backward(_ dy: Tensor, needInputGrad: Bool) -> Tensor { bn.backward(dy, needInputGrad: needInputGrad, then: activation) }
     }
 
     func testBatchNormWithFusedReLU() {
-        check("bn-relu features", BNReLU(bn: BatchNorm(channels: 6)), input: [7, 6])
-        check("bn-relu channels", BNReLU(bn: BatchNorm(channels: 3)), input: [4, 3, 1, 11])
+        check("bn-relu features", BNActivation(bn: BatchNorm(channels: 6), .relu), input: [7, 6])
+        check("bn-relu channels", BNActivation(bn: BatchNorm(channels: 3), .relu), input: [4, 3, 1, 11])
     }
 
-    func testFusedBatchNormReLUEqualsTheTwoLayersExactly() {
+    func testBatchNormWithFusedGELU() {
+        check("bn-gelu features", BNActivation(bn: BatchNorm(channels: 6), .gelu), input: [7, 6])
+        check("bn-gelu channels", BNActivation(bn: BatchNorm(channels: 3), .gelu), input: [4, 3, 1, 11])
+        check("bn-gelu 3×3 maps", BNActivation(bn: BatchNorm(channels: 5, scaled: false), .gelu), input: [3, 5, 3, 3])
+    }
+
+    /// The fused step gives the floats of BN and the activation run one after the other: output,
+    /// input gradient, parameter gradients, running statistics. Shapes with vectors and tails of
+    /// the channels' runs, and runs shorter than a vector (3×3).
+    func testFusedBatchNormActivationEqualsTheTwoLayersExactly() {
         var rng = SeededRNG(seed: 8)
-        let x = randomTensor([5, 4, 3, 7], &rng), dy = randomTensor([5, 4, 3, 7], &rng)
-        let (bn, fused, relu) = (BatchNorm(channels: 4), BatchNorm(channels: 4), ReLU())
-        for (i, g) in [0.5, -1.5, 2, 0.25].enumerated() { bn.gamma.value[i] = Float(g); fused.gamma.value[i] = Float(g) }
-        for (i, b) in [0.3, -0.2, 0, 1].enumerated() { bn.beta.value[i] = Float(b); fused.beta.value[i] = Float(b) }
-        let y = relu.forward(bn.forward(x, training: true), training: true)
-        let dx = bn.backward(relu.backward(dy, needInputGrad: true), needInputGrad: true)
-        XCTAssertEqual(fused.forward(x, training: true, relu: true).data, y.data)
-        XCTAssertEqual(fused.backward(dy, needInputGrad: true, relu: true).data, dx.data)
-        XCTAssertEqual(fused.gamma.grad, bn.gamma.grad)
-        XCTAssertEqual(fused.beta.grad, bn.beta.grad)
-        XCTAssertEqual(fused.runningMean.value, bn.runningMean.value)
+        for (activation, shape) in [(BatchNorm.Activation.relu, [5, 4, 3, 7]), (.gelu, [5, 4, 3, 7]), (.gelu, [3, 4, 3, 3]),
+                                    (.gelu, [2, 4, 5, 5]), (.gelu, [6, 4])] {
+            let tag = "\(activation) \(shape)"
+            let x = randomTensor(shape, &rng), dy = randomTensor(shape, &rng)
+            let (bn, fused) = (BatchNorm(channels: 4), BatchNorm(channels: 4))
+            let layer: Layer = activation == .relu ? ReLU() : GELU()
+            for (i, g) in [0.5, -1.5, 2, 0.25].enumerated() { bn.gamma.value[i] = Float(g); fused.gamma.value[i] = Float(g) }
+            for (i, b) in [0.3, -0.2, 0, 1].enumerated() { bn.beta.value[i] = Float(b); fused.beta.value[i] = Float(b) }
+            let y = layer.forward(bn.forward(x, training: true), training: true)
+            let dx = bn.backward(layer.backward(dy, needInputGrad: true), needInputGrad: true)
+            XCTAssertEqual(fused.forward(x, training: true, then: activation).data, y.data, tag)
+            XCTAssertEqual(fused.backward(dy, needInputGrad: true, then: activation).data, dx.data, tag)
+            XCTAssertEqual(fused.gamma.grad, bn.gamma.grad, tag)
+            XCTAssertEqual(fused.beta.grad, bn.beta.grad, tag)
+            XCTAssertEqual(fused.runningMean.value, bn.runningMean.value, tag)
+            // Without the input gradient (the first trained layer), the parameter gradients are the same.
+            fused.beta.grad = [Float](repeating: .nan, count: 4)
+            XCTAssertEqual(fused.backward(dy, needInputGrad: false, then: activation).data, [], tag)
+            XCTAssertEqual(fused.beta.grad, bn.beta.grad, tag)
+        }
     }
 
     /// BN, ReLU and a 2×2 max pool as the one step `Network` trains them in.

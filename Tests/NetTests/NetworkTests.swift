@@ -28,6 +28,13 @@ final class NetworkTests: XCTestCase {
         // airbench94's 1,971,328 trained parameters (whitening frozen, BN biases only, no conv or fc bias).
         XCTAssertEqual(net.parameterCount, 1_971_328)
         XCTAssertEqual(net.layers.filter { $0 is GELU }.count, 7)
+        // Training runs each of the six BNs with its GELU as one step; inference the three after a
+        // pool (the others join their convolution's epilogue, the GELU after them alone).
+        func fusedGELUs(_ steps: [FusionPlan.Step]) -> Int {
+            steps.filter { if case .bnActivation(_, .gelu, _) = $0 { true } else { false } }.count
+        }
+        XCTAssertEqual(fusedGELUs(net.plan.training), 6)
+        XCTAssertEqual(fusedGELUs(net.plan.inference), 3)
         XCTAssertEqual((net.layers.first as? PatchWhitening)?.outputShape([3, 32, 32]), [24, 31, 31])
         let convs = net.layers.compactMap { $0 as? Conv2D }
         XCTAssertEqual(convs.map(\.filters), [64, 64, 256, 256, 256, 256])

@@ -16,6 +16,10 @@
 
 #pragma clang assume_nonnull begin
 
+/// The activation a batch-norm kernel applies to its output (`act`), fused so that the output
+/// before it is neither written nor read again, and recomputed in backward rather than kept.
+typedef enum { LE4_ACTIVATION_IDENTITY, LE4_ACTIVATION_RELU, LE4_ACTIVATION_GELU } le4_activation;
+
 // The instruction sets kernels are compiled for, lowest first, one row each:
 //   X(name, ENUM, detect, target, helpers)
 // The kernels are x86-64 only (intrinsics, target attributes, __builtin_cpu_supports).
@@ -130,22 +134,25 @@ typedef struct le4_kernels {
     /// the one-pass statistics, shifted by a value near the mean so that the variance keeps its digits.
     void (*bn_sums)(const float *x, size_t channels, size_t s, const float *shift,
                              double *sum, double *squares);
-    /// y = γ·x̂ + β, then max(y, 0) if relu; y laid out like x. (Inference: mean 0, inv_std the
-    /// scale, γ 1, β the shift.)
+    /// y = act(γ·x̂ + β), act one of le4_activation; y laid out like x. (Inference: mean 0,
+    /// inv_std the scale, γ 1, β the shift.)
     void (*bn_normalize)(const float *x, size_t channels, size_t s, const float *mean,
                                   const float *inv_std, const float *gamma,
-                                  const float *beta, int relu, float *y);
-    /// Adds Σ dz and Σ dz·x̂ over each channel to sum_dz and sum_dz_xhat, where dz = dy, or with
-    /// relu dy where γ·x̂ + β > 0 and 0 elsewhere: summed over the batch, the gradients of β and γ.
+                                  const float *beta, int act, float *y);
+    /// Adds Σ dz and Σ dz·x̂ over each channel to sum_dz and sum_dz_xhat, where dz = dy·act′(γ·x̂ + β)
+    /// is the gradient before the activation: summed over the batch, the gradients of β and γ.
+    /// With GELU, dz is also written to scratch (channels·s floats, laid out like x; it may be dx's
+    /// image, which bn_input_grad then overwrites); without, scratch may be NULL.
     void (*bn_gradient_sums)(const float *dy, const float *x, size_t channels, size_t s,
                                       const float *mean, const float *inv_std,
-                                      const float *gamma, const float *beta, int relu,
-                                      double *sum_dz, double *sum_dz_xhat);
-    /// dx = a·dz + b·x̂ + c per channel (dz as above), laid out like x: the input gradient,
-    /// formulas 32–37 folded.
+                                      const float *gamma, const float *beta, int act,
+                                      float *_Nullable scratch, double *sum_dz, double *sum_dz_xhat);
+    /// dx = a·dz + b·x̂ + c per channel (dz as above; act identity or ReLU: after a GELU, dy is the
+    /// dz that bn_gradient_sums wrote, with identity, and dx may be the same memory), laid out like
+    /// x: the input gradient, formulas 32–37 folded.
     void (*bn_input_grad)(const float *dy, const float *x, size_t channels, size_t s,
                                    const float *mean, const float *inv_std,
-                                   const float *gamma, const float *beta, int relu,
+                                   const float *gamma, const float *beta, int act,
                                    const float *a, const float *b, const float *c,
                                    float *dx);
 
