@@ -9,6 +9,9 @@ typedef float vfloat __attribute__((vector_size(64), aligned(4), may_alias));
 /// The lanes of a comparison of vfloats: all bits set where true.
 typedef int vmask __attribute__((vector_size(64), aligned(4)));
 #define VLANES 16
+/// Half a vfloat, for channel counts that are a multiple of 8 but not of 16 (cifar-fast's first
+/// convolution on digits has 8 input channels).
+typedef float vfloat8 __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOAD(type, p) (*(const type *)(p))
 #define STORE(type, p, v) (*(type *)(p) = (v))
 

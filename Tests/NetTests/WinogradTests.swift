@@ -45,7 +45,8 @@ final class WinogradTests: XCTestCase {
                 }
             }
             // Channel counts that are not multiples of 16: the filter transform's runs of 16 and a
-            // short one, split across threads.
+            // short one, split across threads; the transforms' vectors of 16, of 8 (40 = 16 + 16 + 8,
+            // 12 = 8 + 4) and single channels.
             for flip in [false, true] {
                 worst = max(worst, worstError(Winograd(tile: tile), batch: 2, inC: 40, outC: 21, h: 6, wd: 7, flip: flip))
             }
