@@ -102,15 +102,30 @@ struct Winograd {
         }
     }
 
+    /// Transformed filters u [α², outC, inC] packed for the GEMMs of each point, op(B) = u[ξ]ᵀ: once
+    /// per call of `convolve`, for the GEMMs of every group; at inference `Conv2D` keeps them.
+    func pack(_ u: UnsafePointer<Float>, outC: Int, inC: Int, isa: ISA = .active) -> [PackedB] {
+        (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
+    }
+
     // x: [B, inC, H, W] → y: [B, outC, H, W]; u: [α², outC, inC]
-    /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
-    /// if `relu`. The batch is split across threads, each with its own transform buffers.
+    /// `convolve(_:batch:inC:outC:height:width:packed:scale:shift:relu:into:isa:)` with the filters packed here.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                   filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                   relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
+        convolve(x, batch: batch, inC: inC, outC: outC, height: height, width: width, packed: pack(u, outC: outC, inC: inC, isa: isa),
+                 scale: scale, shift: shift, relu: relu, into: y, isa: isa)
+    }
+
+    // x: [B, inC, H, W] → y: [B, outC, H, W]; packed: α² × [inC, outC]
+    /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
+    /// if `relu`, with the filters as `pack` gives them. The batch is split across threads, each with
+    /// its own transform buffers.
+    func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
+                  packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+                  relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
         let imageSize = height * width, points = points, tile = tile
-        // The filters of each point, packed once for the GEMMs of every group: op(B) = u[ξ]ᵀ.
-        let packed = (0 ..< points).map { xi in PackedB(transB: true, n: outC, k: inC, b: u + xi * outC * inC, ldb: inC, isa: isa) }
+        precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
                      minTiles: Winograd.forwardTiles) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
