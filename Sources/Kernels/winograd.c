@@ -331,10 +331,52 @@ OUTPUT_TILE(vfloat, v)
 OUTPUT_TILE(vfloat8, v8)
 OUTPUT_TILE(float, s)
 
+// 2×2 max pooling, stride 2, of one channels-last image hwc [h][w][k] into y [k][h/2][w/2] and,
+// unless NULL, argmax: each window's maximum, with maxpool2x2.c's order on ties (the better of
+// the top pair, of the bottom pair, then of the two; the first on ties), and its index in the
+// full-size image [k][h][w] plus index_base. Vectors run across 16 channels; their lanes are
+// stored to 16 planes, a quarter of the image's size, instead of transposing.
+static inline __attribute__((always_inline)) void pool_hwc(const float *hwc, size_t h, size_t w, size_t k,
+                                                           int32_t index_base, float *y, int32_t *argmax) {
+    const size_t ow = w / 2, out = (h / 2) * ow, in = h * w;
+    for (size_t py = 0; py < h / 2; py++)
+        for (size_t px = 0; px < ow; px++) {
+            const size_t i0 = 2 * py * w + 2 * px, o = py * ow + px;  // the window's top-left pixel; the output
+            const float *tl = hwc + i0 * k, *tr = tl + k, *bl = tl + w * k, *br = bl + k;
+            size_t ch = 0;
+            for (; ch + VLANES <= k; ch += VLANES) {
+                const vfloat a = LOAD(vfloat, tl + ch), b = LOAD(vfloat, tr + ch);
+                const vfloat c = LOAD(vfloat, bl + ch), d = LOAD(vfloat, br + ch);
+                const vmask right_t = b > a, right_b = d > c;  // a true lane is −1
+                const vfloat top = (vfloat)((right_t & (vmask)b) | (~right_t & (vmask)a));
+                const vfloat bottom = (vfloat)((right_b & (vmask)d) | (~right_b & (vmask)c));
+                const vmask lower = bottom > top;
+                const vfloat best = (vfloat)((lower & (vmask)bottom) | (~lower & (vmask)top));
+                for (int l = 0; l < VLANES; l++) y[(ch + l) * out + o] = best[l];
+                if (!argmax) continue;
+                const vmask it = (vmask){0} + (int32_t)i0 - right_t, ib = (vmask){0} + (int32_t)(i0 + w) - right_b;
+                const vmask at = (lower & ib) | (~lower & it);
+                for (int l = 0; l < VLANES; l++) argmax[(ch + l) * out + o] = index_base + (int32_t)((ch + l) * in) + at[l];
+            }
+            for (; ch < k; ch++) {
+                const int right_t = tr[ch] > tl[ch], right_b = br[ch] > bl[ch];
+                const float top = right_t ? tr[ch] : tl[ch], bottom = right_b ? br[ch] : bl[ch];
+                const int lower = bottom > top;
+                y[ch * out + o] = lower ? bottom : top;
+                if (argmax)
+                    argmax[ch * out + o] =
+                        index_base + (int32_t)(ch * in + (lower ? i0 + w + (size_t)right_b : i0 + (size_t)right_t));
+            }
+        }
+}
+
+// The output transform of n images into y, through each image's channels-last block in scratch:
+// transposed to y [n][k][h][w], or with `pool` pooled into y [n][k][h/2][w/2] (pool_hwc).
 static inline __attribute__((always_inline)) void output_tiles(const transforms *T, const float *mm, size_t n,
                                                                size_t k, size_t h, size_t w, const float *scale,
                                                                const float *shift, int relu, float *scratch,
-                                                               float *y, transpose_fn transpose) {
+                                                               float *y, transpose_fn transpose, int pool,
+                                                               int32_t *argmax, int32_t index_base) {
     const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * k;
     float *hwc = scratch, *spare = scratch + h * w * k;
     for (size_t b = 0; b < n; b++) {
@@ -352,7 +394,12 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
                 for (; ch + 8 <= k; ch += 8) output_tile_v8(T, in, plane, ch, scale, shift, relu, o);
                 for (; ch < k; ch++) output_tile_s(T, in, plane, ch, scale, shift, relu, o);
             }
-        transpose(hwc, h * w, k, y + b * k * h * w);
+        if (!pool) {
+            transpose(hwc, h * w, k, y + b * k * h * w);
+            continue;
+        }
+        const size_t pooled = k * (h / 2) * (w / 2);
+        pool_hwc(hwc, h, w, k, index_base + (int32_t)(b * k * h * w), y + b * pooled, argmax ? argmax + b * pooled : 0);
     }
 }
 
@@ -422,7 +469,12 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
     target static void output_##name(const float *m, size_t n, size_t k, size_t h, size_t w,             \
                                      const float *scale, const float *shift, int relu, float *scratch,   \
                                      float *y) {                                                         \
-        output_tiles(&F, m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose);          \
+        output_tiles(&F, m, n, k, h, w, scale, shift, relu, scratch, y, transpose_##transpose, 0, 0, 0); \
+    }                                                                                                    \
+    target static void output_pool_##name(const float *m, size_t n, size_t k, size_t h, size_t w,        \
+                                          const float *shift, float *scratch, float *y, int32_t *argmax, \
+                                          int32_t base) {                                                \
+        output_tiles(&F, m, n, k, h, w, 0, shift, 0, scratch, y, transpose_##transpose, 1, argmax, base); \
     }                                                                                                    \
     target static void output_grad_##name(const float *dy, size_t n, size_t k, size_t h, size_t w,       \
                                           float *scratch, float *out) {                                  \
@@ -445,6 +497,11 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
                                    const float *scale, const float *shift, int relu, float *scratch,     \
                                    float *y) {                                                           \
         LE4_WINOGRAD_PICK(output, isa, m)(mm, n, k, h, w, scale, shift, relu, scratch, y);               \
+    }                                                                                                    \
+    void le4_winograd_output_pool_##isa(size_t m, const float *mm, size_t n, size_t k, size_t h,         \
+                                        size_t w, const float *shift, float *scratch, float *y,          \
+                                        int32_t *argmax, int32_t index_base) {                           \
+        LE4_WINOGRAD_PICK(output_pool, isa, m)(mm, n, k, h, w, shift, scratch, y, argmax, index_base);   \
     }                                                                                                    \
     void le4_winograd_output_grad_##isa(size_t m, const float *dy, size_t n, size_t k, size_t h,         \
                                         size_t w, float *scratch, float *out) {                          \

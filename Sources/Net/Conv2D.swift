@@ -103,6 +103,30 @@ public final class Conv2D: Layer {
         return forward(x, training: false, epilogue: (scale, shift, relu))
     }
 
+    /// This convolution and the 2×2 max pool after it as one step (`Network` fuses conv-pool where the
+    /// convolution runs by Winograd): each image's output is pooled while its channels-last block is
+    /// in cache, so the full-size output is neither written to memory nor read back. In training
+    /// `pool` records its maxima, and its backward runs as the layer's own. Outputs and maxima are
+    /// the two layers', bit for bit.
+    // x: [B, C, H, W] → y: [B, K, H/2, W/2]
+    public func forward(_ x: Tensor, training: Bool, thenPool pool: MaxPool) -> Tensor {
+        precondition(usesWinograd && pool.size == 2, "conv-pool fuses a Winograd convolution and a 2×2 pool")
+        inputShape = x.shape
+        let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
+        input = training ? x : Tensor(zeros: [0])
+        let engine = winograd(height: H, width: Wd)
+        let packed = winogradFilters(engine, training: training)
+        if training { pool.prepare(input: [B, filters, H, Wd]) }
+        return Tensor(uninitialized: [B, filters, H / 2, Wd / 2]) { y in
+            pool.argmax.withUnsafeMutableBufferPointer { argmax in
+                engine.convolve(x.data, batch: B, inC: C, outC: filters, height: H, width: Wd, packed: packed,
+                                scale: nil, shift: b.value, relu: false, into: y.baseAddress!, pool: true,
+                                argmax: training ? argmax.baseAddress : nil)
+            }
+        }
+    }
+
     private func forward(_ x: Tensor, training: Bool, epilogue: (scale: [Float], shift: [Float], relu: Bool)?) -> Tensor {
         inputShape = x.shape
         let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

@@ -10,6 +10,9 @@ struct FusionPlan {
         case bnActivation(BatchNorm, BatchNorm.Activation, first: Int)
         /// bn-relu-pool with a 2×2 pool (training): `BatchNorm.forward(_:reluThenPool:)`.
         case bnReLUPool(BatchNorm, MaxPool, first: Int)
+        /// conv-pool, a Winograd convolution and a 2×2 pool (training and inference):
+        /// `Conv2D.forward(_:training:thenPool:)`; backward runs the two layers' own.
+        case convPool(Conv2D, MaxPool, first: Int)
         /// conv-bn, or conv-bn-relu (inference): the BN and ReLU in the GEMM's epilogue,
         /// `Conv2D.forward(_:then:relu:)`.
         case convBN(Conv2D, BatchNorm, relu: Bool)
@@ -17,7 +20,7 @@ struct FusionPlan {
         /// The index of the step's first layer (0 for convBN, which only inference runs).
         var first: Int {
             switch self {
-            case let .layer(_, first), let .bnActivation(_, _, first), let .bnReLUPool(_, _, first): first
+            case let .layer(_, first), let .bnActivation(_, _, first), let .bnReLUPool(_, _, first), let .convPool(_, _, first): first
             case .convBN: 0
             }
         }
@@ -48,7 +51,10 @@ struct FusionPlan {
         while i < layers.count {
             // The activation after a BN, if it is one the BN kernels fuse.
             let activation: BatchNorm.Activation? = at(i + 1) is ReLU ? .relu : at(i + 1) is GELU ? .gelu : nil
-            if !training, let conv = at(i) as? Conv2D, let bn = at(i + 1) as? BatchNorm {
+            if let conv = at(i) as? Conv2D, conv.usesWinograd, let pool = at(i + 1) as? MaxPool, pool.size == 2 {
+                steps.append(.convPool(conv, pool, first: i))
+                i += 2
+            } else if !training, let conv = at(i) as? Conv2D, let bn = at(i + 1) as? BatchNorm {
                 let relu = at(i + 2) is ReLU
                 steps.append(.convBN(conv, bn, relu: relu))
                 i += relu ? 3 : 2

@@ -212,6 +212,7 @@ public final class Network {
             case let .bnActivation(bn, activation, _): x = bn.forward(x, training: training, then: activation)
             case let .bnReLUPool(bn, pool, _): x = bn.forward(x, reluThenPool: pool)
             case let .convBN(conv, bn, relu): x = conv.forward(x, then: bn, relu: relu)
+            case let .convPool(conv, pool, _): x = conv.forward(x, training: training, thenPool: pool)
             }
         }
         return x
@@ -227,6 +228,7 @@ public final class Network {
             case let .layer(layer, _): g = layer.backward(g, needInputGrad: needInputGrad)
             case let .bnActivation(bn, activation, _): g = bn.backward(g, needInputGrad: needInputGrad, then: activation)
             case let .bnReLUPool(bn, pool, _): g = bn.backward(g, needInputGrad: needInputGrad, reluThenPool: pool)
+            case let .convPool(conv, pool, _): g = conv.backward(pool.backward(g, needInputGrad: true), needInputGrad: needInputGrad)
             case .convBN: preconditionFailure("conv-bn fuses at inference only")
             }
         }

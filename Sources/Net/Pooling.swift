@@ -4,7 +4,8 @@ import Kernels
 public final class MaxPool: Layer {
     public let size: Int
     /// The index in the input of each output's maximum, kept for backward (training only); also
-    /// written by `BatchNorm.forward(_:reluThenPool:)`, which runs this pool fused with a BN.
+    /// written by `BatchNorm.forward(_:reluThenPool:)` and `Conv2D.forward(_:training:thenPool:)`,
+    /// which run this pool fused with the layer before it.
     var argmax = [Int32]()
     private var inputShape = [Int]()
 

@@ -117,15 +117,20 @@ struct Winograd {
                  scale: scale, shift: shift, relu: relu, into: y, isa: isa)
     }
 
-    // x: [B, inC, H, W] → y: [B, outC, H, W]; packed: α² × [inC, outC]
+    // x: [B, inC, H, W] → y: [B, outC, H, W], or pooled [B, outC, H/2, W/2]; packed: α² × [inC, outC]
     /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
-    /// if `relu`, with the filters as `pack` gives them. The batch is split across threads, each with
-    /// its own transform buffers.
+    /// if `relu`, with the filters as `pack` gives them. With `pool` (and neither scale nor relu), y is
+    /// pooled 2×2 as `MaxPool` pools, and `argmax`, unless nil, receives each maximum's index in the
+    /// full-size output, which is never written. The batch is split across threads, each with its
+    /// own transform buffers.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                   packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
-                  relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
+                  relu: Bool, into y: UnsafeMutablePointer<Float>, pool: Bool = false,
+                  argmax: UnsafeMutablePointer<Int32>? = nil, isa: ISA = .active) {
         let imageSize = height * width, points = points, tile = tile
+        let outSize = pool ? (height / 2) * (width / 2) : imageSize
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
+        precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
                      minTiles: Winograd.forwardTiles) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
@@ -138,8 +143,14 @@ struct Winograd {
                     }
                 }
             }
-            isa.kernels.winograd_output(tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
-                                        &scratch, y + first * outC * imageSize)
+            guard pool else {
+                isa.kernels.winograd_output(tile, m, n, outC, height, width, scale, shift, relu ? 1 : 0,
+                                            &scratch, y + first * outC * imageSize)
+                return
+            }
+            isa.kernels.winograd_output_pool(tile, m, n, outC, height, width, shift, &scratch, y + first * outC * outSize,
+                                             argmax.map { $0 + first * outC * outSize },
+                                             Int32(truncatingIfNeeded: first * outC * imageSize))
         }
     }
 

@@ -35,6 +35,10 @@ final class NetworkTests: XCTestCase {
         }
         XCTAssertEqual(fusedGELUs(net.plan.training), 6)
         XCTAssertEqual(fusedGELUs(net.plan.inference), 3)
+        // The three convolutions followed by a pool are pooled in their output transform.
+        for steps in [net.plan.training, net.plan.inference] {
+            XCTAssertEqual(steps.filter { if case .convPool = $0 { true } else { false } }.count, 3)
+        }
         XCTAssertEqual((net.layers.first as? PatchWhitening)?.outputShape([3, 32, 32]), [24, 31, 31])
         let convs = net.layers.compactMap { $0 as? Conv2D }
         XCTAssertEqual(convs.map(\.filters), [64, 64, 256, 256, 256, 256])
@@ -140,8 +144,10 @@ final class NetworkTests: XCTestCase {
     }
 
     func testFusedAndSlicedInferenceMatchesLayerByLayer() throws {
-        // conv-bn-relu and conv-bn run fused at inference, and batches over 100 go in slices.
-        let net = try Network(spec: "conv8-bn-relu-pool-conv6-bn-conv4p0-relu-fc10", inputShape: [2, 12, 12], classes: 10, seed: 5)
+        // conv-bn-relu, conv-bn, conv-pool (conv8 on 8 channels runs by Winograd) and bn-gelu run
+        // fused at inference, and batches over 100 go in slices.
+        let net = try Network(spec: "conv8-bn-relu-pool-conv8-pool-bn-gelu-conv6-bn-conv4p0-relu-fc10", inputShape: [2, 12, 12],
+                              classes: 10, seed: 5)
         var rng = SeededRNG(seed: 6)
         for bn in net.layers.compactMap({ $0 as? BatchNorm }) {
             for c in 0 ..< bn.channels {
@@ -154,7 +160,9 @@ final class NetworkTests: XCTestCase {
         let plain = net.layers.reduce(x) { $1.forward($0, training: false) }
         XCTAssertEqual(fused.shape, plain.shape)
         let worst = zip(fused.data, plain.data).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-        XCTAssertLessThan(worst, 1e-5, "fused inference differs from layer-by-layer by \(worst)")
+        // conv-pool and bn-gelu give the layers' floats; conv-bn folds BN into the convolution's
+        // scale and shift, which rounds differently (1.4e-5 here, through the layers after it).
+        XCTAssertLessThan(worst, 5e-5, "fused inference differs from layer-by-layer by \(worst)")
     }
 
     func testModelFileRoundTripGivesBitIdenticalPredictionsAndNumpyOpensIt() throws {

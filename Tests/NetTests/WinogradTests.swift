@@ -54,6 +54,42 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The pooled output (conv-pool as one step) equals the full output pooled by the max-pool
+    /// kernel, bit for bit, maxima and their indices: every tile size and ISA, odd sizes whose last
+    /// row and column no window takes, maps smaller than a tile, 16-channel vectors and single
+    /// channels, a bias, and values on a grid of halves so that windows hold ties.
+    func testPooledOutputEqualsTheOutputPooledBitForBit() {
+        var rng = SeededRNG(seed: 21)
+        let (batch, inC, outC) = (3, 8, 20)
+        let shift = (0 ..< outC).map { Float($0 % 3) / 2 }
+        for tile in Winograd.tileSizes {
+            let winograd = Winograd(tile: tile)
+            for (h, wd) in [(6, 6), (13, 13), (7, 5), (2, 3), (27, 27)] {
+                let x = (0 ..< batch * inC * h * wd).map { _ in Float((rng.normal() * 2).rounded()) / 2 }
+                let w = (0 ..< outC * inC * 9).map { _ in Float(rng.int(below: 3)) - 1 }
+                let u = winograd.filters(w, outC: outC, inC: inC, flip: false)
+                let pooledCount = batch * outC * (h / 2) * (wd / 2)
+                for isa in ISA.supported {
+                    let tag = "F\(tile) \(isa.name) \(h)×\(wd)"
+                    var full = [Float](repeating: .nan, count: batch * outC * h * wd)
+                    winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd, filters: u,
+                                      scale: nil, shift: shift, relu: false, into: &full, isa: isa)
+                    var want = [Float](repeating: .nan, count: pooledCount), wantArgmax = [Int32](repeating: -1, count: pooledCount)
+                    isa.kernels.maxpool2x2(full, batch * outC, h, wd, 0, &want, &wantArgmax)
+                    var got = [Float](repeating: .nan, count: pooledCount), argmax = [Int32](repeating: -1, count: pooledCount)
+                    argmax.withUnsafeMutableBufferPointer { am in
+                        winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd,
+                                          packed: winograd.pack(u, outC: outC, inC: inC, isa: isa), scale: nil, shift: shift,
+                                          relu: false, into: &got, pool: true, argmax: am.baseAddress, isa: isa)
+                    }
+                    XCTAssertEqual(got, want, tag)
+                    XCTAssertEqual(argmax, wantArgmax, tag)
+                    XCTAssertTrue(zip(argmax, want).allSatisfy { full[Int($0)] == $1 }, tag)
+                }
+            }
+        }
+    }
+
     func testTileRuleTakesFewestProductsOnTheMemberNetsMaps() {
         // cifar-fast on 28×28 digits convolves 27, 13, 6 and 3-pixel maps; CIFAR's are 32, 16, 8 and 4.
         let picked = [27, 13, 6, 3, 32, 16, 8, 4, 12].map { Winograd.tile(height: $0, width: $0) }

@@ -109,6 +109,12 @@ typedef struct le4_kernels {
     void (*winograd_output)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
                                      const float *_Nullable scale, const float *_Nullable shift, int relu,
                                      float *scratch, float *y);
+    /// The same output plus shift (a bias; NULL: 0), pooled 2×2 with stride 2 as maxpool2x2 pools:
+    /// y [n][k][h/2][w/2] and, unless argmax is NULL, the index of each maximum in the full-size
+    /// [n][k][h][w] output plus index_base. The full-size output is never written.
+    void (*winograd_output_pool)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
+                                          const float *_Nullable shift, float *scratch, float *y,
+                                          int32_t *_Nullable argmax, int32_t index_base);
     /// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the m×m block e of output gradients dy [n][k][h][w]
     /// of every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
     void (*winograd_output_grad)(size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
