@@ -35,12 +35,10 @@ static const gemm_config configs[] = {LE4_ISA_LIST(LE4_GEMM_CONFIG)};
 // sets (at 256 floats, 4 of 64) and evict each other. Packed, the filter gradient's 256×256×256
 // products ran at 73–76 GFLOP/s instead of 62–66 (AMD EPYC Zen 3, AVX2).
 static const size_t in_place_max_ld = 256;
-// A transposed A (the Winograd filter gradient's, lines 64 to 256 floats apart) is packed all the
-// same when N is this wide: its kernel reads MR floats from each of KC lines, so a panel in place
-// spans KC cache lines beside the B panel's in L1; packed, once per MC rows, it is reused by N/NR
-// B panels. At 256×256×256 the product ran at 80.8–81.5 GFLOP/s packed, 71.1–72.1 in place; at
-// N = 64 (4 panels to share the copy) packing lost 2–15 % (one thread, AMD EPYC Zen 3, AVX2).
-static const size_t pack_transposed_a_from_n = 128;
+// A transposed A (the Winograd filter gradient's) is read in place too: packing it when N ≥ 128
+// ran the 256×256×256 products at 81 GFLOP/s instead of 72 in a standalone bench, where A is warm,
+// but in the training step, where A arrives from the transform through L3, the copy cost more
+// than it saved (panel_copy 2.3 → 5.0 % of a profile, the kernel 21.6 → 20.3 %).
 
 // Per-thread packing buffers of MC×KC + KC×NC floats, freed when the thread ends.
 static pthread_key_t buffer_key;
@@ -203,7 +201,7 @@ static void sgemm(const gemm_config *cf, int trans_a, int trans_b, size_t m, siz
     float *buf = packing_buffer();
     if (!buf) { sgemm_unpacked(cf, trans_a, trans_b, m, n, k, a, lda, b, ldb, packed_b, beta, c, ldc); return; }
     const size_t mr = cf->t->mr, nr = cf->t->nr;
-    const int a_in_place = lda <= in_place_max_ld && !(trans_a && n >= pack_transposed_a_from_n);
+    const int a_in_place = lda <= in_place_max_ld;
     float *pa = buf, *pb_buf = buf + cf->t->mc * cf->t->kc;
 
     for (size_t jc = 0; jc < n; jc += cf->t->nc) {
