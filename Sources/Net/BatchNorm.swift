@@ -229,11 +229,12 @@ public final class BatchNorm: Layer {
                     argmax.withUnsafeBufferPointer { am in
                         dx.withUnsafeMutableBufferPointer { dxp in
                             let (k, d, x) = (ap.baseAddress!, dp.baseAddress!, xp.baseAddress!)
-                            // Image n's gradient after the activation, as `body(c, channels, dz)` for the
-                            // channels from c on: all of dy's image at once, or after a pool each channel's
-                            // gradient scattered into `plane`.
-                            func channels(of n: Int, _ plane: UnsafeMutablePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
-                                guard pool != nil else { body(0, C, d + n * C * S); return }
+                            // Image n's gradient in `source` (dy, or GELU's dz kept in dx), as `body(c, channels,
+                            // dz)` for the channels from c on: all of the image at once, or after a pool each
+                            // channel's gradient scattered into `plane`.
+                            func channels(of n: Int, in source: UnsafePointer<Float>, _ plane: UnsafeMutablePointer<Float>,
+                                          _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+                                guard pool != nil else { body(0, C, source + n * C * S); return }
                                 for c in 0 ..< C {
                                     let p = n * C + c, first = Int32(truncatingIfNeeded: p * S)
                                     plane.initialize(repeating: 0, count: S)
@@ -248,7 +249,7 @@ public final class BatchNorm: Layer {
                                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
                                 defer { plane.deallocate(); scratch.deallocate() }
                                 for n in images {
-                                    channels(of: n, plane) { c, count, dz in
+                                    channels(of: n, in: d, plane) { c, count, dz in
                                         let a = k + c, keep = needInputGrad ? dxp.baseAddress! + n * C * S : scratch
                                         kernels.bn_gradient_sums(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
                                                                  keepsDz ? keep : nil, sdz + c, sdzx + c)
@@ -262,21 +263,16 @@ public final class BatchNorm: Layer {
                                 (k[4 * C + c], k[5 * C + c], k[6 * C + c]) = (f * m, -f * gamma.grad[c], -f * beta.grad[c])
                             }
                             guard needInputGrad else { return }
-                            let identity = Activation.identity.code
+                            // With GELU, dz is already in dx, past the activation.
+                            let (source, act) = keepsDz ? (UnsafePointer(dxp.baseAddress!), Activation.identity.code) : (d, r)
                             Threads.parallelFor(B) { images in
                                 let plane = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
                                 defer { plane.deallocate() }
                                 for n in images {
-                                    let image = dxp.baseAddress! + n * C * S
-                                    guard !keepsDz else {
-                                        kernels.bn_input_grad(image, x + n * C * S, C, S, k, k + C, k + 2 * C, k + 3 * C, identity,
-                                                              k + 4 * C, k + 5 * C, k + 6 * C, image)
-                                        continue
-                                    }
-                                    channels(of: n, plane) { c, count, dz in
+                                    channels(of: n, in: source, plane) { c, count, dz in
                                         let a = k + c
-                                        kernels.bn_input_grad(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, r,
-                                                              a + 4 * C, a + 5 * C, a + 6 * C, image + c * S)
+                                        kernels.bn_input_grad(dz, x + (n * C + c) * S, count, S, a, a + C, a + 2 * C, a + 3 * C, act,
+                                                              a + 4 * C, a + 5 * C, a + 6 * C, dxp.baseAddress! + (n * C + c) * S)
                                     }
                                 }
                             }

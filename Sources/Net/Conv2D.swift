@@ -111,23 +111,12 @@ public final class Conv2D: Layer {
     // x: [B, C, H, W] → y: [B, K, H/2, W/2]
     public func forward(_ x: Tensor, training: Bool, thenPool pool: MaxPool) -> Tensor {
         precondition(usesWinograd && pool.size == 2, "conv-pool fuses a Winograd convolution and a 2×2 pool")
-        inputShape = x.shape
-        let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
-        input = training ? x : Tensor(zeros: [0])
-        let engine = winograd(height: H, width: Wd)
-        let packed = winogradFilters(engine, training: training)
-        if training { pool.prepare(input: [B, filters, H, Wd]) }
-        return Tensor(uninitialized: [B, filters, H / 2, Wd / 2]) { y in
-            pool.argmax.withUnsafeMutableBufferPointer { argmax in
-                engine.convolve(x.data, batch: B, inC: C, outC: filters, height: H, width: Wd, packed: packed,
-                                scale: nil, shift: b.value, relu: false, into: y.baseAddress!, pool: true,
-                                argmax: training ? argmax.baseAddress : nil)
-            }
-        }
+        return forward(x, training: training, epilogue: nil, pool: pool)
     }
 
-    private func forward(_ x: Tensor, training: Bool, epilogue: (scale: [Float], shift: [Float], relu: Bool)?) -> Tensor {
+    /// The forward pass, with the inference epilogue of a BN (and ReLU) or, by Winograd, a 2×2 pool after it.
+    private func forward(_ x: Tensor, training: Bool, epilogue: (scale: [Float], shift: [Float], relu: Bool)?,
+                         pool: MaxPool? = nil) -> Tensor {
         inputShape = x.shape
         let (B, C, H, Wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(C == inChannels, "\(spec) expects \(inChannels) channels, got \(C)")
@@ -146,9 +135,19 @@ public final class Conv2D: Layer {
             }
             let engine = winograd(height: H, width: Wd)
             let packed = winogradFilters(engine, training: training)
-            return Tensor(uninitialized: [B, K, OH, OW]) { y in
-                engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, packed: packed,
-                                scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
+            guard let pool else {
+                return Tensor(uninitialized: [B, K, OH, OW]) { y in
+                    engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, packed: packed,
+                                    scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
+                }
+            }
+            if training { pool.prepare(input: [B, K, OH, OW]) }
+            return Tensor(uninitialized: [B, K, OH / 2, OW / 2]) { y in
+                pool.argmax.withUnsafeMutableBufferPointer { argmax in
+                    engine.convolve(x.data, batch: B, inC: C, outC: K, height: H, width: Wd, packed: packed,
+                                    scale: nil, shift: shift, relu: false, into: y.baseAddress!, pool: true,
+                                    argmax: training ? argmax.baseAddress : nil)
+                }
             }
         }
         let P = OH * OW, CRR = C * size * size
