@@ -12,12 +12,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_12x32(
     // it on the stack and zeroes it with a memset call per tile).
     __m512 acc[12][2];
     _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    // C's lines are fetched for writing while the k loop runs (see sgemm_6x16_avx2.c).
-    for (size_t i = 0; i < rows; i++) {
-        __builtin_prefetch(c + i * ldc, 1, 3);
-        __builtin_prefetch(c + i * ldc + cols / 2, 1, 3);
-        __builtin_prefetch(c + i * ldc + cols - 1, 1, 3);
-    }
+    le4_prefetch_c_tile(c, ldc, rows, cols);
     for (size_t k = 0; k < kc; k++, a += cs, b += 32) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++) {
