@@ -9,18 +9,23 @@ import Glibc
 /// or 5.06× (m = 6) fewer multiplications; likewise the filter gradient, as the exact gradient of that
 /// computation (it is linear in the transformed filters). Images are taken in groups whose
 /// transformed tiles (α²·T·(C + K) floats) fit in about `groupBytes`, so they stay in cache between
-/// the transforms and the GEMMs, but hold at least `forwardTiles` tiles (`gradientTiles` for the
-/// filter gradient), so that the GEMMs are not too thin.
+/// the transforms and the GEMMs, but hold at least `minimumTiles` tiles, so that the GEMMs are not
+/// dominated by the filters they read.
 struct Winograd {
     static let groupBytes = 1 << 21
-    /// The filter gradient's GEMMs are T deep, and each adds to all of du[ξ] (K×C): at 256×256,
-    /// T = 40 (a 2 MiB group of 6×6 maps) ran at 32 GFLOP/s, T = 256 at 58 (AMD EPYC Zen 3, AVX2).
-    static let gradientTiles = 256
-    /// The forward GEMMs are T rows tall, and every row block of the micro-kernel reads all of u[ξ]
-    /// (outC×inC): F(6×6) on 6×6 maps fit only 16 tiles (16 images) in `groupBytes`, 2⅔ row blocks
-    /// of 6 per 256 KB of filters. At least 128 tiles took cifar-fast's training from 447 to 487 img/s
-    /// (medians of five runs, AMD EPYC Zen 3, AVX2).
-    static let forwardTiles = 128
+    /// The fewest tiles T a group holds: every group's GEMMs read all the transformed filters u
+    /// (α²·outC·inC floats), and the filter gradient's read and write all of du, beside the group's
+    /// own α²·T·(inC + outC) floats of tiles. T ≥ inC·outC/(inC + outC) for the forward GEMMs, twice
+    /// that for the gradient's, keeps the filters to about half the traffic. At 256×256 that is 128
+    /// and 256 tiles, the values measured best before (a 2 MiB group of 40 tiles took the gradient to
+    /// 32 GFLOP/s, 256 tiles to 58; at least 128 forward tiles took cifar-fast's training from 447 to
+    /// 487 img/s). At 64→256 it is 51 and 102, not those 128 and 256: smaller groups that stay in
+    /// cache took that layer's forward pass from 212 to 175 ms and its backward from 452 to 395 ms,
+    /// and a cifar-fast training step 5–6 % shorter (AMD EPYC Zen 3, AVX2, batch 1024, in-process
+    /// A/B: 0.943 and 0.950).
+    static func minimumTiles(inC: Int, outC: Int, gradient: Bool) -> Int {
+        (gradient ? 2 : 1) * inC * outC / (inC + outC)
+    }
     /// The output tile sizes m the kernels have.
     static let tileSizes = [2, 3, 4, 5, 6]
     /// A tile size asked for by `LE4NN_WINOGRAD` (one of `tileSizes`), to compare them on one machine.
@@ -132,7 +137,7 @@ struct Winograd {
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
-                     minTiles: Winograd.forwardTiles) { g, v, m, scratch in
+                     minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
             isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
             v.withUnsafeBufferPointer { vp in
@@ -165,7 +170,7 @@ struct Winograd {
         var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
             forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
-                         minTiles: Winograd.gradientTiles) { g, v, w, scratch in
+                         minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: true)) { g, v, w, scratch in
                 let (first, n, tiles) = (g.first, g.count, g.tiles)
                 isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
                 isa.kernels.winograd_output_grad(tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
