@@ -268,14 +268,15 @@ __attribute__((target("avx2"))) static void transpose_avx2(const float *src, siz
         for (size_t j = i < rows8 ? cols8 : 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
 }
 
-// p[i][j] = the channel vector of pixel (y0 + i, x0 + j) of a channels-last image, or `zeros`
-// outside it, for i, j < span.
-static inline __attribute__((always_inline)) void patch(const float *hwc, const float *zeros, size_t h, size_t w,
-                                                        size_t c, long y0, long x0, int span, const float *p[8][8]) {
+// p[i][j] = the channel vector of pixel (y0 + i, x0 + j) of a channels-last image w pixels wide,
+// or `zeros` outside rows < h and columns < w_in, for i, j < span.
+static inline __attribute__((always_inline)) void patch(const float *hwc, const float *zeros, size_t h, size_t w_in,
+                                                        size_t w, size_t c, long y0, long x0, int span,
+                                                        const float *p[8][8]) {
     for (int i = 0; i < span; i++)
         for (int j = 0; j < span; j++) {
             const long y = y0 + i, x = x0 + j;
-            p[i][j] = y >= 0 && y < (long)h && x >= 0 && x < (long)w ? hwc + (y * (long)w + x) * (long)c : zeros;
+            p[i][j] = y >= 0 && y < (long)h && x >= 0 && x < (long)w_in ? hwc + (y * (long)w + x) * (long)c : zeros;
         }
 }
 
@@ -331,18 +332,19 @@ OUTPUT_TILE(vfloat, v)
 OUTPUT_TILE(vfloat8, v8)
 OUTPUT_TILE(float, s)
 
-// 2×2 max pooling, stride 2, of one channels-last image hwc [h][w][k] into y [k][h/2][w/2] and,
-// unless NULL, argmax: each window's maximum, with maxpool2x2.c's order on ties (the better of
-// the top pair, of the bottom pair, then of the two; the first on ties), and its index in the
-// full-size image [k][h][w] plus index_base. Vectors run across 16 channels; their lanes are
-// stored to 16 planes, a quarter of the image's size, instead of transposing.
+// 2×2 max pooling, stride 2, of one channels-last image hwc [h − h mod 2][w − w mod 2][k] (the
+// part of an h×w image that the windows take) into y [k][h/2][w/2] and, unless NULL, argmax: each
+// window's maximum, with maxpool2x2.c's order on ties (the better of the top pair, of the bottom
+// pair, then of the two; the first on ties), and its index in the full-size image [k][h][w] plus
+// index_base. Vectors run across 16 channels; their lanes are stored to 16 planes, a quarter of
+// the image's size, instead of transposing.
 static inline __attribute__((always_inline)) void pool_hwc(const float *hwc, size_t h, size_t w, size_t k,
                                                            int32_t index_base, float *y, int32_t *argmax) {
     const size_t ow = w / 2, out = (h / 2) * ow, in = h * w;
     for (size_t py = 0; py < h / 2; py++)
         for (size_t px = 0; px < ow; px++) {
             const size_t i0 = 2 * py * w + 2 * px, o = py * ow + px;  // the window's top-left pixel; the output
-            const float *tl = hwc + i0 * k, *tr = tl + k, *bl = tl + w * k, *br = bl + k;
+            const float *tl = hwc + (2 * py * 2 * ow + 2 * px) * k, *tr = tl + k, *bl = tl + 2 * ow * k, *br = bl + k;
             size_t ch = 0;
             for (; ch + VLANES <= k; ch += VLANES) {
                 const vfloat a = LOAD(vfloat, tl + ch), b = LOAD(vfloat, tr + ch);
@@ -371,14 +373,16 @@ static inline __attribute__((always_inline)) void pool_hwc(const float *hwc, siz
 }
 
 // The output transform of n images into y, through each image's channels-last block in scratch:
-// transposed to y [n][k][h][w], or with `pool` pooled into y [n][k][h/2][w/2] (pool_hwc).
+// transposed to y [n][k][h][w], or with `pool` pooled into y [n][k][h/2][w/2] (pool_hwc), from the
+// tiles of the even part of the image only.
 static inline __attribute__((always_inline)) void output_tiles(const transforms *T, const float *mm, size_t n,
                                                                size_t k, size_t h, size_t w, const float *scale,
                                                                const float *shift, int relu, float *scratch,
                                                                float *y, transpose_fn transpose, int pool,
                                                                int32_t *argmax, int32_t index_base) {
-    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * k;
-    float *hwc = scratch, *spare = scratch + h * w * k;
+    const size_t oh = pool ? h & ~(size_t)1 : h, ow = pool ? w & ~(size_t)1 : w;  // the rows and columns tiled
+    const size_t m = (size_t)T->m, th = (oh + m - 1) / m, tw = (ow + m - 1) / m, plane = n * th * tw * k;
+    float *hwc = scratch, *spare = scratch + oh * ow * k;
     for (size_t b = 0; b < n; b++) {
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
@@ -386,7 +390,7 @@ static inline __attribute__((always_inline)) void output_tiles(const transforms 
                 for (size_t i = 0; i < m; i++)
                     for (size_t j = 0; j < m; j++) {
                         const size_t oy = m * ty + i, ox = m * tx + j;
-                        o[i][j] = oy < h && ox < w ? hwc + (oy * w + ox) * k : spare + (i * m + j) * k;
+                        o[i][j] = oy < oh && ox < ow ? hwc + (oy * ow + ox) * k : spare + (i * m + j) * k;
                     }
                 const float *in = mm + ((b * th + ty) * tw + tx) * k;
                 size_t ch = 0;
@@ -426,12 +430,13 @@ OUTPUT_GRAD_TILE(vfloat8, v8)
 OUTPUT_GRAD_TILE(float, s)
 
 // The input transform (grad 0: α×α patches from one pixel before each tile, the padding) or the
-// output-gradient transform (grad 1: the tile's own m×m pixels) of every tile of n images
-// src [n][c][h][w], into out[(ξ·T + t)·c + ch].
+// output-gradient transform (grad 1: the tile's own m×m pixels, zero past oh×ow) of every tile of
+// the output rows < oh and columns < ow of n images src [n][c][h][w], into out[(ξ·T + t)·c + ch].
 static inline __attribute__((always_inline)) void gather_tiles(const transforms *T, int grad, const float *src,
-                                                               size_t n, size_t c, size_t h, size_t w,
-                                                               float *scratch, float *out, transpose_fn transpose) {
-    const size_t m = (size_t)T->m, th = (h + m - 1) / m, tw = (w + m - 1) / m, plane = n * th * tw * c;
+                                                               size_t n, size_t c, size_t h, size_t w, size_t oh,
+                                                               size_t ow, float *scratch, float *out,
+                                                               transpose_fn transpose) {
+    const size_t m = (size_t)T->m, th = (oh + m - 1) / m, tw = (ow + m - 1) / m, plane = n * th * tw * c;
     const long before = grad ? 0 : 1;
     float *hwc = scratch, *zeros = scratch + h * w * c;
     for (size_t ch = 0; ch < c; ch++) zeros[ch] = 0;
@@ -440,7 +445,8 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
         for (size_t ty = 0; ty < th; ty++)
             for (size_t tx = 0; tx < tw; tx++) {
                 const float *p[8][8];
-                patch(hwc, zeros, h, w, c, (long)(m * ty) - before, (long)(m * tx) - before, grad ? T->m : T->a, p);
+                patch(hwc, zeros, grad ? oh : h, grad ? ow : w, w, c, (long)(m * ty) - before, (long)(m * tx) - before,
+                      grad ? T->m : T->a, p);
                 float *o = out + ((b * th + ty) * tw + tx) * c;
                 size_t ch = 0;
                 for (; ch + 16 <= c; ch += 16) {
@@ -462,9 +468,9 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
 // One function per tile size and instruction set, so that each body is compiled with constant
 // transforms and the target's vectors.
 #define LE4_WINOGRAD_VARIANT(name, F, target, transpose)                                                  \
-    target static void input_##name(const float *x, size_t n, size_t c, size_t h, size_t w,              \
-                                    float *scratch, float *v) {                                          \
-        gather_tiles(&F, 0, x, n, c, h, w, scratch, v, transpose_##transpose);                           \
+    target static void input_##name(const float *x, size_t n, size_t c, size_t h, size_t w, size_t oh,   \
+                                    size_t ow, float *scratch, float *v) {                               \
+        gather_tiles(&F, 0, x, n, c, h, w, oh, ow, scratch, v, transpose_##transpose);                   \
     }                                                                                                    \
     target static void output_##name(const float *m, size_t n, size_t k, size_t h, size_t w,             \
                                      const float *scale, const float *shift, int relu, float *scratch,   \
@@ -477,8 +483,8 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
         output_tiles(&F, m, n, k, h, w, 0, shift, 0, scratch, y, transpose_##transpose, 1, argmax, base); \
     }                                                                                                    \
     target static void output_grad_##name(const float *dy, size_t n, size_t k, size_t h, size_t w,       \
-                                          float *scratch, float *out) {                                  \
-        gather_tiles(&F, 1, dy, n, k, h, w, scratch, out, transpose_##transpose);                        \
+                                          size_t oh, size_t ow, float *scratch, float *out) {            \
+        gather_tiles(&F, 1, dy, n, k, h, w, oh, ow, scratch, out, transpose_##transpose);                \
     }
 
 // Each instruction set's entries pick the variant of tile size m.
@@ -490,8 +496,8 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
                 : op##_f2_##isa)
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
     void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
-                                  float *scratch, float *v) {                                            \
-        LE4_WINOGRAD_PICK(input, isa, m)(x, n, c, h, w, scratch, v);                                     \
+                                  size_t oh, size_t ow, float *scratch, float *v) {                      \
+        LE4_WINOGRAD_PICK(input, isa, m)(x, n, c, h, w, oh, ow, scratch, v);                             \
     }                                                                                                    \
     void le4_winograd_output_##isa(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,    \
                                    const float *scale, const float *shift, int relu, float *scratch,     \
@@ -504,8 +510,8 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
         LE4_WINOGRAD_PICK(output_pool, isa, m)(mm, n, k, h, w, shift, scratch, y, argmax, index_base);   \
     }                                                                                                    \
     void le4_winograd_output_grad_##isa(size_t m, const float *dy, size_t n, size_t k, size_t h,         \
-                                        size_t w, float *scratch, float *out) {                          \
-        LE4_WINOGRAD_PICK(output_grad, isa, m)(dy, n, k, h, w, scratch, out);                            \
+                                        size_t w, size_t oh, size_t ow, float *scratch, float *out) {    \
+        LE4_WINOGRAD_PICK(output_grad, isa, m)(dy, n, k, h, w, oh, ow, scratch, out);                    \
     }
 
 #define LE4_WINOGRAD_SET(name, ENUM, detect, target, helpers)                                             \

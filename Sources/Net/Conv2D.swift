@@ -22,6 +22,9 @@ public final class Conv2D: Layer {
     private var input = Tensor(zeros: [0])  // x, kept for the weight gradient (Winograd and direct paths)
     private var partialW = [Float]() // [threads, K, C·R·R]: per-thread dW, summed in a fixed order
     private var inputShape = [Int]()
+    /// The output rows and columns that reach the loss, set by the last training forward pass: all,
+    /// or under a fused 2×2 pool its even part, past which dy is zero (Winograd path).
+    private var outputRead = Winograd.Region(rows: 0, columns: 0)
     /// The Winograd filters of inference, transformed and packed, kept while W is unchanged
     /// (Param.version): inference goes in slices of 100 images, and transforming them again for
     /// each slice took 3 % of a cifar-fast bench, packing them another 3.5 %.
@@ -105,9 +108,11 @@ public final class Conv2D: Layer {
 
     /// This convolution and the 2×2 max pool after it as one step (`Network` fuses conv-pool where the
     /// convolution runs by Winograd): each image's output is pooled while its channels-last block is
-    /// in cache, so the full-size output is neither written to memory nor read back. In training
-    /// `pool` records its maxima, and its backward runs as the layer's own. Outputs and maxima are
-    /// the two layers', bit for bit.
+    /// in cache, so the full-size output is neither written to memory nor read back, and on an odd
+    /// map its last row and column, which no window takes, are not computed. In training `pool`
+    /// records its maxima, and its backward runs as the layer's own. Outputs and maxima are the two
+    /// layers', bit for bit, when the tile size is the same; on 13×13 maps the 12×12 that the pool
+    /// reads take F(6×6) instead of F(5×5), which rounds differently.
     // x: [B, C, H, W] → y: [B, K, H/2, W/2]
     public func forward(_ x: Tensor, training: Bool, thenPool pool: MaxPool) -> Tensor {
         precondition(usesWinograd && pool.size == 2, "conv-pool fuses a Winograd convolution and a 2×2 pool")
@@ -133,7 +138,10 @@ public final class Conv2D: Layer {
                                            scale: scale, shift: shift, relu: relu, into: y.baseAddress!)
                 }
             }
-            let engine = winograd(height: H, width: Wd)
+            // Under a pool, only the rows and columns its windows take are tiled, and by their count.
+            let tiled = pool == nil ? Winograd.Region(rows: OH, columns: OW) : .pooled(height: OH, width: OW)
+            if training { outputRead = tiled }
+            let engine = winograd(height: tiled.rows, width: tiled.columns)
             let packed = winogradFilters(engine, training: training)
             guard let pool else {
                 return Tensor(uninitialized: [B, K, OH, OW]) { y in
@@ -225,11 +233,12 @@ public final class Conv2D: Layer {
             }
         }
         guard usesWinograd else { return im2colBackward(dy, needInputGrad: needInputGrad) }
-        // By Winograd: dW from the transformed input and output-gradient tiles; dx is the
-        // convolution of dy with the rotated filters, in and out swapped.
-        let engine = winograd(height: H, width: Wd)
-        engine.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, into: &W.grad)
+        // By Winograd: dW from the transformed input and output-gradient tiles of the output that
+        // reached the loss; dx is the convolution of dy with the rotated filters, in and out swapped.
+        winograd(height: outputRead.rows, width: outputRead.columns)
+            .filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, tiled: outputRead, into: &W.grad)
         guard needInputGrad else { return Tensor(zeros: [0]) }
+        let engine = winograd(height: H, width: Wd)
         let u = engine.filters(W.value, outC: K, inC: C, flip: true)
         return Tensor(uninitialized: inputShape) { dx in
             engine.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,

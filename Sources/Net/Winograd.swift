@@ -68,14 +68,25 @@ struct Winograd {
         }
     }
 
-    /// How one thread's `images` of H×W are cut: tiles per image, images per group, scratch floats.
-    /// With `minTiles`, groups hold at least that many tiles, up to 8 × `groupBytes`.
-    func plan(images: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
-        let tiles = Winograd.tiles(tile, height: height, width: width), bytes = 4 * points * (inC + outC) * tiles
+    /// How one thread's `images` of H×W are cut, with tiles over `tiled`, the output's first rows
+    /// and columns: tiles per image, images per group, scratch floats. With `minTiles`, groups hold
+    /// at least that many tiles, up to 8 × `groupBytes`.
+    func plan(images: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region,
+              minTiles: Int = 1) -> (tiles: Int, group: Int, scratch: Int) {
+        let tiles = Winograd.tiles(tile, height: tiled.rows, width: tiled.columns), bytes = 4 * points * (inC + outC) * tiles
         let deep = min((minTiles + tiles - 1) / tiles, 8 * Winograd.groupBytes / bytes)
         let group = max(1, min(images, max(Winograd.groupBytes / bytes, deep)))
         let scratch = max(le4_winograd_scratch(tile, inC, height, width), le4_winograd_scratch(tile, outC, height, width))
         return (tiles, group, scratch)
+    }
+
+    /// The output rows and columns that the tiles cover, from the first: all of an H×W output, or
+    /// before a 2×2 pool the even part that its windows take (a 13×13 output pooled to 6×6 needs
+    /// 12×12, which F(6×6) covers with 4 tiles of 64 points instead of F(5×5)'s 9 of 49).
+    struct Region {
+        var rows: Int, columns: Int
+        /// The part of a `height`×`width` output that a 2×2 max pool reads.
+        static func pooled(height: Int, width: Int) -> Region { Region(rows: height & ~1, columns: width & ~1) }
     }
 
     /// A group of images one thread transforms at a time.
@@ -89,11 +100,11 @@ struct Winograd {
     /// Runs `body` for each group of images, the batch split across threads. Each thread owns three
     /// buffers for the whole call: `v` [α², T, inC] for transformed input tiles, `o` [α², T, outC]
     /// for tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
-    func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int, minTiles: Int = 1,
+    func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region, minTiles: Int = 1,
                       _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
         let chunks = Threads.chunks(batch)
         let (tilesPerImage, group, scratchSize) = plan(images: (batch + chunks - 1) / chunks, inC: inC, outC: outC,
-                                                       height: height, width: width, minTiles: minTiles)
+                                                       height: height, width: width, tiled: tiled, minTiles: minTiles)
         let points = points
         Threads.parallelFor(batch, chunks: chunks) { chunk, images in
             var v = uninitializedFloats(points * group * tilesPerImage * inC)
@@ -126,8 +137,8 @@ struct Winograd {
     /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
     /// if `relu`, with the filters as `pack` gives them. With `pool` (and neither scale nor relu), y is
     /// pooled 2×2 as `MaxPool` pools, and `argmax`, unless nil, receives each maximum's index in the
-    /// full-size output, which is never written. The batch is split across threads, each with its
-    /// own transform buffers.
+    /// full-size output, which is never written (nor are its rows and columns that no window takes
+    /// computed). The batch is split across threads, each with its own transform buffers.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                   packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                   relu: Bool, into y: UnsafeMutablePointer<Float>, pool: Bool = false,
@@ -136,10 +147,12 @@ struct Winograd {
         let outSize = pool ? (height / 2) * (width / 2) : imageSize
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
-        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
+        let tiled = pool ? Region.pooled(height: height, width: width) : Region(rows: height, columns: width)
+        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
                      minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
-            isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
+            isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, tiled.rows, tiled.columns,
+                                       &scratch, &v)
             v.withUnsafeBufferPointer { vp in
                 m.withUnsafeMutableBufferPointer { mp in
                     for xi in 0 ..< points {  // m[ξ] (T×outC) = v[ξ] (T×inC) · u[ξ]ᵀ
@@ -162,18 +175,23 @@ struct Winograd {
     // x: [B, inC, H, W], dy: [B, outC, H, W] → dW: [outC, inC, 3, 3]
     /// The filter gradient of `convolve`: du[ξ] (outC×inC) = Σ_t w[ξ][t]ᵀ·v[ξ][t], with v the
     /// transformed input tiles and w the transformed output-gradient tiles, then dW = Gᵀ·du·G.
-    /// Each thread sums its images; the threads' sums are added in a fixed order.
+    /// Each thread sums its images; the threads' sums are added in a fixed order. Only the tiles of
+    /// `tiled` (default: all of dy) are summed: past it, dy must be zero (a pool's unread edge).
     func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
-                        height: Int, width: Int, into dW: UnsafeMutablePointer<Float>, isa: ISA = .active) {
+                        height: Int, width: Int, tiled: Region? = nil, into dW: UnsafeMutablePointer<Float>,
+                        isa: ISA = .active) {
+        let tiled = tiled ?? Region(rows: height, columns: width)
         let imageSize = height * width, points = points, tile = tile
         let chunks = Threads.chunks(batch), uSize = points * outC * inC
         var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
-            forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width,
+            forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
                          minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: true)) { g, v, w, scratch in
                 let (first, n, tiles) = (g.first, g.count, g.tiles)
-                isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, &scratch, &v)
-                isa.kernels.winograd_output_grad(tile, dy + first * outC * imageSize, n, outC, height, width, &scratch, &w)
+                let (rows, columns) = (tiled.rows, tiled.columns)
+                isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, rows, columns, &scratch, &v)
+                isa.kernels.winograd_output_grad(tile, dy + first * outC * imageSize, n, outC, height, width, rows, columns,
+                                                 &scratch, &w)
                 let sum = dup.baseAddress! + g.chunk * uSize
                 v.withUnsafeBufferPointer { vp in
                     w.withUnsafeBufferPointer { wp in

@@ -263,6 +263,35 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testFusedConvolutionAndPoolOnOddMapsGivesTheTwoLayersOutputsAndGradients() {
+        // On 13×13 the pool reads 12×12, which the fused step tiles by F(6×6), where the plain
+        // convolution tiles all 13×13 by F(5×5); the filter gradient sums those tiles only (dy is
+        // zero past them). On 7×9 the pool reads 6×8. The two ways round differently, nothing more.
+        var rng = SeededRNG(seed: 8)
+        for (h, w) in [(13, 13), (7, 9)] {
+            var weights = rng
+            let plain = Conv2D(inChannels: 8, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &rng)
+            let fused = Conv2D(inChannels: 8, filters: 4, size: 3, stride: 1, pad: 1, initializer: .he, rng: &weights)
+            XCTAssertEqual(plain.W.value, fused.W.value)
+            let (pool, fusedPool) = (MaxPool(size: 2), MaxPool(size: 2))
+            let x = randomTensor([2, 8, h, w], &rng)
+            let y = pool.forward(plain.forward(x, training: true), training: true)
+            let fusedY = fused.forward(x, training: true, thenPool: fusedPool)
+            let tag = "\(h)×\(w)"
+            XCTAssertEqual(fusedPool.argmax, pool.argmax, tag)
+            let dy = randomTensor(y.shape, &rng)
+            let dx = plain.backward(pool.backward(dy, needInputGrad: true), needInputGrad: true)
+            let fusedDx = fused.backward(fusedPool.backward(dy, needInputGrad: true), needInputGrad: true)
+            for (name, got, want) in [("y", fusedY.data, y.data), ("dx", fusedDx.data, dx.data), ("dW", fused.W.grad, plain.W.grad),
+                                      ("db", fused.b.grad, plain.b.grad)] {
+                let scale = want.map { abs(Double($0)) }.max() ?? 0
+                let worst = zip(got, want).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+                XCTAssertEqual(got.count, want.count, "\(tag) \(name)")
+                XCTAssertLessThan(worst, 1e-5 * scale, "\(tag) \(name): differs by \(worst) of \(scale)")
+            }
+        }
+    }
+
     func testPooling() {
         // Max pooling has kinks where two inputs tie; random normals are far enough apart for h.
         check("maxpool 2", MaxPool(size: 2), input: [2, 3, 6, 7], seed: 5, tolerance: 2e-2)

@@ -101,9 +101,11 @@ typedef struct le4_kernels {
                                      const float *packed_b, float beta, float *c, size_t ldc);
 
     /// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW
-    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 to 6.
-    void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,
-                                    float *scratch, float *v);
+    /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 to 6. The tiles
+    /// cover the output rows < oh ≤ h and columns < ow ≤ w (TH = ⌈oh/m⌉, TW = ⌈ow/m⌉): all of it,
+    /// or, before a 2×2 pool, the even part that the pool's windows take.
+    void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w, size_t oh,
+                                    size_t ow, float *scratch, float *v);
     /// y [n][k][h][w] from M[(ξ·T + t)·k + ch]: each tile's Aᵀ·M·A, then per channel
     /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
     void (*winograd_output)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
@@ -111,14 +113,17 @@ typedef struct le4_kernels {
                                      float *scratch, float *y);
     /// The same output plus shift (a bias; NULL: 0), pooled 2×2 with stride 2 as maxpool2x2 pools:
     /// y [n][k][h/2][w/2] and, unless argmax is NULL, the index of each maximum in the full-size
-    /// [n][k][h][w] output plus index_base. The full-size output is never written.
+    /// [n][k][h][w] output plus index_base. The full-size output is never written; M holds the
+    /// tiles of the rows and columns that the windows take (winograd_input's oh = h − h mod 2 and
+    /// ow = w − w mod 2).
     void (*winograd_output_pool)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
                                           const float *_Nullable shift, float *scratch, float *y,
                                           int32_t *_Nullable argmax, int32_t index_base);
     /// w[(ξ·T + t)·k + ch] = (A·e·Aᵀ)[ξ] for the m×m block e of output gradients dy [n][k][h][w]
-    /// of every tile t (zero past the image): with v of the input, du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
-    void (*winograd_output_grad)(size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w,
-                                          float *scratch, float *out);
+    /// of every tile t of the rows < oh and columns < ow (zero past them): with v of the input (the
+    /// same oh and ow), du[ξ] = Σ_t w[ξ][t]ᵀ·v[ξ][t].
+    void (*winograd_output_grad)(size_t m, const float *dy, size_t n, size_t k, size_t h, size_t w, size_t oh,
+                                          size_t ow, float *scratch, float *out);
 
     /// Direct 3×3: y[k][h][w] = Σ_{c,i,j} g[k][c][i][j]·x[c][h + i − 1][w + j − 1] (zero outside
     /// x), then per filter y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
