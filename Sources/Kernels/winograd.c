@@ -241,7 +241,7 @@ void le4_winograd_filter_grad(size_t m, size_t k0, size_t k1, size_t k, size_t c
 }
 
 // One image channels-last, plus spare pixels: zeros for the padding of the input, and the
-// destinations of the output pixels of edge tiles that lie past the image (one each).
+// destinations of the output pixels of edge tiles that lie past the tiled region (one each).
 size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w) { return (h * w + m * m) * c; }
 
 // dst[j·rows + i] = src[i·cols + j] for i < rows, j < cols.
@@ -340,11 +340,11 @@ OUTPUT_TILE(float, s)
 // the image's size, instead of transposing.
 static inline __attribute__((always_inline)) void pool_hwc(const float *hwc, size_t h, size_t w, size_t k,
                                                            int32_t index_base, float *y, int32_t *argmax) {
-    const size_t ow = w / 2, out = (h / 2) * ow, in = h * w;
+    const size_t ow = w / 2, out = (h / 2) * ow, in = h * w, row = w & ~(size_t)1;  // row: hwc's width
     for (size_t py = 0; py < h / 2; py++)
         for (size_t px = 0; px < ow; px++) {
             const size_t i0 = 2 * py * w + 2 * px, o = py * ow + px;  // the window's top-left pixel; the output
-            const float *tl = hwc + (2 * py * 2 * ow + 2 * px) * k, *tr = tl + k, *bl = tl + 2 * ow * k, *br = bl + k;
+            const float *tl = hwc + (2 * py * row + 2 * px) * k, *tr = tl + k, *bl = tl + row * k, *br = bl + k;
             size_t ch = 0;
             for (; ch + VLANES <= k; ch += VLANES) {
                 const vfloat a = LOAD(vfloat, tl + ch), b = LOAD(vfloat, tr + ch);
@@ -373,8 +373,8 @@ static inline __attribute__((always_inline)) void pool_hwc(const float *hwc, siz
 }
 
 // The output transform of n images into y, through each image's channels-last block in scratch:
-// transposed to y [n][k][h][w], or with `pool` pooled into y [n][k][h/2][w/2] (pool_hwc), from the
-// tiles of the even part of the image only.
+// transposed to y [n][k][h][w], or with `pool` pooled into y [n][k][h/2][w/2] (pool_hwc); with
+// `pool`, mm holds the tiles of the image's even part only.
 static inline __attribute__((always_inline)) void output_tiles(const transforms *T, const float *mm, size_t n,
                                                                size_t k, size_t h, size_t w, const float *scale,
                                                                const float *shift, int relu, float *scratch,

@@ -148,6 +148,7 @@ struct Winograd {
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
         let tiled = pool ? Region.pooled(height: height, width: width) : Region(rows: height, columns: width)
+        guard tiled.rows > 0, tiled.columns > 0 else { return }  // a pool of a map 1 pixel high or wide: no output
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
                      minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { g, v, m, scratch in
             let (first, n, tiles) = (g.first, g.count, g.tiles)
@@ -181,6 +182,7 @@ struct Winograd {
                         height: Int, width: Int, tiled: Region? = nil, into dW: UnsafeMutablePointer<Float>,
                         isa: ISA = .active) {
         let tiled = tiled ?? Region(rows: height, columns: width)
+        guard tiled.rows > 0, tiled.columns > 0 else { dW.update(repeating: 0, count: outC * inC * 9); return }
         let imageSize = height * width, points = points, tile = tile
         let chunks = Threads.chunks(batch), uSize = points * outC * inC
         var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
