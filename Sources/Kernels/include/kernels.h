@@ -106,8 +106,9 @@ typedef struct le4_kernels {
     /// or, before a 2×2 pool, the even part that the pool's windows take.
     void (*winograd_input)(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w, size_t oh,
                                     size_t ow, float *scratch, float *v);
-    /// y [n][k][h][w] from M[(ξ·T + t)·k + ch] (the tiles of all of h×w: oh = h, ow = w): each tile's Aᵀ·M·A, then per channel
-    /// y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if relu, max(y, 0).
+    /// y [n][k][h][w] from M[(ξ·T + t)·k + ch], the tiles of all of h×w (oh = h, ow = w): each
+    /// tile's Aᵀ·M·A, then per channel y = scale·y + shift (scale NULL: 1; shift NULL: 0) and, if
+    /// relu, max(y, 0).
     void (*winograd_output)(size_t m, const float *mm, size_t n, size_t k, size_t h, size_t w,
                                      const float *_Nullable scale, const float *_Nullable shift, int relu,
                                      float *scratch, float *y);
