@@ -24,7 +24,7 @@ public final class Conv2D: Layer {
     private var inputShape = [Int]()
     /// The output rows and columns that reach the loss, set by the last training forward pass: all,
     /// or under a fused 2×2 pool its even part, past which dy is zero (Winograd path).
-    private var outputRead = Winograd.Region(rows: 0, columns: 0)
+    private var outputRead = Winograd.Region(height: 0, width: 0)
     /// The Winograd filters of inference, transformed and packed, kept while W is unchanged
     /// (Param.version): inference goes in slices of 100 images, and transforming them again for
     /// each slice took 3 % of a cifar-fast bench, packing them another 3.5 %.
@@ -139,7 +139,7 @@ public final class Conv2D: Layer {
                 }
             }
             // Under a pool, only the rows and columns its windows take are tiled, and by their count.
-            let tiled = pool == nil ? Winograd.Region(rows: OH, columns: OW) : .pooled(height: OH, width: OW)
+            let tiled = Winograd.Region(height: OH, width: OW, pooled: pool != nil)
             if training { outputRead = tiled }
             let engine = winograd(height: tiled.rows, width: tiled.columns)
             let packed = winogradFilters(engine, training: training)

@@ -85,8 +85,10 @@ struct Winograd {
     /// 12×12, which F(6×6) covers with 4 tiles of 64 points instead of F(5×5)'s 9 of 49).
     struct Region {
         var rows: Int, columns: Int
-        /// The part of a `height`×`width` output that a 2×2 max pool reads.
-        static func pooled(height: Int, width: Int) -> Region { Region(rows: height & ~1, columns: width & ~1) }
+        /// All of a `height`×`width` output, or with `pooled` the part that a 2×2 max pool reads.
+        init(height: Int, width: Int, pooled: Bool = false) {
+            (rows, columns) = pooled ? (height & ~1, width & ~1) : (height, width)
+        }
     }
 
     /// A group of images one thread transforms at a time.
@@ -147,7 +149,7 @@ struct Winograd {
         let outSize = pool ? (height / 2) * (width / 2) : imageSize
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
-        let tiled = pool ? Region.pooled(height: height, width: width) : Region(rows: height, columns: width)
+        let tiled = Region(height: height, width: width, pooled: pool)
         guard tiled.rows > 0, tiled.columns > 0 else { return }  // a pool of a map 1 pixel high or wide: no output
         forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
                      minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { g, v, m, scratch in
@@ -181,7 +183,7 @@ struct Winograd {
     func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
                         height: Int, width: Int, tiled: Region? = nil, into dW: UnsafeMutablePointer<Float>,
                         isa: ISA = .active) {
-        let tiled = tiled ?? Region(rows: height, columns: width)
+        let tiled = tiled ?? Region(height: height, width: width)
         guard tiled.rows > 0, tiled.columns > 0 else { dW.update(repeating: 0, count: outC * inC * 9); return }
         let imageSize = height * width, points = points, tile = tile
         let chunks = Threads.chunks(batch), uSize = points * outC * inC

@@ -129,7 +129,7 @@ final class WinogradTests: XCTestCase {
         for (batch, inC, outC, h, wd, pooled) in [(3, 16, 12, 5, 7, false), (2, 8, 20, 8, 8, false), (1, 4, 3, 3, 133, false),
                                                    (2, 16, 12, 13, 13, true), (3, 8, 5, 7, 5, true)] {
             let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
-            let tiled = pooled ? Winograd.Region.pooled(height: h, width: wd) : Winograd.Region(rows: h, columns: wd)
+            let tiled = Winograd.Region(height: h, width: wd, pooled: pooled)
             let dy = (0 ..< batch * outC * h * wd).map { i in
                 let (row, column) = (i / wd % h, i % wd)
                 return row < tiled.rows && column < tiled.columns ? Float(rng.normal()) : 0
