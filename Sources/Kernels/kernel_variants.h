@@ -10,7 +10,8 @@
 
 #define LE4_KERNEL_OPS(X, set)                                                                               \
     X(sgemm, set) X(sgemm_packed_b_size, set) X(sgemm_pack_b, set) X(sgemm_prepacked, set)                   \
-    X(winograd_input, set) X(winograd_output, set) X(winograd_output_pool, set) X(winograd_output_grad, set) \
+    X(winograd_filter, set) X(winograd_filter_grad, set) X(winograd_input, set) X(winograd_output, set)       \
+    X(winograd_output_pool, set) X(winograd_output_grad, set)                                                \
     X(conv3x3_forward, set) X(conv3x3_filter_grad, set) X(maxpool2x2, set)                                   \
     X(bn_sums, set) X(bn_normalize, set) X(bn_gradient_sums, set) X(bn_input_grad, set) X(gelu, set)
 

@@ -179,65 +179,100 @@ static const transforms *of_tile(size_t m) { return m == 6 ? &F6 : m == 5 ? &F5 
 
 size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
 
-// One filter transform in two small products (G·r, then ·Gᵀ), 9α + 3α² multiply-adds instead of
-// 9α²: v[ξ] = (G·r·Gᵀ)[ξ], r the filter f, or f rotated by 180° for the input gradient.
-static void filter_tile(const transforms *T, const float *f, int flip, float v[64]) {
-    const int a = T->a;
-    float r[9];
-    for (int i = 0; i < 9; i++) r[i] = flip ? f[8 - i] : f[i];
-    float t[8][3];  // G·r
-    for (int i = 0; i < a; i++)
-        for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q];
-    for (int i = 0; i < a; i++)
-        for (int j = 0; j < a; j++) v[i * a + j] = t[i][0] * T->g[j][0] + t[i][1] * T->g[j][1] + t[i][2] * T->g[j][2];
-}
+// The filter transforms of 16 neighbouring filters at once (one vfloat), or of one (float): with
+// the tile size fixed per variant, G's entries are constants. Done filter by filter in scalar
+// code, they took 2 % of a cifar-fast training step (AMD EPYC Zen 4, AVX-512).
+#define FILTER_TILES(type, sfx)                                                                                   \
+    /* v[ξ] = (G·r·Gᵀ)[ξ] for the taps r of 3×3 filters: 9α + 3α² multiply-adds instead of 9α² */               \
+    static inline __attribute__((always_inline)) void filter_tile_##sfx(const transforms *T, const type r[9],    \
+                                                                        type *v) {                                \
+        const int a = T->a;                                                                                       \
+        type t[8][3]; /* G·r */                                                                                   \
+        for (int i = 0; i < a; i++)                                                                               \
+            for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q]; \
+        for (int i = 0; i < a; i++)                                                                               \
+            for (int j = 0; j < a; j++)                                                                           \
+                v[i * a + j] = t[i][0] * T->g[j][0] + t[i][1] * T->g[j][1] + t[i][2] * T->g[j][2];               \
+    }                                                                                                             \
+    /* o = Gᵀ·d·G for the α×α gradient d of transformed filters */                                                \
+    static inline __attribute__((always_inline)) void filter_grad_tile_##sfx(const transforms *T, const type *d, \
+                                                                             type o[9]) {                         \
+        const int a = T->a;                                                                                       \
+        type t[8][3]; /* d·G */                                                                                   \
+        for (int i = 0; i < a; i++)                                                                               \
+            for (int q = 0; q < 3; q++) {                                                                         \
+                type s = d[i * a] * T->g[0][q];                                                                   \
+                for (int j = 1; j < a; j++) s += d[i * a + j] * T->g[j][q];                                       \
+                t[i][q] = s;                                                                                      \
+            }                                                                                                     \
+        for (int p = 0; p < 3; p++)                                                                               \
+            for (int q = 0; q < 3; q++) {                                                                         \
+                type s = T->g[0][p] * t[0][q];                                                                    \
+                for (int i = 1; i < a; i++) s += T->g[i][p] * t[i][q];                                            \
+                o[3 * p + q] = s;                                                                                 \
+            }                                                                                                     \
+    }
+FILTER_TILES(vfloat, v)
+FILTER_TILES(float, s)
 
-// The filters that are neighbours in u (channels cc of filter kk, or flipped, filters kk of channel
-// cc) are transformed 16 at a time, so that each point is stored as one run of 16 floats: stored
-// one by one, a plane apart, the transform took 6 % of a cifar-fast training step.
-void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u) {
-    const transforms *T = of_tile(m);
+// u[ξ][row][j] (see kernels.h): each row's run of filters in vectors of 16, so that each point is
+// stored as one run of 16 floats (stored one by one, a plane apart, the transform took 6 % of a
+// cifar-fast training step).
+static inline __attribute__((always_inline)) void filters_all(const transforms *T, size_t k0, size_t k1, size_t k,
+                                                              size_t c, const float *g, int flip, float *u) {
     const size_t points = (size_t)(T->a * T->a), plane = k * c;
     // Rows of u (filters, or flipped, channels), and the run of each row this thread fills.
     const size_t rows0 = flip ? 0 : k0, rows1 = flip ? c : k1, run0 = flip ? k0 : 0, run1 = flip ? k1 : c;
     const size_t rowLength = flip ? k : c;
-    float v[16][64];
-    for (size_t row = rows0; row < rows1; row++)
-        for (size_t j0 = run0; j0 < run1; j0 += 16) {
-            const size_t n = run1 - j0 < 16 ? run1 - j0 : 16;
-            for (size_t j = 0; j < n; j++) {
-                const size_t kk = flip ? j0 + j : row, cc = flip ? row : j0 + j;
-                filter_tile(T, g + (kk * c + cc) * 9, flip, v[j]);
+    for (size_t row = rows0; row < rows1; row++) {
+        float *out = u + row * rowLength;
+        size_t j = run0;
+        for (; j + VLANES <= run1; j += VLANES) {
+            float taps[9][VLANES];  // tap t of the filters j + l, gathered from their 9 floats each
+            for (size_t l = 0; l < VLANES; l++) {
+                const float *f = g + ((flip ? j + l : row) * c + (flip ? row : j + l)) * 9;
+                for (int t = 0; t < 9; t++) taps[t][l] = f[flip ? 8 - t : t];
             }
-            for (size_t xi = 0; xi < points; xi++) {
-                float *out = u + xi * plane + row * rowLength + j0;
-                for (size_t j = 0; j < n; j++) out[j] = v[j][xi];
-            }
+            vfloat r[9], v[64];
+            for (int t = 0; t < 9; t++) r[t] = LOAD(vfloat, taps[t]);
+            filter_tile_v(T, r, v);
+            for (size_t xi = 0; xi < points; xi++) STORE(vfloat, out + xi * plane + j, v[xi]);
         }
+        for (; j < run1; j++) {
+            const float *f = g + ((flip ? j : row) * c + (flip ? row : j)) * 9;
+            float r[9], v[64];
+            for (int t = 0; t < 9; t++) r[t] = f[flip ? 8 - t : t];
+            filter_tile_s(T, r, v);
+            for (size_t xi = 0; xi < points; xi++) out[xi * plane + j] = v[xi];
+        }
+    }
 }
 
-void le4_winograd_filter_grad(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *du, float *dg) {
-    const transforms *T = of_tile(m);
-    const int a = T->a;
-    const size_t plane = k * c;
-    for (size_t kk = k0; kk < k1; kk++)
-        for (size_t cc = 0; cc < c; cc++) {
-            const float *in = du + kk * c + cc;
-            float t[8][3];  // du·G
-            for (int i = 0; i < a; i++)
-                for (int q = 0; q < 3; q++) {
-                    float s = 0;
-                    for (int j = 0; j < a; j++) s += in[(size_t)(i * a + j) * plane] * T->g[j][q];
-                    t[i][q] = s;
-                }
-            float *out = dg + (kk * c + cc) * 9;
-            for (int p = 0; p < 3; p++)
-                for (int q = 0; q < 3; q++) {  // (Gᵀ·du·G)[p][q]
-                    float s = 0;
-                    for (int i = 0; i < a; i++) s += T->g[i][p] * t[i][q];
-                    out[3 * p + q] = s;
-                }
+// dg for the filters k0 ≤ kk < k1 (see kernels.h), 16 channels at a time: the points of 16
+// neighbouring filters are runs of 16 floats in du.
+static inline __attribute__((always_inline)) void filter_grads_all(const transforms *T, size_t k0, size_t k1,
+                                                                   size_t k, size_t c, const float *du, float *dg) {
+    const size_t points = (size_t)(T->a * T->a), plane = k * c;
+    for (size_t kk = k0; kk < k1; kk++) {
+        const float *in = du + kk * c;
+        float *out = dg + kk * c * 9;
+        size_t cc = 0;
+        for (; cc + VLANES <= c; cc += VLANES) {
+            vfloat d[64], o[9];
+            for (size_t xi = 0; xi < points; xi++) d[xi] = LOAD(vfloat, in + xi * plane + cc);
+            filter_grad_tile_v(T, d, o);
+            float taps[9][VLANES];
+            for (int t = 0; t < 9; t++) STORE(vfloat, taps[t], o[t]);
+            for (size_t l = 0; l < VLANES; l++)  // filter cc + l's 9 taps are contiguous in dg
+                for (int t = 0; t < 9; t++) out[(cc + l) * 9 + t] = taps[t][l];
         }
+        for (; cc < c; cc++) {
+            float d[64], o[9];
+            for (size_t xi = 0; xi < points; xi++) d[xi] = in[xi * plane + cc];
+            filter_grad_tile_s(T, d, o);
+            for (int t = 0; t < 9; t++) out[cc * 9 + t] = o[t];
+        }
+    }
 }
 
 // One image channels-last, plus spare pixels: zeros for the padding of the input, and the
@@ -468,6 +503,14 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
 // One function per tile size and instruction set, so that each body is compiled with constant
 // transforms and the target's vectors.
 #define LE4_WINOGRAD_VARIANT(name, F, target, transpose)                                                  \
+    target static void filter_##name(size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip,  \
+                                     float *u) {                                                         \
+        filters_all(&F, k0, k1, k, c, g, flip, u);                                                       \
+    }                                                                                                    \
+    target static void filter_grad_##name(size_t k0, size_t k1, size_t k, size_t c, const float *du,     \
+                                          float *dg) {                                                   \
+        filter_grads_all(&F, k0, k1, k, c, du, dg);                                                      \
+    }                                                                                                    \
     target static void input_##name(const float *x, size_t n, size_t c, size_t h, size_t w, size_t oh,   \
                                     size_t ow, float *scratch, float *v) {                               \
         gather_tiles(&F, 0, x, n, c, h, w, oh, ow, scratch, v, transpose_##transpose);                   \
@@ -495,6 +538,14 @@ static inline __attribute__((always_inline)) void gather_tiles(const transforms 
      : (m) == 3 ? op##_f3_##isa                                                                        \
                 : op##_f2_##isa)
 #define LE4_WINOGRAD_ENTRIES(isa)                                                                        \
+    void le4_winograd_filter_##isa(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g,    \
+                                   int flip, float *u) {                                                 \
+        LE4_WINOGRAD_PICK(filter, isa, m)(k0, k1, k, c, g, flip, u);                                     \
+    }                                                                                                    \
+    void le4_winograd_filter_grad_##isa(size_t m, size_t k0, size_t k1, size_t k, size_t c,              \
+                                        const float *du, float *dg) {                                    \
+        LE4_WINOGRAD_PICK(filter_grad, isa, m)(k0, k1, k, c, du, dg);                                    \
+    }                                                                                                    \
     void le4_winograd_input_##isa(size_t m, const float *x, size_t n, size_t c, size_t h, size_t w,      \
                                   size_t oh, size_t ow, float *scratch, float *v) {                      \
         LE4_WINOGRAD_PICK(input, isa, m)(x, n, c, h, w, oh, ow, scratch, v);                             \

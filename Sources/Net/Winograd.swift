@@ -59,10 +59,10 @@ struct Winograd {
     /// The filters W [outC, inC, 3, 3] transformed: [α², outC, inC]; with `flip`, the filters of
     /// the input gradient (rotated 180°, in and out swapped): [α², inC, outC]. Split across threads:
     /// done serially, this was 5 % of a cifar-small training step.
-    func filters(_ w: [Float], outC: Int, inC: Int, flip: Bool) -> [Float] {
+    func filters(_ w: [Float], outC: Int, inC: Int, flip: Bool, isa: ISA = .active) -> [Float] {
         [Float](unsafeUninitializedCapacity: points * outC * inC) { u, n in
             Threads.parallelFor(outC, minChunk: 4) { ks in
-                le4_winograd_filter(tile, ks.lowerBound, ks.upperBound, outC, inC, w, flip ? 1 : 0, u.baseAddress!)
+                isa.kernels.winograd_filter(tile, ks.lowerBound, ks.upperBound, outC, inC, w, flip ? 1 : 0, u.baseAddress!)
             }
             n = points * outC * inC
         }
@@ -211,7 +211,7 @@ struct Winograd {
             // Split by filters: done serially, with the sums, this left the second core idle for 2 %
             // of a cifar-fast training step.
             Threads.parallelFor(outC, minChunk: 4) { ks in
-                le4_winograd_filter_grad(tile, ks.lowerBound, ks.upperBound, outC, inC, dup.baseAddress!, dW)
+                isa.kernels.winograd_filter_grad(tile, ks.lowerBound, ks.upperBound, outC, inC, dup.baseAddress!, dW)
             }
         }
     }

@@ -19,9 +19,9 @@ final class WinogradTests: XCTestCase {
         let (cIn, cOut) = flip ? (outC, inC) : (inC, outC)
         let want = referenceConvolution3x3(x.prefix(batch * cIn * h * wd).map { $0 }, wEff, batch: batch, inC: cIn, outC: cOut, h: h, wd: wd)
         let scale = want.map(abs).max() ?? 1
-        let u = winograd.filters(w, outC: outC, inC: inC, flip: flip)
         var worst = 0.0
         for isa in ISA.supported {
+            let u = winograd.filters(w, outC: outC, inC: inC, flip: flip, isa: isa)
             var y = [Float](repeating: .nan, count: batch * cOut * h * wd)
             winograd.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd, filters: u,
                               scale: nil, shift: nil, relu: false, into: &y, isa: isa)
@@ -125,9 +125,10 @@ final class WinogradTests: XCTestCase {
     func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
         var rng = SeededRNG(seed: 13)
         var worst = 0.0
-        // The last two sum only the even part of an odd map (a pool's, past which dy is zero).
+        // 20 channels take the kernels' 16-channel vectors and their scalar tail. The last two sum only
+        // the even part of an odd map (a pool's, past which dy is zero).
         for (batch, inC, outC, h, wd, pooled) in [(3, 16, 12, 5, 7, false), (2, 8, 20, 8, 8, false), (1, 4, 3, 3, 133, false),
-                                                   (2, 16, 12, 13, 13, true), (3, 8, 5, 7, 5, true)] {
+                                                   (2, 20, 3, 6, 6, false), (2, 16, 12, 13, 13, true), (3, 8, 5, 7, 5, true)] {
             let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
             let tiled = Winograd.Region(height: h, width: wd, pooled: pooled)
             let dy = (0 ..< batch * outC * h * wd).map { i in

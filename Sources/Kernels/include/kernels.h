@@ -58,15 +58,6 @@ const char *le4_isa_name(le4_isa isa);
 /// α², the number of GEMMs (16, 25, 36, 49 or 64 for m = 2, 3, 4, 5 or 6).
 size_t le4_winograd_points(size_t m);
 
-/// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for the filters k0 ≤ k < k1 of g [K][C][3][3]; with `flip`, the
-/// 180°-rotated filters with K and C swapped, u[ξ][c][k], whose convolution is the input gradient.
-void le4_winograd_filter(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u);
-
-/// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G
-/// for the filters k0 ≤ k < k1, du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in
-/// U = G·g·Gᵀ.)
-void le4_winograd_filter_grad(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *du, float *dg);
-
 /// Floats of scratch the transforms need for images of c channels, h×w.
 size_t le4_winograd_scratch(size_t m, size_t c, size_t h, size_t w);
 
@@ -100,6 +91,14 @@ typedef struct le4_kernels {
     void (*sgemm_prepacked)(int trans_a, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                      const float *packed_b, float beta, float *c, size_t ldc);
 
+    /// u[ξ][k][c] = (G·g[k][c]·Gᵀ)[ξ] for the filters k0 ≤ k < k1 of g [K][C][3][3]; with `flip`,
+    /// the 180°-rotated filters with K and C swapped, u[ξ][c][k], whose convolution is the input
+    /// gradient.
+    void (*winograd_filter)(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *g, int flip, float *u);
+    /// The filter gradient from the gradient of the transformed filters: dg[k][c] = Gᵀ·du[·][k][c]·G
+    /// for the filters k0 ≤ k < k1, du [α²][K][C], dg [K][C][3][3]. (The convolution is linear in
+    /// U = G·g·Gᵀ.)
+    void (*winograd_filter_grad)(size_t m, size_t k0, size_t k1, size_t k, size_t c, const float *du, float *dg);
     /// v[(ξ·T + t)·c + ch] = (Bᵀ·d·B)[ξ] for the α×α input patch d of every tile t < T = n·TH·TW
     /// of the images x [n][c][h][w] (zero outside them); m is the tile size, 2 to 6. The tiles
     /// cover the output rows < oh ≤ h and columns < ow ≤ w (TH = ⌈oh/m⌉, TW = ⌈ow/m⌉): all of it,
