@@ -179,43 +179,40 @@ static const transforms *of_tile(size_t m) { return m == 6 ? &F6 : m == 5 ? &F5 
 
 size_t le4_winograd_points(size_t m) { return (size_t)(of_tile(m)->a * of_tile(m)->a); }
 
-// The filter transforms of 16 neighbouring filters at once (one vfloat), or of one (float): with
-// the tile size fixed per variant, G's entries are constants. Done filter by filter in scalar
-// code, they took 2 % of a cifar-fast training step (AMD EPYC Zen 4, AVX-512).
-#define FILTER_TILES(type, sfx)                                                                                   \
-    /* v[ξ] = (G·r·Gᵀ)[ξ] for the taps r of 3×3 filters: 9α + 3α² multiply-adds instead of 9α² */               \
-    static inline __attribute__((always_inline)) void filter_tile_##sfx(const transforms *T, const type r[9],    \
-                                                                        type *v) {                                \
-        const int a = T->a;                                                                                       \
-        type t[8][3]; /* G·r */                                                                                   \
-        for (int i = 0; i < a; i++)                                                                               \
-            for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q]; \
-        for (int i = 0; i < a; i++)                                                                               \
-            for (int j = 0; j < a; j++)                                                                           \
-                v[i * a + j] = t[i][0] * T->g[j][0] + t[i][1] * T->g[j][1] + t[i][2] * T->g[j][2];               \
-    }                                                                                                             \
-    /* o = Gᵀ·d·G for the α×α gradient d of transformed filters */                                                \
-    static inline __attribute__((always_inline)) void filter_grad_tile_##sfx(const transforms *T, const type *d, \
-                                                                             type o[9]) {                         \
-        const int a = T->a;                                                                                       \
-        type t[8][3]; /* d·G */                                                                                   \
-        for (int i = 0; i < a; i++)                                                                               \
-            for (int q = 0; q < 3; q++) {                                                                         \
-                type s = d[i * a] * T->g[0][q];                                                                   \
-                for (int j = 1; j < a; j++) s += d[i * a + j] * T->g[j][q];                                       \
-                t[i][q] = s;                                                                                      \
-            }                                                                                                     \
-        for (int p = 0; p < 3; p++)                                                                               \
-            for (int q = 0; q < 3; q++) {                                                                         \
-                type s = T->g[0][p] * t[0][q];                                                                    \
-                for (int i = 1; i < a; i++) s += T->g[i][p] * t[i][q];                                            \
-                o[3 * p + q] = s;                                                                                 \
-            }                                                                                                     \
-    }
-FILTER_TILES(vfloat, v)
-FILTER_TILES(float, s)
+// The filter transforms work on 16 neighbouring filters at a time as one vfloat, a shorter run at
+// the end through zero lanes; with the tile size fixed per variant, G's entries are constants.
+// Done filter by filter in scalar code, they took 2 % of a cifar-fast training step (AMD EPYC
+// Zen 4, AVX-512).
 
-// u[ξ][row][j] (see kernels.h): each row's run of filters in vectors of 16, so that each point is
+// v[ξ] = (G·r·Gᵀ)[ξ] for the taps r of 3×3 filters: 9α + 3α² multiply-adds instead of 9α².
+static inline __attribute__((always_inline)) void filter_tile(const transforms *T, const vfloat r[9], vfloat *v) {
+    const int a = T->a;
+    vfloat t[8][3];  // G·r
+    for (int i = 0; i < a; i++)
+        for (int q = 0; q < 3; q++) t[i][q] = T->g[i][0] * r[q] + T->g[i][1] * r[3 + q] + T->g[i][2] * r[6 + q];
+    for (int i = 0; i < a; i++)
+        for (int j = 0; j < a; j++) v[i * a + j] = t[i][0] * T->g[j][0] + t[i][1] * T->g[j][1] + t[i][2] * T->g[j][2];
+}
+
+// o = Gᵀ·d·G for the α×α gradient d of transformed filters.
+static inline __attribute__((always_inline)) void filter_grad_tile(const transforms *T, const vfloat *d, vfloat o[9]) {
+    const int a = T->a;
+    vfloat t[8][3];  // d·G
+    for (int i = 0; i < a; i++)
+        for (int q = 0; q < 3; q++) {
+            vfloat s = d[i * a] * T->g[0][q];
+            for (int j = 1; j < a; j++) s += d[i * a + j] * T->g[j][q];
+            t[i][q] = s;
+        }
+    for (int p = 0; p < 3; p++)
+        for (int q = 0; q < 3; q++) {
+            vfloat s = T->g[0][p] * t[0][q];
+            for (int i = 1; i < a; i++) s += T->g[i][p] * t[i][q];
+            o[3 * p + q] = s;
+        }
+}
+
+// u[ξ][row][j] (see kernels.h): each row's run of filters 16 at a time, so that each point is
 // stored as one run of 16 floats (stored one by one, a plane apart, the transform took 6 % of a
 // cifar-fast training step).
 static inline __attribute__((always_inline)) void filters_all(const transforms *T, size_t k0, size_t k1, size_t k,
@@ -226,24 +223,22 @@ static inline __attribute__((always_inline)) void filters_all(const transforms *
     const size_t rowLength = flip ? k : c;
     for (size_t row = rows0; row < rows1; row++) {
         float *out = u + row * rowLength;
-        size_t j = run0;
-        for (; j + VLANES <= run1; j += VLANES) {
+        for (size_t j = run0; j < run1; j += VLANES) {
+            const size_t lanes = run1 - j < VLANES ? run1 - j : VLANES;
             float taps[9][VLANES];  // tap t of the filters j + l, gathered from their 9 floats each
-            for (size_t l = 0; l < VLANES; l++) {
+            for (size_t l = 0; l < lanes; l++) {
                 const float *f = g + ((flip ? j + l : row) * c + (flip ? row : j + l)) * 9;
                 for (int t = 0; t < 9; t++) taps[t][l] = f[flip ? 8 - t : t];
             }
+            for (size_t l = lanes; l < VLANES; l++)
+                for (int t = 0; t < 9; t++) taps[t][l] = 0;
             vfloat r[9], v[64];
             for (int t = 0; t < 9; t++) r[t] = LOAD(vfloat, taps[t]);
-            filter_tile_v(T, r, v);
-            for (size_t xi = 0; xi < points; xi++) STORE(vfloat, out + xi * plane + j, v[xi]);
-        }
-        for (; j < run1; j++) {
-            const float *f = g + ((flip ? j : row) * c + (flip ? row : j)) * 9;
-            float r[9], v[64];
-            for (int t = 0; t < 9; t++) r[t] = f[flip ? 8 - t : t];
-            filter_tile_s(T, r, v);
-            for (size_t xi = 0; xi < points; xi++) out[xi * plane + j] = v[xi];
+            filter_tile(T, r, v);
+            for (size_t xi = 0; xi < points; xi++) {
+                if (lanes == VLANES) STORE(vfloat, out + xi * plane + j, v[xi]);
+                else for (size_t l = 0; l < lanes; l++) out[xi * plane + j + l] = v[xi][l];
+            }
         }
     }
 }
@@ -256,21 +251,22 @@ static inline __attribute__((always_inline)) void filter_grads_all(const transfo
     for (size_t kk = k0; kk < k1; kk++) {
         const float *in = du + kk * c;
         float *out = dg + kk * c * 9;
-        size_t cc = 0;
-        for (; cc + VLANES <= c; cc += VLANES) {
+        for (size_t cc = 0; cc < c; cc += VLANES) {
+            const size_t lanes = c - cc < VLANES ? c - cc : VLANES;
             vfloat d[64], o[9];
-            for (size_t xi = 0; xi < points; xi++) d[xi] = LOAD(vfloat, in + xi * plane + cc);
-            filter_grad_tile_v(T, d, o);
+            for (size_t xi = 0; xi < points; xi++) {
+                const float *p = in + xi * plane + cc;
+                if (lanes == VLANES) d[xi] = LOAD(vfloat, p);
+                else {
+                    d[xi] = (vfloat){0};
+                    for (size_t l = 0; l < lanes; l++) d[xi][l] = p[l];
+                }
+            }
+            filter_grad_tile(T, d, o);
             float taps[9][VLANES];
             for (int t = 0; t < 9; t++) STORE(vfloat, taps[t], o[t]);
-            for (size_t l = 0; l < VLANES; l++)  // filter cc + l's 9 taps are contiguous in dg
+            for (size_t l = 0; l < lanes; l++)  // filter cc + l's 9 taps are contiguous in dg
                 for (int t = 0; t < 9; t++) out[(cc + l) * 9 + t] = taps[t][l];
-        }
-        for (; cc < c; cc++) {
-            float d[64], o[9];
-            for (size_t xi = 0; xi < points; xi++) d[xi] = in[xi * plane + cc];
-            filter_grad_tile_s(T, d, o);
-            for (int t = 0; t < 9; t++) out[cc * 9 + t] = o[t];
         }
     }
 }
