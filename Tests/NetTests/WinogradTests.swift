@@ -125,7 +125,7 @@ final class WinogradTests: XCTestCase {
     func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
         var rng = SeededRNG(seed: 13)
         var worst = 0.0
-        // 20 channels take the kernels' 16-channel vectors and their scalar tail. The last two sum only
+        // 20 channels take a full 16-channel vector and a partial one. The last two sum only
         // the even part of an odd map (a pool's, past which dy is zero).
         for (batch, inC, outC, h, wd, pooled) in [(3, 16, 12, 5, 7, false), (2, 8, 20, 8, 8, false), (1, 4, 3, 3, 133, false),
                                                    (2, 20, 3, 6, 6, false), (2, 16, 12, 13, 13, true), (3, 8, 5, 7, 5, true)] {
