@@ -4,8 +4,8 @@ import LE4Data
 ///
 /// The batch is `x: [B, C, H, W]` (contiguous Float, values in [0, 1]) with soft targets
 /// `[B, classes]` whose rows sum to 1. The per-image augmentations run first, image by image,
-/// then the per-batch ones (mixup), all in ``AugmentationTable`` order.
-/// Scratch buffers live here and are reused, so one `Augmenter` serves one thread.
+/// then the per-batch ones (mixup), all in ``AugmentationTable`` order. The per-image ones may
+/// run on several threads at once (`apply`'s `split`); one `Augmenter` serves one caller.
 public struct Augmenter: Sendable {
     /// What is applied.
     public let config: AugmentConfig
@@ -16,7 +16,7 @@ public struct Augmenter: Sendable {
 
     private let imageSteps: [(augmentation: any ImageAugmentation, stream: UInt64)]
     private let batchSteps: [(augmentation: any BatchAugmentation, stream: UInt64)]
-    private var imageScratch: [Float]       // what the per-image augmentations need, the most of them
+    private let imageScratchCount: Int      // floats the per-image augmentations need, the most of them
     private var batchScratch = BatchScratch()
     private var streamKey: [UInt64] = [0, 0, 0, 0]
 
@@ -34,7 +34,7 @@ public struct Augmenter: Sendable {
         batchSteps = config.steps.compactMap { s in
             (s.augmentation as? any BatchAugmentation).map { ($0, s.entry.stream) }
         }
-        imageScratch = [Float](repeating: 0, count: imageSteps.map { $0.augmentation.scratchCount(g) }.max() ?? 0)
+        imageScratchCount = imageSteps.map { $0.augmentation.scratchCount(g) }.max() ?? 0
     }
 
     /// The random stream of image `image` (or `batchStream`) for the augmentation with stream index `k`.
@@ -56,16 +56,24 @@ public struct Augmenter: Sendable {
     /// epochs (alternating flip) come from its lasting stream `[UInt64.max, UInt64.max, images[i], k]`
     /// (epoch and step −1), where `images` holds each image's index in the training set (empty: its
     /// batch position i).
+    ///
+    /// `split(n, body)` runs `body` over ranges that together cover the images 0..<n, in any order
+    /// and on any threads (`Threads.parallelFor`); the default runs them all on this thread.
+    /// Since every image draws from its own streams, the result does not depend on the split.
     public mutating func apply(x: UnsafeMutableBufferPointer<Float>, targets: UnsafeMutableBufferPointer<Float>,
-                               batch: Int, classes: Int, seed: UInt64, epoch: Int, step: Int, images: [Int] = []) {
+                               batch: Int, classes: Int, seed: UInt64, epoch: Int, step: Int, images: [Int] = [],
+                               split: Split = { n, body in body(0 ..< n) }) {
         let g = geometry, n = g.count
         precondition(batch >= 0 && classes >= 0 && x.count >= batch * n && targets.count >= batch * classes,
                      "batch buffers too small")
         precondition(images.isEmpty || images.count == batch, "one training-set index per image")
         guard batch > 0 else { return }
         if !imageSteps.isEmpty {
-            Self.perImage(imageSteps, g, x: x, batch: batch, images: images, seed: seed, epoch: epoch, step: step,
-                          scratch: &imageScratch, key: &streamKey)
+            let (steps, scratchCount) = (imageSteps, imageScratchCount)
+            split(batch) { range in
+                Self.perImage(steps, g, x: x, range, images: images, seed: seed, epoch: epoch, step: step,
+                              scratchCount: scratchCount)
+            }
         }
         for s in batchSteps {
             Self.perBatch(s.augmentation, stream: s.stream, g, x: x, targets: targets, batch: batch, classes: classes,
@@ -73,12 +81,18 @@ public struct Augmenter: Sendable {
         }
     }
 
+    /// Runs `body(n, range)` for ranges that cover 0..<n: see `apply`.
+    public typealias Split = (_ n: Int, _ body: (Range<Int>) -> Void) -> Void
+
+    /// The per-image augmentations of images `range`, with scratch and stream keys of their own.
     private static func perImage(_ steps: [(augmentation: any ImageAugmentation, stream: UInt64)], _ g: ImageGeometry,
-                                 x: UnsafeMutableBufferPointer<Float>, batch: Int, images: [Int], seed: UInt64,
-                                 epoch: Int, step: Int, scratch: inout [Float], key: inout [UInt64]) {
+                                 x: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>, images: [Int], seed: UInt64,
+                                 epoch: Int, step: Int, scratchCount: Int) {
         let n = g.count
+        var key: [UInt64] = [0, 0, 0, 0]
+        var scratch = [Float](repeating: 0, count: scratchCount)
         scratch.withUnsafeMutableBufferPointer { scratch in
-            for i in 0..<batch {
+            for i in range {
                 let image = UnsafeMutableBufferPointer(rebasing: x[(i * n)..<((i + 1) * n)])
                 let identity = UInt64(truncatingIfNeeded: images.isEmpty ? i : images[i])
                 for s in steps {

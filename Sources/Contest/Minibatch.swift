@@ -29,7 +29,7 @@ public struct Minibatches {
             x.data.withUnsafeMutableBufferPointer { xp in
                 t.withUnsafeMutableBufferPointer { tp in
                     augmenter?.apply(x: xp, targets: tp, batch: n, classes: classes, seed: seed, epoch: epoch, step: step,
-                                     images: Array(indices))
+                                     images: Array(indices), split: { Threads.parallelFor($0, minChunk: 64, $1) })
                 }
             }
         }

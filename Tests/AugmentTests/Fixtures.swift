@@ -43,11 +43,12 @@ func withBuffers<R>(_ a: inout [Float], _ b: inout [Float],
 
 /// Applies `augmenter` to copies of `x` and `targets` and returns the results.
 func augmented(_ augmenter: inout Augmenter, x: [Float], targets: [Float], batch: Int, classes: Int,
-               seed: UInt64, epoch: Int = 0, step: Int = 0, images: [Int] = []) -> (x: [Float], targets: [Float]) {
+               seed: UInt64, epoch: Int = 0, step: Int = 0, images: [Int] = [],
+               split: Augmenter.Split = { n, body in body(0 ..< n) }) -> (x: [Float], targets: [Float]) {
     var x = x, t = targets
     withBuffers(&x, &t) { px, pt in
         augmenter.apply(x: px, targets: pt, batch: batch, classes: classes, seed: seed, epoch: epoch, step: step,
-                        images: images)
+                        images: images, split: split)
     }
     return (x, t)
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import XCTest
 @testable import Augment
 import LE4Data
@@ -47,7 +48,8 @@ final class GoldenTests: XCTestCase {
     ]
 
     /// FNV-1a over the bit patterns of the augmented images and targets of two steps.
-    static func hash(spec: String, channels: Int, side: Int) throws -> UInt64 {
+    static func hash(spec: String, channels: Int, side: Int,
+                     split: Augmenter.Split = { n, body in body(0 ..< n) }) throws -> UInt64 {
         let batch = 16, classes = 10, n = channels * side * side
         let config = try AugmentConfig(parsing: spec, channels: channels, height: side, width: side)
         var augmenter = Augmenter(config: config, channels: channels, height: side, width: side)
@@ -56,7 +58,7 @@ final class GoldenTests: XCTestCase {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for (epoch, step) in [(0, 0), (3, 11)] {
             let out = augmented(&augmenter, x: x, targets: t, batch: batch, classes: classes, seed: 77,
-                                epoch: epoch, step: step)
+                                epoch: epoch, step: step, split: split)
             for v in out.x + out.targets {
                 h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01B3
             }
@@ -70,6 +72,19 @@ final class GoldenTests: XCTestCase {
             XCTAssertEqual(h, g.hash, "\(g.spec) on \(g.channels)×\(g.side)×\(g.side): got 0x\(String(h, radix: 16))")
             let config = try AugmentConfig(parsing: g.spec, channels: g.channels, height: g.side, width: g.side)
             XCTAssertEqual(config.description, g.canonical, "canonical spelling of \(g.spec): got <\(config.description)>")
+        }
+    }
+
+    /// Training splits each batch's per-image augmentations across threads: three uneven ranges
+    /// run at once must give the recorded batches too.
+    func testBatchesSplitAcrossThreadsAreBitIdenticalToTheRecordedOnes() throws {
+        let split: Augmenter.Split = { n, body in
+            let bounds = [0, n / 5, n / 2, n]
+            DispatchQueue.concurrentPerform(iterations: 3) { c in body(bounds[c] ..< bounds[c + 1]) }
+        }
+        for g in Self.goldens {
+            let h = try Self.hash(spec: g.spec, channels: g.channels, side: g.side, split: split)
+            XCTAssertEqual(h, g.hash, "\(g.spec) on \(g.channels)×\(g.side)×\(g.side), split in three: got 0x\(String(h, radix: 16))")
         }
     }
 }
