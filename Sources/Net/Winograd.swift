@@ -91,6 +91,23 @@ struct Winograd {
         }
     }
 
+    /// Runs `body(first, count, v, o, scratch)` for groups of images that the threads take in turn
+    /// (`Threads.takeTurns`), each with its own buffers as `forEachGroup` gives them: for passes whose
+    /// output for each image does not depend on the group it is in (the convolution, not the filter
+    /// gradient's sums).
+    func forEachGroupInTurn(batch: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region, minTiles: Int,
+                            _ body: (Int, Int, inout [Float], inout [Float], inout [Float]) -> Void) {
+        let (tilesPerImage, group, scratchSize) = plan(images: batch, inC: inC, outC: outC, height: height, width: width,
+                                                       tiled: tiled, minTiles: minTiles)
+        let points = points
+        Threads.takeTurns(batch, most: group) { next in
+            var v = uninitializedFloats(points * group * tilesPerImage * inC)
+            var o = uninitializedFloats(points * group * tilesPerImage * outC)
+            var scratch = uninitializedFloats(scratchSize)
+            while let images = next() { body(images.lowerBound, images.count, &v, &o, &scratch) }
+        }
+    }
+
     /// A group of images one thread transforms at a time.
     struct Group {
         /// The thread's chunk of the batch, and whether this is the chunk's first group.
@@ -150,7 +167,7 @@ struct Winograd {
     /// if `relu`, with the filters as `pack` gives them. With `pool` (and neither scale nor relu), y is
     /// pooled 2×2 as `MaxPool` pools, and `argmax`, unless nil, receives each maximum's index in the
     /// full-size output, which is never written (nor are its rows and columns that no window takes
-    /// computed). The batch is split across threads, each with its own transform buffers.
+    /// computed). Groups of images go to the threads in turn, each with its own transform buffers.
     func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
                   packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                   relu: Bool, into y: UnsafeMutablePointer<Float>, pool: Bool = false,
@@ -161,9 +178,10 @@ struct Winograd {
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
         let tiled = Region(height: height, width: width, pooled: pool)
         guard tiled.rows > 0, tiled.columns > 0 else { return }  // a pool of a map 1 pixel high or wide: no output
-        forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
-                     minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { g, v, m, scratch in
-            let (first, n, tiles) = (g.first, g.count, g.tiles)
+        let tilesPerImage = Winograd.tiles(tile, height: tiled.rows, width: tiled.columns)
+        forEachGroupInTurn(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
+                           minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { first, n, v, m, scratch in
+            let tiles = n * tilesPerImage
             isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, tiled.rows, tiled.columns,
                                        &scratch, &v)
             v.withUnsafeBufferPointer { vp in

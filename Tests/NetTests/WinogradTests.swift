@@ -54,6 +54,42 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Threads take groups of images in turn, so an image's group and thread differ from run to run:
+    /// a batch whose groups end in ranges of a few images (256 → 256 channels at 7×7, groups of up
+    /// to 32) gives, bit for bit, each image's output convolved alone, pooled and argmax included.
+    func testEachImagesOutputIsTheSameWhicheverGroupAndThreadTakeIt() {
+        var rng = SeededRNG(seed: 31)
+        let (batch, inC, outC, h, wd) = (45, 256, 256, 7, 7)
+        let winograd = Winograd(tile: Winograd.tile(height: h, width: wd))
+        let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
+        let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 48) }
+        let packed = winograd.pack(winograd.filters(w, outC: outC, inC: inC, flip: false), outC: outC, inC: inC)
+        let (size, pooledSize) = (outC * h * wd, outC * (h / 2) * (wd / 2))
+        var y = [Float](repeating: .nan, count: batch * size), pooled = [Float](repeating: .nan, count: batch * pooledSize)
+        var argmax = [Int32](repeating: -1, count: batch * pooledSize)
+        winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd, packed: packed, scale: nil, shift: nil,
+                          relu: false, into: &y)
+        argmax.withUnsafeMutableBufferPointer { am in
+            winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd, packed: packed, scale: nil, shift: nil,
+                              relu: false, into: &pooled, pool: true, argmax: am.baseAddress)
+        }
+        for b in 0 ..< batch {
+            let image = Array(x[(b * inC * h * wd)...].prefix(inC * h * wd))
+            var alone = [Float](repeating: .nan, count: size), alonePooled = [Float](repeating: .nan, count: pooledSize)
+            var aloneArgmax = [Int32](repeating: -1, count: pooledSize)
+            winograd.convolve(image, batch: 1, inC: inC, outC: outC, height: h, width: wd, packed: packed, scale: nil,
+                              shift: nil, relu: false, into: &alone)
+            aloneArgmax.withUnsafeMutableBufferPointer { am in
+                winograd.convolve(image, batch: 1, inC: inC, outC: outC, height: h, width: wd, packed: packed, scale: nil,
+                                  shift: nil, relu: false, into: &alonePooled, pool: true, argmax: am.baseAddress)
+            }
+            XCTAssertEqual(Array(y[(b * size)...].prefix(size)), alone, "image \(b)")
+            XCTAssertEqual(Array(pooled[(b * pooledSize)...].prefix(pooledSize)), alonePooled, "image \(b), pooled")
+            XCTAssertEqual(Array(argmax[(b * pooledSize)...].prefix(pooledSize)), aloneArgmax.map { $0 + Int32(b * size) },
+                           "image \(b), argmax")
+        }
+    }
+
     /// The pooled output (conv-pool as one step) equals the full output pooled by the max-pool
     /// kernel, bit for bit, maxima and their indices: every tile size and ISA, odd sizes whose last
     /// row and column no window takes, maps smaller than a tile, 16-channel vectors and single
