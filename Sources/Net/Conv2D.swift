@@ -234,15 +234,24 @@ public final class Conv2D: Layer {
         }
         guard usesWinograd else { return im2colBackward(dy, needInputGrad: needInputGrad) }
         // By Winograd: dW from the transformed input and output-gradient tiles of the output that
-        // reached the loss; dx is the convolution of dy with the rotated filters, in and out swapped.
-        winograd(height: outputRead.rows, width: outputRead.columns)
-            .filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, tiled: outputRead, into: &W.grad)
-        guard needInputGrad else { return Tensor(zeros: [0]) }
+        // reached the loss; dx is the convolution of dy with the rotated filters, in and out swapped,
+        // taken in turns by the threads as each finishes its share of dW: with dW alone, whichever
+        // thread was slowed kept the other waiting.
+        let gradient = winograd(height: outputRead.rows, width: outputRead.columns)
+        guard needInputGrad else {
+            gradient.filterGradient(input.data, dy.data, batch: B, inC: C, outC: K, height: H, width: Wd, tiled: outputRead,
+                                    into: &W.grad)
+            return Tensor(zeros: [0])
+        }
         let engine = winograd(height: H, width: Wd)
-        let u = engine.filters(W.value, outC: K, inC: C, flip: true)
+        let packed = engine.pack(engine.filters(W.value, outC: K, inC: C, flip: true), outC: C, inC: K)
         return Tensor(uninitialized: inputShape) { dx in
-            engine.convolve(dy.data, batch: B, inC: K, outC: C, height: H, width: Wd, filters: u,
-                            scale: nil, shift: nil, relu: false, into: dx.baseAddress!)
+            dy.data.withUnsafeBufferPointer { d in
+                let inputGradient = engine.convolution(d.baseAddress!, batch: B, inC: K, outC: C, height: H, width: Wd,
+                                                       packed: packed, scale: nil, shift: nil, relu: false, into: dx.baseAddress!)
+                gradient.filterGradient(input.data, d.baseAddress!, batch: B, inC: C, outC: K, height: H, width: Wd,
+                                        tiled: outputRead, into: &W.grad, alongside: inputGradient)
+            }
         }
     }
 

@@ -91,20 +91,30 @@ struct Winograd {
         }
     }
 
-    /// Runs `body(first, count, v, o, scratch)` for groups of images that the threads take in turn
-    /// (`Threads.takeTurns`), each with its own buffers as `forEachGroup` gives them: for passes whose
-    /// output for each image does not depend on the group it is in (the convolution, not the filter
-    /// gradient's sums).
-    func forEachGroupInTurn(batch: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region, minTiles: Int,
-                            _ body: (Int, Int, inout [Float], inout [Float], inout [Float]) -> Void) {
+    /// Work that threads share by taking groups of images in turn (`Threads.Turns`): `work()` is
+    /// one thread's part, run by as many threads as join in (`run()`, or alongside the filter
+    /// gradient).
+    struct Shared {
+        let turns: Threads.Turns
+        let work: () -> Void
+
+        /// The work on all the threads the turns are for.
+        func run() { turns.run(work) }
+    }
+
+    /// `body(first, count, v, o, scratch)` for groups of images that the threads take in turn, each
+    /// with its own buffers as `forEachGroup` gives them: for passes whose output for each image
+    /// does not depend on the group it is in (the convolution, not the filter gradient's sums).
+    func groupsInTurn(batch: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region, minTiles: Int,
+                      _ body: @escaping (Int, Int, inout [Float], inout [Float], inout [Float]) -> Void) -> Shared {
         let (tilesPerImage, group, scratchSize) = plan(images: batch, inC: inC, outC: outC, height: height, width: width,
                                                        tiled: tiled, minTiles: minTiles)
-        let points = points
-        Threads.takeTurns(batch, most: group) { next in
+        let points = points, turns = Threads.Turns(batch, most: group)
+        return Shared(turns: turns) {
             var v = uninitializedFloats(points * group * tilesPerImage * inC)
             var o = uninitializedFloats(points * group * tilesPerImage * outC)
             var scratch = uninitializedFloats(scratchSize)
-            while let images = next() { body(images.lowerBound, images.count, &v, &o, &scratch) }
+            while let images = turns.next() { body(images.lowerBound, images.count, &v, &o, &scratch) }
         }
     }
 
@@ -117,23 +127,27 @@ struct Winograd {
     }
 
     /// Runs `body` for each group of images, the batch split across threads. Each thread owns three
-    /// buffers for the whole call: `v` [α², T, inC] for transformed input tiles, `o` [α², T, outC]
-    /// for tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
+    /// buffers for its chunk: `v` [α², T, inC] for transformed input tiles, `o` [α², T, outC] for
+    /// tiles with outC channels (products or transformed gradients), `scratch` for the transforms.
+    /// Then each thread joins in `alongside`, if any, with those buffers freed.
     func forEachGroup(batch: Int, inC: Int, outC: Int, height: Int, width: Int, tiled: Region, minTiles: Int = 1,
-                      _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
+                      alongside: Shared? = nil, _ body: (Group, inout [Float], inout [Float], inout [Float]) -> Void) {
         let chunks = Threads.chunks(batch)
         let (tilesPerImage, group, scratchSize) = plan(images: (batch + chunks - 1) / chunks, inC: inC, outC: outC,
                                                        height: height, width: width, tiled: tiled, minTiles: minTiles)
         let points = points
         Threads.parallelFor(batch, chunks: chunks) { chunk, images in
-            var v = uninitializedFloats(points * group * tilesPerImage * inC)
-            var o = uninitializedFloats(points * group * tilesPerImage * outC)
-            var scratch = uninitializedFloats(scratchSize)
-            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
-                let n = min(group, images.upperBound - first)
-                body(Group(chunk: chunk, isFirstOfChunk: first == images.lowerBound, first: first, count: n, tiles: n * tilesPerImage),
-                     &v, &o, &scratch)
+            do {
+                var v = uninitializedFloats(points * group * tilesPerImage * inC)
+                var o = uninitializedFloats(points * group * tilesPerImage * outC)
+                var scratch = uninitializedFloats(scratchSize)
+                for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                    let n = min(group, images.upperBound - first)
+                    body(Group(chunk: chunk, isFirstOfChunk: first == images.lowerBound, first: first, count: n,
+                               tiles: n * tilesPerImage), &v, &o, &scratch)
+                }
             }
+            alongside?.work()
         }
     }
 
@@ -172,15 +186,27 @@ struct Winograd {
                   packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                   relu: Bool, into y: UnsafeMutablePointer<Float>, pool: Bool = false,
                   argmax: UnsafeMutablePointer<Int32>? = nil, isa: ISA = .active) {
+        guard let c = convolution(x, batch: batch, inC: inC, outC: outC, height: height, width: width, packed: packed,
+                                  scale: scale, shift: shift, relu: relu, into: y, pool: pool, argmax: argmax, isa: isa)
+        else { return }
+        c.run()
+    }
+
+    /// `convolve`'s work, for threads to share: nil when there is none (a pool of a map 1 pixel
+    /// high or wide). The pointers must stay valid until the work is done.
+    func convolution(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
+                     packed: [PackedB], scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+                     relu: Bool, into y: UnsafeMutablePointer<Float>, pool: Bool = false,
+                     argmax: UnsafeMutablePointer<Int32>? = nil, isa: ISA = .active) -> Shared? {
         let imageSize = height * width, points = points, tile = tile
         let outSize = pool ? (height / 2) * (width / 2) : imageSize
         precondition(packed.count == points && packed.allSatisfy { $0.n == outC && $0.k == inC }, "filters packed for another shape")
         precondition(!pool || (scale == nil && !relu), "a pooled output takes a shift only")
         let tiled = Region(height: height, width: width, pooled: pool)
-        guard tiled.rows > 0, tiled.columns > 0 else { return }  // a pool of a map 1 pixel high or wide: no output
+        guard tiled.rows > 0, tiled.columns > 0 else { return nil }
         let tilesPerImage = Winograd.tiles(tile, height: tiled.rows, width: tiled.columns)
-        forEachGroupInTurn(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
-                           minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { first, n, v, m, scratch in
+        return groupsInTurn(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
+                            minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: false)) { first, n, v, m, scratch in
             let tiles = n * tilesPerImage
             isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, tiled.rows, tiled.columns,
                                        &scratch, &v)
@@ -208,17 +234,23 @@ struct Winograd {
     /// transformed input tiles and w the transformed output-gradient tiles, then dW = Gᵀ·du·G.
     /// Each thread sums its images; the threads' sums are added in a fixed order. Only the tiles of
     /// `tiled` (default: all of dy) are summed: past it, dy must be zero (a pool's unread edge).
+    /// With `alongside` (the input gradient's convolution), each thread joins in that work when
+    /// its sums are done, so that the thread done first takes more of it.
     func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int,
                         height: Int, width: Int, tiled: Region? = nil, into dW: UnsafeMutablePointer<Float>,
-                        isa: ISA = .active) {
+                        alongside: Shared? = nil, isa: ISA = .active) {
         let tiled = tiled ?? Region(height: height, width: width)
-        guard tiled.rows > 0, tiled.columns > 0 else { dW.update(repeating: 0, count: outC * inC * 9); return }
+        guard tiled.rows > 0, tiled.columns > 0 else {
+            dW.update(repeating: 0, count: outC * inC * 9)
+            alongside?.run()
+            return
+        }
         let imageSize = height * width, points = points, tile = tile
         let chunks = Threads.chunks(batch), uSize = points * outC * inC
         var du = uninitializedFloats(chunks * uSize)  // [chunk, α², outC, inC]
         du.withUnsafeMutableBufferPointer { dup in
             forEachGroup(batch: batch, inC: inC, outC: outC, height: height, width: width, tiled: tiled,
-                         minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: true)) { g, v, w, scratch in
+                         minTiles: Winograd.minimumTiles(inC: inC, outC: outC, gradient: true), alongside: alongside) { g, v, w, scratch in
                 let (first, n, tiles) = (g.first, g.count, g.tiles)
                 let (rows, columns) = (tiled.rows, tiled.columns)
                 isa.kernels.winograd_input(tile, x + first * inC * imageSize, n, inC, height, width, rows, columns, &scratch, &v)

@@ -158,6 +158,37 @@ final class WinogradTests: XCTestCase {
         for tile in Winograd.tileSizes { filterGradientMatchesDirectCorrelation(Winograd(tile: tile)) }
     }
 
+    /// Backward runs the input gradient alongside the filter gradient, each thread joining in as
+    /// its sums are done: dW and dx equal, bit for bit, those of the two passes run one after the
+    /// other, with the pooled layer's tiles for dW and all of the map for dx (two tile sizes).
+    func testInputGradientAlongsideTheFilterGradientChangesNeither() {
+        var rng = SeededRNG(seed: 41)
+        let (batch, inC, outC, h, wd) = (37, 24, 40, 13, 13)
+        let tiled = Winograd.Region(height: h, width: wd, pooled: true)
+        let gradient = Winograd(tile: Winograd.tile(height: tiled.rows, width: tiled.columns))
+        let engine = Winograd(tile: Winograd.tile(height: h, width: wd))
+        XCTAssertNotEqual(gradient.tile, engine.tile)
+        let x = (0 ..< batch * inC * h * wd).map { _ in Float(rng.normal()) }
+        let dy = (0 ..< batch * outC * h * wd).map { _ in Float(rng.normal()) }
+        let w = (0 ..< outC * inC * 9).map { _ in Float(rng.normal() / 10) }
+        let packed = engine.pack(engine.filters(w, outC: outC, inC: inC, flip: true), outC: inC, inC: outC)
+        var dWAlone = [Float](repeating: .nan, count: outC * inC * 9), dxAlone = [Float](repeating: .nan, count: x.count)
+        gradient.filterGradient(x, dy, batch: batch, inC: inC, outC: outC, height: h, width: wd, tiled: tiled, into: &dWAlone)
+        engine.convolve(dy, batch: batch, inC: outC, outC: inC, height: h, width: wd, packed: packed, scale: nil, shift: nil,
+                        relu: false, into: &dxAlone)
+        var dW = [Float](repeating: .nan, count: dWAlone.count), dx = [Float](repeating: .nan, count: x.count)
+        dy.withUnsafeBufferPointer { d in
+            dx.withUnsafeMutableBufferPointer { dxp in
+                let inputGradient = engine.convolution(d.baseAddress!, batch: batch, inC: outC, outC: inC, height: h, width: wd,
+                                                       packed: packed, scale: nil, shift: nil, relu: false, into: dxp.baseAddress!)
+                gradient.filterGradient(x, d.baseAddress!, batch: batch, inC: inC, outC: outC, height: h, width: wd,
+                                        tiled: tiled, into: &dW, alongside: inputGradient)
+            }
+        }
+        XCTAssertEqual(dW, dWAlone)
+        XCTAssertEqual(dx, dxAlone)
+    }
+
     func filterGradientMatchesDirectCorrelation(_ winograd: Winograd) {
         var rng = SeededRNG(seed: 13)
         var worst = 0.0
