@@ -115,11 +115,16 @@ struct Winograd {
                                                        height: height, width: width, tiled: tiled, minTiles: minTiles)
         let points = points, turns = Threads.Turns(batch, most: group, least: (minTiles + tilesPerImage - 1) / tilesPerImage)
         return Shared(turns: turns) {
-            var v = uninitializedFloats(points * group * tilesPerImage * inC)
-            var o = uninitializedFloats(points * group * tilesPerImage * outC)
-            var scratch = uninitializedFloats(scratchSize)
+            var (v, o, scratch) = Winograd.buffers(points: points, tiles: group * tilesPerImage, inC: inC, outC: outC,
+                                                   scratch: scratchSize)
             while let images = turns.next() { body(images.lowerBound, images.count, &v, &o, &scratch) }
         }
+    }
+
+    /// One thread's buffers for groups of up to `tiles` tiles: v [α², T, inC], o [α², T, outC], scratch.
+    private static func buffers(points: Int, tiles: Int, inC: Int, outC: Int,
+                                scratch: Int) -> (v: [Float], o: [Float], scratch: [Float]) {
+        (uninitializedFloats(points * tiles * inC), uninitializedFloats(points * tiles * outC), uninitializedFloats(scratch))
     }
 
     /// A group of images one thread transforms at a time.
@@ -142,9 +147,8 @@ struct Winograd {
         let points = points
         Threads.parallelFor(batch, chunks: chunks) { chunk, images in
             do {
-                var v = uninitializedFloats(points * group * tilesPerImage * inC)
-                var o = uninitializedFloats(points * group * tilesPerImage * outC)
-                var scratch = uninitializedFloats(scratchSize)
+                var (v, o, scratch) = Winograd.buffers(points: points, tiles: group * tilesPerImage, inC: inC, outC: outC,
+                                                       scratch: scratchSize)
                 for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
                     let n = min(group, images.upperBound - first)
                     body(Group(chunk: chunk, isFirstOfChunk: first == images.lowerBound, first: first, count: n,
