@@ -15,4 +15,19 @@ typedef float vfloat8 __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOAD(type, p) (*(const type *)(p))
 #define STORE(type, p, v) (*(type *)(p) = (v))
 
+#include <stddef.h>
+
+// A ragged end of n ≤ VLANES floats through a whole vector: the first n floats at p into *v, zeros
+// in the other lanes, and the first n lanes of *v to p. (By address: a vector passed by value
+// outside an AVX-512 function would change the calling convention.)
+static inline __attribute__((always_inline)) void load_first(vfloat *v, const float *p, size_t n) {
+    if (n == VLANES) { *v = LOAD(vfloat, p); return; }
+    *v = (vfloat){0};
+    for (size_t l = 0; l < n; l++) (*v)[l] = p[l];
+}
+static inline __attribute__((always_inline)) void store_first(float *p, const vfloat *v, size_t n) {
+    if (n == VLANES) { STORE(vfloat, p, *v); return; }
+    for (size_t l = 0; l < n; l++) p[l] = (*v)[l];
+}
+
 #endif

@@ -235,10 +235,7 @@ static inline __attribute__((always_inline)) void filters_all(const transforms *
             vfloat r[9], v[64];
             for (int t = 0; t < 9; t++) r[t] = LOAD(vfloat, taps[t]);
             filter_tile(T, r, v);
-            for (size_t xi = 0; xi < points; xi++) {
-                if (lanes == VLANES) STORE(vfloat, out + xi * plane + j, v[xi]);
-                else for (size_t l = 0; l < lanes; l++) out[xi * plane + j + l] = v[xi][l];
-            }
+            for (size_t xi = 0; xi < points; xi++) store_first(out + xi * plane + j, &v[xi], lanes);
         }
     }
 }
@@ -254,14 +251,7 @@ static inline __attribute__((always_inline)) void filter_grads_all(const transfo
         for (size_t cc = 0; cc < c; cc += VLANES) {
             const size_t lanes = c - cc < VLANES ? c - cc : VLANES;
             vfloat d[64], o[9];
-            for (size_t xi = 0; xi < points; xi++) {
-                const float *p = in + xi * plane + cc;
-                if (lanes == VLANES) d[xi] = LOAD(vfloat, p);
-                else {
-                    d[xi] = (vfloat){0};
-                    for (size_t l = 0; l < lanes; l++) d[xi][l] = p[l];
-                }
-            }
+            for (size_t xi = 0; xi < points; xi++) load_first(&d[xi], in + xi * plane + cc, lanes);
             filter_grad_tile(T, d, o);
             float taps[9][VLANES];
             for (int t = 0; t < 9; t++) STORE(vfloat, taps[t], o[t]);

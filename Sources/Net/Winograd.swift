@@ -175,15 +175,6 @@ struct Winograd {
         }
     }
 
-    // x: [B, inC, H, W] → y: [B, outC, H, W]; u: [α², outC, inC]
-    /// `convolve(_:batch:inC:outC:height:width:packed:scale:shift:relu:into:isa:)` with the filters packed here.
-    func convolve(_ x: UnsafePointer<Float>, batch: Int, inC: Int, outC: Int, height: Int, width: Int,
-                  filters u: UnsafePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
-                  relu: Bool, into y: UnsafeMutablePointer<Float>, isa: ISA = .active) {
-        convolve(x, batch: batch, inC: inC, outC: outC, height: height, width: width, packed: pack(u, outC: outC, inC: inC, isa: isa),
-                 scale: scale, shift: shift, relu: relu, into: y, isa: isa)
-    }
-
     // x: [B, inC, H, W] → y: [B, outC, H, W], or pooled [B, outC, H/2, W/2]; packed: α² × [inC, outC]
     /// y = scale·(x ⊛ filters) + shift per output channel (nil scale: 1; nil shift: 0), then max(y, 0)
     /// if `relu`, with the filters as `pack` gives them. With `pool` (and neither scale nor relu), y is

@@ -23,8 +23,9 @@ final class WinogradTests: XCTestCase {
         for isa in ISA.supported {
             let u = winograd.filters(w, outC: outC, inC: inC, flip: flip, isa: isa)
             var y = [Float](repeating: .nan, count: batch * cOut * h * wd)
-            winograd.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd, filters: u,
-                              scale: nil, shift: nil, relu: false, into: &y, isa: isa)
+            winograd.convolve(x, batch: batch, inC: cIn, outC: cOut, height: h, width: wd,
+                              packed: winograd.pack(u, outC: cOut, inC: cIn, isa: isa), scale: nil, shift: nil, relu: false,
+                              into: &y, isa: isa)
             let e = zip(y, want).map { abs(Double($0) - $1) }.max()! / scale
             XCTAssertLessThan(e, tolerance(winograd), "F\(winograd.tile) \(isa.name) \(h)×\(wd) flip \(flip)")
             worst = max(worst, e)
@@ -108,8 +109,9 @@ final class WinogradTests: XCTestCase {
                 for isa in ISA.supported {
                     let tag = "F\(tile) \(isa.name) \(h)×\(wd)"
                     var full = [Float](repeating: .nan, count: batch * outC * h * wd)
-                    winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd, filters: u,
-                                      scale: nil, shift: shift, relu: false, into: &full, isa: isa)
+                    winograd.convolve(x, batch: batch, inC: inC, outC: outC, height: h, width: wd,
+                                      packed: winograd.pack(u, outC: outC, inC: inC, isa: isa), scale: nil, shift: shift,
+                                      relu: false, into: &full, isa: isa)
                     var want = [Float](repeating: .nan, count: pooledCount), wantArgmax = [Int32](repeating: -1, count: pooledCount)
                     isa.kernels.maxpool2x2(full, batch * outC, h, wd, 0, &want, &wantArgmax)
                     var got = [Float](repeating: .nan, count: pooledCount), argmax = [Int32](repeating: -1, count: pooledCount)
@@ -145,7 +147,7 @@ final class WinogradTests: XCTestCase {
         for tile in Winograd.tileSizes {
             let winograd = Winograd(tile: tile)
             winograd.convolve(x, batch: 1, inC: inC, outC: outC, height: h, width: wd,
-                              filters: winograd.filters(w, outC: outC, inC: inC, flip: false),
+                              packed: winograd.pack(winograd.filters(w, outC: outC, inC: inC, flip: false), outC: outC, inC: inC),
                               scale: scale, shift: shift, relu: true, into: &y)
             for (i, v) in y.enumerated() {
                 let k = i / (h * wd)
